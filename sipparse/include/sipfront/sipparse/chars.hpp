@@ -1,0 +1,68 @@
+// Character classes of the SIP grammar (RFC 3261 §25.1), as constexpr tables.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string_view>
+
+namespace sipfront::sip::chars {
+
+enum : std::uint8_t {
+  k_token = 1U << 0,       ///< token: alphanum / "-.!%*_+`'~"
+  k_digit = 1U << 1,
+  k_alpha = 1U << 2,
+  k_ws = 1U << 3,          ///< SP / HTAB
+  k_unreserved = 1U << 4,  ///< alphanum / mark
+  k_user_unres = 1U << 5,  ///< "&=+$,;?/"
+  k_param_unres = 1U << 6, ///< "[]/:&+$"
+  k_hex = 1U << 7,
+};
+
+constexpr std::array<std::uint8_t, 256> make_table() noexcept {
+  std::array<std::uint8_t, 256> t{};
+  for (int c = '0'; c <= '9'; ++c) t[static_cast<std::size_t>(c)] |= k_token | k_digit | k_unreserved | k_hex;
+  for (int c = 'a'; c <= 'z'; ++c) t[static_cast<std::size_t>(c)] |= k_token | k_alpha | k_unreserved;
+  for (int c = 'A'; c <= 'Z'; ++c) t[static_cast<std::size_t>(c)] |= k_token | k_alpha | k_unreserved;
+  for (int c = 'a'; c <= 'f'; ++c) t[static_cast<std::size_t>(c)] |= k_hex;
+  for (int c = 'A'; c <= 'F'; ++c) t[static_cast<std::size_t>(c)] |= k_hex;
+  for (char c : std::string_view("-.!%*_+`'~")) t[static_cast<unsigned char>(c)] |= k_token;
+  for (char c : std::string_view("-_.!~*'()")) t[static_cast<unsigned char>(c)] |= k_unreserved;
+  for (char c : std::string_view("&=+$,;?/")) t[static_cast<unsigned char>(c)] |= k_user_unres;
+  for (char c : std::string_view("[]/:&+$")) t[static_cast<unsigned char>(c)] |= k_param_unres;
+  t[' '] |= k_ws;
+  t['\t'] |= k_ws;
+  return t;
+}
+
+inline constexpr std::array<std::uint8_t, 256> table = make_table();
+
+constexpr bool is(char c, std::uint8_t cls) noexcept { return (table[static_cast<unsigned char>(c)] & cls) != 0; }
+constexpr bool is_token(char c) noexcept { return is(c, k_token); }
+constexpr bool is_digit(char c) noexcept { return is(c, k_digit); }
+constexpr bool is_alpha(char c) noexcept { return is(c, k_alpha); }
+constexpr bool is_hex(char c) noexcept { return is(c, k_hex); }
+constexpr bool is_ws(char c) noexcept { return c == ' ' || c == '\t'; }
+constexpr char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+constexpr int hex_value(char c) noexcept {
+  return c <= '9' ? c - '0' : (lower(c) - 'a' + 10);
+}
+
+/// ASCII case-insensitive equality.
+constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
+}
+
+/// True when every character of `s` is a token character and `s` is not empty.
+constexpr bool is_token_string(std::string_view s) noexcept {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (!is_token(c)) return false;
+  }
+  return true;
+}
+
+}  // namespace sipfront::sip::chars

@@ -1,0 +1,30 @@
+// Byte scanning for the header index, in SIMD variants with a scalar twin.
+//
+// The variant is chosen once, at first use, from the CPU's features; tests and
+// benchmarks can ask for a specific one. All variants return the same answers.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+namespace sipfront::sip {
+
+enum class scan_isa : std::uint8_t { scalar, sse42, avx2 };
+
+struct scanner {
+  scan_isa isa;
+  /// First '\n' in [p, end), or end.
+  const char* (*find_lf)(const char* p, const char* end) noexcept;
+  /// First ':' , '\r' or '\n' in [p, end), or end.
+  const char* (*find_colon_or_eol)(const char* p, const char* end) noexcept;
+};
+
+/// The scanner of a given variant. Asking for one the CPU lacks returns the scalar one.
+const scanner& scanner_for(scan_isa isa) noexcept;
+/// True when this CPU can run the variant.
+bool isa_supported(scan_isa isa) noexcept;
+/// The fastest variant this CPU supports.
+const scanner& best_scanner() noexcept;
+std::string_view to_string(scan_isa isa) noexcept;
+
+}  // namespace sipfront::sip

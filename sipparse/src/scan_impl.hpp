@@ -1,0 +1,13 @@
+// Private: the per-ISA scanning functions behind sipfront::sip::scanner.
+#pragma once
+
+namespace sipfront::sip::detail {
+
+const char* find_lf_scalar(const char* p, const char* end) noexcept;
+const char* find_colon_or_eol_scalar(const char* p, const char* end) noexcept;
+const char* find_lf_sse42(const char* p, const char* end) noexcept;
+const char* find_colon_or_eol_sse42(const char* p, const char* end) noexcept;
+const char* find_lf_avx2(const char* p, const char* end) noexcept;
+const char* find_colon_or_eol_avx2(const char* p, const char* end) noexcept;
+
+}  // namespace sipfront::sip::detail

@@ -1,0 +1,354 @@
+#include "sipfront/sipparse/uri.hpp"
+
+#include <array>
+
+#include "sipfront/sipparse/chars.hpp"
+#include "sipfront/sipparse/cursor.hpp"
+#include "sipfront/sipparse/values.hpp"
+#include "uri_detail.hpp"
+
+namespace sipfront::sip {
+namespace {
+
+// Every character is in `cls`, or a %HH escape. `extra` lists further allowed characters.
+bool all_of_class(std::string_view s, std::uint8_t cls, std::string_view extra) noexcept {
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (chars::is(c, cls) || extra.find(c) != std::string_view::npos) continue;
+    if (c == '%' && i + 2 < s.size() && chars::is_hex(s[i + 1]) && chars::is_hex(s[i + 2])) {
+      i += 2;
+      continue;
+    }
+    return false;
+  }
+  return true;
+}
+
+bool valid_hostname(std::string_view h) noexcept {
+  if (h.empty()) return false;
+  char prev = '.';
+  for (char c : h) {
+    if (c == '.') {
+      if (prev == '.' || prev == '-') return false;  // empty label or label ending in '-'
+    } else if (c == '-') {
+      if (prev == '.') return false;  // label starting with '-'
+    } else if (!chars::is_alpha(c) && !chars::is_digit(c)) {
+      return false;
+    }
+    prev = c;
+  }
+  return prev != '-';
+}
+
+bool valid_ipv6_reference(std::string_view h) noexcept {
+  if (h.size() < 4 || h.front() != '[' || h.back() != ']') return false;
+  const std::string_view in = h.substr(1, h.size() - 2);
+  int colons = 0;
+  for (char c : in) {
+    if (c == ':') {
+      ++colons;
+    } else if (!chars::is_hex(c) && c != '.') {
+      return false;
+    }
+  }
+  return colons >= 2 && colons <= 7;
+}
+
+}  // namespace
+
+bool parse_ipv4(std::string_view s, std::uint32_t& value) noexcept {
+  std::uint32_t v = 0;
+  int parts = 0;
+  std::size_t i = 0;
+  while (parts < 4) {
+    std::size_t digits = 0;
+    std::uint32_t octet = 0;
+    while (i < s.size() && chars::is_digit(s[i]) && digits < 4) {
+      octet = octet * 10 + static_cast<std::uint32_t>(s[i] - '0');
+      ++i;
+      ++digits;
+    }
+    if (digits == 0 || digits > 3 || octet > 255) return false;
+    v = (v << 8) | octet;
+    ++parts;
+    if (parts < 4) {
+      if (i >= s.size() || s[i] != '.') return false;
+      ++i;
+    }
+  }
+  if (i != s.size()) return false;
+  value = v;
+  return true;
+}
+
+errc detail::parse_hostport(std::string_view hp, std::string_view& host, host_kind& kind, std::uint16_t& port,
+                    bool& has_port) noexcept {
+  std::size_t host_end = 0;
+  if (!hp.empty() && hp[0] == '[') {
+    host_end = hp.find(']');
+    if (host_end == std::string_view::npos) return errc::bad_uri;
+    ++host_end;
+  } else {
+    host_end = hp.find(':');
+    if (host_end == std::string_view::npos) host_end = hp.size();
+  }
+  host = hp.substr(0, host_end);
+  std::uint32_t v4 = 0;
+  if (!host.empty() && host[0] == '[') {
+    if (!valid_ipv6_reference(host)) return errc::bad_uri;
+    kind = host_kind::ipv6;
+  } else if (parse_ipv4(host, v4)) {
+    kind = host_kind::ipv4;
+  } else if (valid_hostname(host)) {
+    kind = host_kind::hostname;
+  } else {
+    return errc::bad_uri;
+  }
+  has_port = false;
+  port = 0;
+  if (host_end < hp.size()) {
+    if (hp[host_end] != ':') return errc::bad_uri;
+    auto p = parse_uint(hp.substr(host_end + 1), 65535);
+    if (!p) return errc::bad_uri;
+    port = static_cast<std::uint16_t>(*p);
+    has_port = true;
+  }
+  return errc::ok;
+}
+
+std::optional<std::string_view> uri::param(std::string_view name) const noexcept {
+  std::string_view rest = params;
+  while (!rest.empty()) {
+    const std::size_t semi = rest.find(';');
+    const std::string_view p = rest.substr(0, semi);
+    const std::size_t eq = p.find('=');
+    if (chars::iequals(p.substr(0, eq), name)) {
+      return eq == std::string_view::npos ? std::string_view{} : p.substr(eq + 1);
+    }
+    if (semi == std::string_view::npos) break;
+    rest.remove_prefix(semi + 1);
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+errc parse_sip_uri(std::string_view hier, uri& u) noexcept {
+  // userinfo: everything before the first '@' (no unescaped '@' may follow it).
+  std::string_view rest = hier;
+  if (const std::size_t at = rest.find('@'); at != std::string_view::npos) {
+    std::string_view userinfo = rest.substr(0, at);
+    rest.remove_prefix(at + 1);
+    u.has_user = true;
+    // A ':' in userinfo starts the password; the user part may not contain ':'.
+    const std::size_t colon = userinfo.find(':');
+    u.user = userinfo.substr(0, colon);
+    if (colon != std::string_view::npos) {
+      u.password = userinfo.substr(colon + 1);
+      u.has_password = true;
+      if (!all_of_class(u.password, chars::k_unreserved, "&=+$,")) return errc::bad_uri;
+    }
+    if (u.user.empty() || !all_of_class(u.user, chars::k_unreserved | chars::k_user_unres, "")) {
+      return errc::bad_uri;
+    }
+  }
+  // hostport ends at ';' (params) or '?' (headers).
+  const std::size_t hp_end = rest.find_first_of(";?");
+  const std::string_view hp = rest.substr(0, hp_end);
+  if (const errc e = detail::parse_hostport(hp, u.host, u.host_type, u.port, u.has_port); e != errc::ok) return e;
+  if (hp_end == std::string_view::npos) return errc::ok;
+  rest.remove_prefix(hp_end);
+  if (rest[0] == ';') {
+    const std::size_t q = rest.find('?');
+    u.params = rest.substr(1, q == std::string_view::npos ? std::string_view::npos : q - 1);
+    // uri-parameter = pname ["=" pvalue]; both 1*paramchar.
+    std::string_view ps = u.params;
+    for (;;) {
+      const std::size_t semi = ps.find(';');
+      const std::string_view p = ps.substr(0, semi);
+      const std::size_t eq = p.find('=');
+      const std::string_view pname = p.substr(0, eq);
+      if (pname.empty() || !all_of_class(pname, chars::k_unreserved | chars::k_param_unres, "")) return errc::bad_uri;
+      if (eq != std::string_view::npos) {
+        const std::string_view pvalue = p.substr(eq + 1);
+        if (pvalue.empty() || !all_of_class(pvalue, chars::k_unreserved | chars::k_param_unres, "")) {
+          return errc::bad_uri;
+        }
+      }
+      if (semi == std::string_view::npos) break;
+      ps.remove_prefix(semi + 1);
+    }
+    if (q == std::string_view::npos) return errc::ok;
+    rest.remove_prefix(q);
+  }
+  // headers = "?" header *( "&" header ); header = hname "=" hvalue
+  u.headers = rest.substr(1);
+  std::string_view hs = u.headers;
+  for (;;) {
+    const std::size_t amp = hs.find('&');
+    const std::string_view h = hs.substr(0, amp);
+    const std::size_t eq = h.find('=');
+    if (eq == std::string_view::npos || eq == 0) return errc::bad_uri;
+    if (!all_of_class(h.substr(0, eq), chars::k_unreserved, "[]/?:+$") ||
+        !all_of_class(h.substr(eq + 1), chars::k_unreserved, "[]/?:+$")) {
+      return errc::bad_uri;
+    }
+    if (amp == std::string_view::npos) break;
+    hs.remove_prefix(amp + 1);
+  }
+  return errc::ok;
+}
+
+errc parse_tel_uri(std::string_view hier, uri& u) noexcept {
+  const std::size_t semi = hier.find(';');
+  u.opaque = hier.substr(0, semi);
+  std::string_view num = u.opaque;
+  const bool global = !num.empty() && num[0] == '+';
+  if (global) num.remove_prefix(1);
+  bool digit = false;
+  for (char c : num) {
+    if (chars::is_digit(c) || (!global && (chars::is_hex(c) || c == '*' || c == '#'))) {
+      digit = true;
+    } else if (c != '-' && c != '.' && c != '(' && c != ')') {
+      return errc::bad_uri;
+    }
+  }
+  if (!digit) return errc::bad_uri;
+  if (semi != std::string_view::npos) {
+    u.params = hier.substr(semi + 1);
+    if (!all_of_class(u.params, chars::k_unreserved | chars::k_param_unres, ";=")) return errc::bad_uri;
+  }
+  return errc::ok;
+}
+
+}  // namespace
+
+result<uri> parse_uri(std::string_view s) noexcept {
+  uri u;
+  u.raw = s;
+  const std::size_t colon = s.find(':');
+  if (colon == std::string_view::npos || colon == 0) return errc::bad_uri;
+  u.scheme_token = s.substr(0, colon);
+  // scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )
+  if (!chars::is_alpha(u.scheme_token[0])) return errc::bad_uri;
+  for (char c : u.scheme_token) {
+    if (!chars::is_alpha(c) && !chars::is_digit(c) && c != '+' && c != '-' && c != '.') return errc::bad_uri;
+  }
+  const std::string_view hier = s.substr(colon + 1);
+  if (hier.empty()) return errc::bad_uri;
+  errc e = errc::ok;
+  if (chars::iequals(u.scheme_token, "sip")) {
+    u.scheme = uri_scheme::sip;
+    e = parse_sip_uri(hier, u);
+  } else if (chars::iequals(u.scheme_token, "sips")) {
+    u.scheme = uri_scheme::sips;
+    e = parse_sip_uri(hier, u);
+  } else if (chars::iequals(u.scheme_token, "tel")) {
+    u.scheme = uri_scheme::tel;
+    e = parse_tel_uri(hier, u);
+  } else {
+    // absoluteURI: 1*uric (reserved / unreserved / escaped)
+    u.opaque = hier;
+    if (!all_of_class(hier, chars::k_unreserved, ";/?:@&=+$,[]")) e = errc::bad_uri;
+  }
+  if (e != errc::ok) return e;
+  return u;
+}
+
+int unescape(std::string_view in, char* out, std::size_t cap) noexcept {
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    if (n == cap) return -1;
+    if (in[i] == '%') {
+      if (i + 2 >= in.size() || !chars::is_hex(in[i + 1]) || !chars::is_hex(in[i + 2])) return -1;
+      out[n++] = static_cast<char>(chars::hex_value(in[i + 1]) * 16 + chars::hex_value(in[i + 2]));
+      i += 2;
+    } else {
+      out[n++] = in[i];
+    }
+  }
+  return static_cast<int>(n);
+}
+
+namespace {
+
+constexpr std::size_t k_cmp_buf = 512;
+
+// Compares two escaped strings after unescaping; case-insensitive when asked.
+bool equal_unescaped(std::string_view a, std::string_view b, bool icase) noexcept {
+  std::array<char, k_cmp_buf> ba{};
+  std::array<char, k_cmp_buf> bb{};
+  const int na = unescape(a, ba.data(), ba.size());
+  const int nb = unescape(b, bb.data(), bb.size());
+  if (na < 0 || nb < 0) return a == b;  // undecodable or huge: fall back to exact match
+  const std::string_view ua(ba.data(), static_cast<std::size_t>(na));
+  const std::string_view ub(bb.data(), static_cast<std::size_t>(nb));
+  return icase ? chars::iequals(ua, ub) : ua == ub;
+}
+
+bool params_match(const uri& a, const uri& b) noexcept {
+  // Parameters that must match when present in either URI.
+  for (std::string_view must : {"user", "ttl", "method", "maddr", "transport"}) {
+    const auto pa = a.param(must);
+    const auto pb = b.param(must);
+    if (pa.has_value() != pb.has_value()) return false;
+    if (pa && !equal_unescaped(*pa, *pb, true)) return false;
+  }
+  // Any other parameter present in both must match.
+  std::string_view rest = a.params;
+  while (!rest.empty()) {
+    const std::size_t semi = rest.find(';');
+    const std::string_view p = rest.substr(0, semi);
+    const std::size_t eq = p.find('=');
+    const std::string_view name = p.substr(0, eq);
+    const auto pb = b.param(name);
+    if (pb) {
+      const std::string_view va = eq == std::string_view::npos ? std::string_view{} : p.substr(eq + 1);
+      if (!equal_unescaped(va, *pb, true)) return false;
+    }
+    if (semi == std::string_view::npos) break;
+    rest.remove_prefix(semi + 1);
+  }
+  return true;
+}
+
+// Headers: the same set of hname=hvalue pairs, order-insensitive, names case-insensitive.
+bool headers_subset(std::string_view a, std::string_view b) noexcept {
+  std::string_view rest = a;
+  while (!rest.empty()) {
+    const std::size_t amp = rest.find('&');
+    const std::string_view h = rest.substr(0, amp);
+    const std::size_t eq = h.find('=');
+    bool found = false;
+    std::string_view other = b;
+    while (!other.empty() && !found) {
+      const std::size_t amp2 = other.find('&');
+      const std::string_view h2 = other.substr(0, amp2);
+      const std::size_t eq2 = h2.find('=');
+      found = equal_unescaped(h.substr(0, eq), h2.substr(0, eq2), true) &&
+              equal_unescaped(eq == std::string_view::npos ? std::string_view{} : h.substr(eq + 1),
+                              eq2 == std::string_view::npos ? std::string_view{} : h2.substr(eq2 + 1), false);
+      if (amp2 == std::string_view::npos) break;
+      other.remove_prefix(amp2 + 1);
+    }
+    if (!found) return false;
+    if (amp == std::string_view::npos) break;
+    rest.remove_prefix(amp + 1);
+  }
+  return true;
+}
+
+}  // namespace
+
+bool uri_equal(const uri& a, const uri& b) noexcept {
+  if (a.scheme != b.scheme) return false;
+  if (!a.is_sip()) return a.scheme == uri_scheme::other ? a.raw == b.raw : equal_unescaped(a.raw, b.raw, true);
+  if (a.has_user != b.has_user || a.has_password != b.has_password) return false;
+  if (!equal_unescaped(a.user, b.user, false) || !equal_unescaped(a.password, b.password, false)) return false;
+  if (!equal_unescaped(a.host, b.host, true)) return false;
+  if (a.has_port != b.has_port || a.port != b.port) return false;
+  if (!params_match(a, b)) return false;
+  return headers_subset(a.headers, b.headers) && headers_subset(b.headers, a.headers);
+}
+
+}  // namespace sipfront::sip

@@ -1,0 +1,544 @@
+#include "sipfront/sipparse/values.hpp"
+
+#include "sipfront/sipparse/chars.hpp"
+#include "sipfront/sipparse/cursor.hpp"
+#include "uri_detail.hpp"
+
+namespace sipfront::sip {
+namespace {
+
+// gen-value = token / host / quoted-string. Host adds ':' '[' ']' for IPv6.
+constexpr bool is_gen_value_char(char c) noexcept { return chars::is_token(c) || c == ':' || c == '[' || c == ']'; }
+
+// Reads `name [= value]` at the cursor; the value keeps its quotes.
+bool read_param(cursor& c, std::string_view& name, std::string_view& value) noexcept {
+  c.skip_lws();
+  name = c.token();
+  if (name.empty()) return false;
+  value = {};
+  if (c.eat_sep('=')) {
+    if (c.peek() == '"') {
+      const char* start = c.pos();
+      std::string_view inner;
+      if (!c.quoted(inner)) return false;
+      value = {start, static_cast<std::size_t>(c.pos() - start)};
+    } else {
+      value = c.take_while_fn(is_gen_value_char);
+      if (value.empty()) return false;
+    }
+  }
+  c.skip_lws();
+  return true;
+}
+
+constexpr std::string_view unquote(std::string_view v) noexcept {
+  return (v.size() >= 2 && v.front() == '"' && v.back() == '"') ? v.substr(1, v.size() - 2) : v;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- params
+
+bool param_iterator::next(std::string_view& name, std::string_view& value) noexcept {
+  if (failed_) return false;
+  cursor c(rest_);
+  c.skip_lws();
+  if (c.at_end()) return false;
+  if (!read_param(c, name, value)) {
+    failed_ = true;
+    return false;
+  }
+  if (!c.at_end() && !c.eat(';')) {
+    failed_ = true;
+    return false;
+  }
+  if (c.at_end() && !rest_.empty() && rest_.back() == ';') {
+    failed_ = true;  // a trailing ';' announces a parameter that never comes
+    return false;
+  }
+  rest_ = c.rest();
+  return true;
+}
+
+errc check_params(std::string_view params) noexcept {
+  param_iterator it(params);
+  std::string_view n;
+  std::string_view v;
+  while (it.next(n, v)) {
+  }
+  return it.failed() ? errc::bad_value : errc::ok;
+}
+
+std::optional<std::string_view> find_param(std::string_view params, std::string_view name) noexcept {
+  param_iterator it(params);
+  std::string_view n;
+  std::string_view v;
+  while (it.next(n, v)) {
+    if (chars::iequals(n, name)) return unquote(v);
+  }
+  return std::nullopt;
+}
+
+// ---------------------------------------------------------------- lists
+
+bool next_list_entry(std::string_view& rest, std::string_view& entry, bool& failed) noexcept {
+  if (rest.empty()) return false;
+  bool quoted = false;
+  int angle = 0;
+  std::size_t i = 0;
+  for (; i < rest.size(); ++i) {
+    const char c = rest[i];
+    if (quoted) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        quoted = false;
+      }
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == '<') {
+      ++angle;
+    } else if (c == '>') {
+      --angle;
+    } else if (c == ',' && angle == 0) {
+      break;
+    }
+  }
+  if (quoted || angle != 0) {
+    failed = true;
+    entry = trim_lws(rest);
+    rest = {};
+    return false;
+  }
+  entry = trim_lws(rest.substr(0, i));
+  if (i < rest.size()) {
+    rest.remove_prefix(i + 1);
+    if (trim_lws(rest).empty()) {
+      // A trailing comma: report the empty entry so callers reject it.
+      rest = {};
+      failed = true;
+    }
+  } else {
+    rest = {};
+  }
+  return true;
+}
+
+list_iterator::list_iterator(const message& msg, header_id id) noexcept : msg_(&msg), id_(id) {
+  const header_entry* h = msg.find(id);
+  line_ = h ? msg.index_of(*h) : msg.headers().size();
+}
+
+bool list_iterator::next(std::string_view& entry) noexcept {
+  if (failed_) return false;
+  const auto hs = msg_->headers();
+  for (;;) {
+    if (!in_line_) {
+      while (line_ < hs.size() && hs[line_].id != id_) ++line_;
+      if (line_ >= hs.size()) return false;
+      rest_ = msg_->value(hs[line_]);
+      ++line_;
+      in_line_ = true;
+      if (rest_.empty()) {
+        failed_ = true;  // an empty list header line ("Via:") is not an entry
+        return false;
+      }
+    }
+    if (next_list_entry(rest_, entry, failed_)) {
+      if (rest_.empty()) in_line_ = false;
+      if (entry.empty()) {
+        failed_ = true;
+        return false;
+      }
+      return true;
+    }
+    if (failed_) return false;
+    in_line_ = false;
+  }
+}
+
+// ---------------------------------------------------------------- name-addr
+
+result<name_addr> parse_name_addr(std::string_view s, bool allow_star) noexcept {
+  name_addr na;
+  cursor c(trim_lws(s));
+  if (allow_star && c.peek() == '*') {
+    cursor after = c;
+    after.advance();
+    after.skip_lws();
+    if (after.at_end()) {
+      na.star = true;
+      return na;
+    }
+  }
+  if (c.peek() == '"') {
+    if (!c.quoted(na.display)) return errc::unterminated_quote;
+    na.display_quoted = true;
+    c.skip_lws();
+    if (c.peek() != '<') return errc::bad_name_addr;
+  } else {
+    // display-name = *(token LWS): a run of tokens, then '<'; otherwise an addr-spec.
+    cursor probe = c;
+    const char* start = probe.pos();
+    const char* last = start;
+    while (!probe.token().empty()) {
+      last = probe.pos();
+      probe.skip_lws();
+    }
+    if (probe.peek() == '<') {
+      na.display = {start, static_cast<std::size_t>(last - start)};
+      c = probe;
+    }
+  }
+  if (c.eat('<')) {
+    na.angle = true;
+    const std::string_view rest = c.rest();
+    const std::size_t close = rest.find('>');
+    if (close == std::string_view::npos) return errc::bad_name_addr;
+    na.uri = rest.substr(0, close);
+    c.advance(close + 1);
+  } else {
+    // addr-spec: the URI ends at LWS or ';' (then header params). A URI with '?',
+    // ',' or ';' needs the name-addr form (RFC 3261 §20.10), so '?' here is an error.
+    na.uri = c.take_while_fn([](char ch) {
+      return ch != ';' && ch != ' ' && ch != '\t' && ch != '\r' && ch != '\n' && ch != ',';
+    });
+    if (na.uri.find('?') != std::string_view::npos) return errc::bad_name_addr;
+  }
+  if (na.uri.empty()) return errc::bad_name_addr;
+  if (!parse_uri(na.uri)) return errc::bad_uri;
+  c.skip_lws();
+  if (c.at_end()) return na;
+  if (!c.eat(';')) return errc::bad_name_addr;
+  na.params = c.rest();
+  if (na.params.empty() || check_params(na.params) != errc::ok) return errc::bad_value;
+  return na;
+}
+
+result<std::uint32_t> name_addr::expires() const noexcept {
+  const auto v = param("expires");
+  if (!v) return errc::not_present;
+  const auto n = parse_uint(*v, 0xffffffffULL);
+  if (!n) return n.error();
+  return static_cast<std::uint32_t>(*n);
+}
+
+result<std::uint16_t> name_addr::q() const noexcept {
+  const auto v = param("q");
+  if (!v) return errc::not_present;
+  // qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] )
+  const std::string_view s = *v;
+  if (s.empty() || (s[0] != '0' && s[0] != '1')) return errc::bad_value;
+  unsigned value = s[0] == '1' ? 1000U : 0U;
+  if (s.size() > 1) {
+    if (s[1] != '.' || s.size() > 5) return errc::bad_value;
+    unsigned scale = 100;
+    for (std::size_t i = 2; i < s.size(); ++i, scale /= 10) {
+      if (!chars::is_digit(s[i])) return errc::bad_value;
+      value += static_cast<unsigned>(s[i] - '0') * scale;
+    }
+    if (value > 1000) return errc::bad_value;
+  }
+  return static_cast<std::uint16_t>(value);
+}
+
+result<std::uint32_t> name_addr::reg_id() const noexcept {
+  const auto v = param("reg-id");
+  if (!v) return errc::not_present;
+  const auto n = parse_uint(*v, 0xffffffffULL);
+  if (!n) return n.error();
+  return static_cast<std::uint32_t>(*n);
+}
+
+// ---------------------------------------------------------------- Via
+
+bool via::sent_by_is_broadcast() const noexcept {
+  std::uint32_t a = 0;
+  if (host_type != host_kind::ipv4 || !parse_ipv4(host, a)) return false;
+  return a == 0xffffffffU || (a >> 28) == 0xeU;
+}
+
+result<via> parse_via(std::string_view entry) noexcept {
+  via v;
+  cursor c(trim_lws(entry));
+  v.protocol = c.token();
+  if (v.protocol.empty() || !c.eat_sep('/')) return errc::bad_via;
+  v.version = c.token();
+  if (v.version.empty() || !c.eat_sep('/')) return errc::bad_via;
+  v.transport_token = c.token();
+  if (v.transport_token.empty() || !c.skip_lws()) return errc::bad_via;
+  struct tname {
+    std::string_view n;
+    transport t;
+  };
+  for (const tname& t : {tname{"UDP", transport::udp}, tname{"TCP", transport::tcp}, tname{"TLS", transport::tls},
+                         tname{"SCTP", transport::sctp}, tname{"WS", transport::ws}, tname{"WSS", transport::wss}}) {
+    if (chars::iequals(v.transport_token, t.n)) v.transport = t.t;
+  }
+  // sent-by = host [ COLON port ], COLON = SWS ":" SWS
+  const char* hs = c.pos();
+  if (c.peek() == '[') {
+    const std::size_t close = c.rest().find(']');
+    if (close == std::string_view::npos) return errc::bad_via;
+    c.advance(close + 1);
+  } else {
+    c.take_while_fn([](char ch) { return chars::is_alpha(ch) || chars::is_digit(ch) || ch == '-' || ch == '.'; });
+  }
+  const std::string_view host_text{hs, static_cast<std::size_t>(c.pos() - hs)};
+  std::uint16_t port = 0;
+  bool has_port = false;
+  if (const errc e = detail::parse_hostport(host_text, v.host, v.host_type, port, has_port); e != errc::ok) {
+    return errc::bad_via;
+  }
+  if (c.eat_sep(':')) {
+    const auto p = parse_uint(c.take_while(chars::k_digit), 65535);
+    if (!p) return errc::bad_via;
+    v.port = static_cast<std::uint16_t>(*p);
+    v.has_port = true;
+  }
+  c.skip_lws();
+  if (c.at_end()) return v;
+  if (!c.eat(';')) return errc::bad_via;
+  v.params = c.rest();
+  param_iterator it(v.params);
+  std::string_view n;
+  std::string_view val;
+  while (it.next(n, val)) {
+    if (chars::iequals(n, "branch")) {
+      if (val.empty() || val.front() == '"') return errc::bad_via;
+      v.branch = val;
+    } else if (chars::iequals(n, "received")) {
+      std::uint32_t a = 0;
+      if (!parse_ipv4(val, a) && val.find(':') == std::string_view::npos) return errc::bad_via;
+      v.received = val;
+    } else if (chars::iequals(n, "rport")) {
+      v.has_rport = true;
+      if (!val.empty()) {
+        const auto p = parse_uint(val, 65535);
+        if (!p) return errc::bad_via;
+        v.rport = static_cast<std::uint16_t>(*p);
+        v.rport_has_value = true;
+      }
+    } else if (chars::iequals(n, "maddr")) {
+      if (val.empty()) return errc::bad_via;
+      v.maddr = val;
+    } else if (chars::iequals(n, "ttl")) {
+      const auto t = parse_uint(val, 255);
+      if (!t) return errc::bad_via;
+      v.ttl = static_cast<std::uint8_t>(*t);
+      v.has_ttl = true;
+    }
+  }
+  if (it.failed()) return errc::bad_via;
+  return v;
+}
+
+result<via> top_via(const message& msg) noexcept {
+  list_iterator it(msg, header_id::via);
+  std::string_view entry;
+  if (!it.next(entry)) return it.failed() ? errc::bad_via : errc::not_present;
+  return parse_via(entry);
+}
+
+// ---------------------------------------------------------------- scalars
+
+result<std::uint64_t> parse_uint(std::string_view s, std::uint64_t max) noexcept {
+  if (s.empty()) return errc::bad_integer;
+  std::uint64_t v = 0;
+  for (char c : s) {
+    if (!chars::is_digit(c)) return errc::bad_integer;
+    v = v * 10 + static_cast<std::uint64_t>(c - '0');
+    if (v > max) return errc::integer_overflow;  // checked each digit, so no wrap
+  }
+  return v;
+}
+
+result<cseq> parse_cseq(std::string_view s) noexcept {
+  cursor c(trim_lws(s));
+  const auto digits = c.take_while(chars::k_digit);
+  const auto n = parse_uint(digits, 0x7fffffffULL);
+  if (!n) return n.error() == errc::integer_overflow ? errc::integer_overflow : errc::bad_cseq;
+  if (!c.skip_lws()) return errc::bad_cseq;
+  cseq out;
+  out.number = static_cast<std::uint32_t>(*n);
+  out.method_token = c.token();
+  if (out.method_token.empty() || !c.at_end()) return errc::bad_cseq;
+  out.method = method_from_token(out.method_token);
+  return out;
+}
+
+result<std::string_view> parse_call_id(std::string_view s) noexcept {
+  // word = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~" /
+  //        "(" / ")" / "<" / ">" / ":" / "\" / DQUOTE / "/" / "[" / "]" / "?" / "{" / "}")
+  constexpr std::string_view extra = "-.!%*_+`'~()<>:\\\"/[]?{}";
+  if (s.empty()) return errc::bad_call_id;
+  bool at = false;
+  char prev = '@';
+  for (char c : s) {
+    if (c == '@') {
+      if (at || prev == '@') return errc::bad_call_id;
+      at = true;
+    } else if (!chars::is_alpha(c) && !chars::is_digit(c) && extra.find(c) == std::string_view::npos) {
+      return errc::bad_call_id;
+    }
+    prev = c;
+  }
+  if (prev == '@') return errc::bad_call_id;
+  return s;
+}
+
+result<std::uint8_t> parse_max_forwards(std::string_view s) noexcept {
+  const auto n = parse_uint(s, 255);
+  if (!n) return n.error();
+  return static_cast<std::uint8_t>(*n);
+}
+
+result<std::uint32_t> parse_delta_seconds(std::string_view s) noexcept {
+  const auto n = parse_uint(s, 0xffffffffULL);
+  if (!n) return n.error();
+  return static_cast<std::uint32_t>(*n);
+}
+
+result<std::uint32_t> parse_content_length(std::string_view s) noexcept {
+  const auto n = parse_uint(s, 65535);
+  if (!n) return n.error() == errc::integer_overflow ? errc::integer_overflow : errc::bad_content_length;
+  return static_cast<std::uint32_t>(*n);
+}
+
+result<retry_after> parse_retry_after(std::string_view s) noexcept {
+  retry_after ra;
+  cursor c(trim_lws(s));
+  const auto n = parse_uint(c.take_while(chars::k_digit), 0xffffffffULL);
+  if (!n) return n.error();
+  ra.seconds = static_cast<std::uint32_t>(*n);
+  c.skip_lws();
+  if (c.peek() == '(') {
+    // comment = "(" *(ctext / quoted-pair / comment) ")", nested.
+    const char* start = c.pos() + 1;
+    int depth = 0;
+    while (!c.at_end()) {
+      const char ch = c.peek();
+      c.advance();
+      if (ch == '\\') {
+        c.advance();
+      } else if (ch == '(') {
+        ++depth;
+      } else if (ch == ')' && --depth == 0) {
+        break;
+      }
+    }
+    if (depth != 0) return errc::bad_value;
+    ra.comment = {start, static_cast<std::size_t>(c.pos() - 1 - start)};
+    c.skip_lws();
+  }
+  if (c.at_end()) return ra;
+  if (!c.eat(';')) return errc::bad_value;
+  ra.params = c.rest();
+  param_iterator it(ra.params);
+  std::string_view name;
+  std::string_view val;
+  while (it.next(name, val)) {
+    if (chars::iequals(name, "duration")) {
+      const auto d = parse_uint(val, 0xffffffffULL);
+      if (!d) return d.error();
+      ra.duration = static_cast<std::uint32_t>(*d);
+    }
+  }
+  if (it.failed()) return errc::bad_value;
+  return ra;
+}
+
+errc check_date(std::string_view s) noexcept {
+  // rfc1123-date = wkday "," SP date1 SP time SP "GMT"
+  // date1 = 2DIGIT SP month SP 4DIGIT ; time = 2DIGIT ":" 2DIGIT ":" 2DIGIT
+  constexpr std::string_view days[] = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
+  constexpr std::string_view months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                         "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  s = trim_lws(s);
+  if (s.size() != 29) return errc::bad_date;
+  auto in = [](std::string_view v, const auto& set) {
+    for (std::string_view x : set) {
+      if (x == v) return true;
+    }
+    return false;
+  };
+  auto digits = [&](std::size_t at, std::size_t n) {
+    for (std::size_t i = at; i < at + n; ++i) {
+      if (!chars::is_digit(s[i])) return false;
+    }
+    return true;
+  };
+  if (!in(s.substr(0, 3), days) || s.substr(3, 2) != ", " || !digits(5, 2) || s[7] != ' ' ||
+      !in(s.substr(8, 3), months) || s[11] != ' ' || !digits(12, 4) || s[16] != ' ' || !digits(17, 2) ||
+      s[19] != ':' || !digits(20, 2) || s[22] != ':' || !digits(23, 2) || s.substr(25) != " GMT") {
+    return errc::bad_date;
+  }
+  return errc::ok;
+}
+
+errc check_token_list(std::string_view s) noexcept {
+  std::string_view rest = s;
+  std::string_view entry;
+  bool failed = false;
+  while (next_list_entry(rest, entry, failed)) {
+    if (!chars::is_token_string(entry)) return errc::bad_value;
+  }
+  return failed ? errc::bad_value : errc::ok;
+}
+
+// ---------------------------------------------------------------- auth
+
+bool auth_value::is_digest() const noexcept { return chars::iequals(scheme, "Digest"); }
+
+std::optional<std::string_view> auth_value::find(std::string_view name) const noexcept {
+  for (const auth_param& p : params) {
+    if (chars::iequals(p.name, name)) return p.value;
+  }
+  return std::nullopt;
+}
+
+result<auth_value> parse_auth(std::string_view s) noexcept {
+  auth_value a;
+  cursor c(trim_lws(s));
+  a.scheme = c.token();
+  if (a.scheme.empty()) return errc::bad_auth;
+  if (c.at_end()) return a;
+  if (!c.skip_lws()) return errc::bad_auth;
+  const std::string_view rest = c.rest();
+  // auth-param *(COMMA auth-param); auth-param = token EQUAL ( token / quoted-string )
+  bool ok = true;
+  for (bool first = true; !c.at_end(); first = false) {
+    if (!first && !c.eat_sep(',')) {
+      ok = false;
+      break;
+    }
+    auth_param p;
+    c.skip_lws();
+    p.name = c.token();
+    if (p.name.empty() || !c.eat_sep('=')) {
+      ok = false;
+      break;
+    }
+    if (c.peek() == '"') {
+      if (!c.quoted(p.value)) return errc::unterminated_quote;
+      p.quoted = true;
+    } else {
+      p.value = c.token();
+      if (p.value.empty()) {
+        ok = false;
+        break;
+      }
+    }
+    if (!a.params.push_back(p)) return errc::too_many_entries;
+    c.skip_lws();
+  }
+  if (!ok) {
+    // Digest must follow the auth-param grammar; other schemes may carry opaque data.
+    if (a.is_digest()) return errc::bad_auth;
+    a.params.clear();
+    a.opaque = rest;
+  }
+  return a;
+}
+
+}  // namespace sipfront::sip
