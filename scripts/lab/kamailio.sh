@@ -95,6 +95,8 @@ do_start() {
 
     mkdir -p "${KDIR}"
     rm -f "${KSOCK}" "${KDIR}/kamailio.pid" "${KPIDFILE}"
+    # One log per run, so `registers` counts only this run; keep the previous.
+    [[ -e ${KLOG} ]] && mv -f "${KLOG}" "${KLOG}.prev"
     echo "=== start $(date -u +%FT%TZ) udp:${KAM_IP}:${KAM_PORT}" >>"${KLOG}"
 
     # ip netns exec execs kamailio, so $! is Kamailio's main PID. -DD keeps it
@@ -131,7 +133,7 @@ do_start() {
 # One SIP OPTIONS from inside sf-core to Kamailio; true on 200.
 sip_probe() {
     (cd "${KDIR}" && ip netns exec "${KAM_NS}" timeout 5 sipp "${KAM_IP}:${KAM_PORT}" \
-        -sf "${LAB_DIR}/options.xml" -t u1 -i "${KAM_IP}" -p 0 -m 1 \
+        -sf "${LAB_DIR}/options.xml" -t u1 -i "${KAM_IP}" -m 1 \
         -recv_timeout 1000 -timeout 3s -timeout_error -nostdin \
         </dev/null >/dev/null 2>&1)
 }
