@@ -207,10 +207,14 @@ do_down_locked() {
         sf_log "lab not up (no ${SF_LAB_STATE}); nothing to do"
         return 0
     fi
-    # Stop a Kamailio that scripts/lab/kamailio.sh started for this lab.
-    if [[ -e ${SF_LAB_RUN}/kamailio/launcher.pid ]]; then
-        "${LAB_DIR}/kamailio.sh" stop || sf_log "warning: kamailio.sh stop failed"
-    fi
+    # Stop Kamailio instances that scripts/lab/kamailio.sh started for this
+    # lab (each records its PID in RUN/<name>/launcher.pid).
+    local pidf inst
+    for pidf in "${SF_LAB_RUN}"/*/launcher.pid; do
+        [[ -e ${pidf} ]] || continue
+        inst=$(basename "$(dirname "${pidf}")")
+        "${LAB_DIR}/kamailio.sh" -n "${inst}" stop || sf_log "warning: kamailio.sh -n ${inst} stop failed"
+    done
     local kind name _rest pids
     local -a nss=()
     while read -r kind name _rest; do

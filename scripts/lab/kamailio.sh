@@ -8,10 +8,17 @@
 #   kamailio.sh [-n NAME] status                   running? + usrloc/registrar stats
 #   kamailio.sh [-n NAME] count                    number of contacts in usrloc
 #   kamailio.sh [-n NAME] users                    number of AoRs in usrloc
-#   kamailio.sh [-n NAME] contacts                 one line per binding: "AOR CONTACT EXPIRES"
+#   kamailio.sh [-n NAME] contacts                 one line per binding:
+#                                                  "AOR CONTACT EXPIRES CALL-ID"
 #   kamailio.sh [-n NAME] registers                REGISTER requests received (log lines)
 #   kamailio.sh [-n NAME] stat NAME...             e.g. stat registrar:accepted_regs
-#   kamailio.sh [-n NAME] rpc CMD [ARGS...]        any kamcmd command
+#   kamailio.sh [-n NAME] rpc CMD [ARGS...]        any RPC via kamcmd (small replies)
+#   kamailio.sh [-n NAME] jsonrpc CMD [ARGS...]    any RPC via the JSON-RPC FIFO
+#                                                  (big replies, e.g. ul.dump)
+#
+# Env: KAM_SHM_MB (64) / KAM_PKG_MB (8) for -m / -M. ul.dump of N bindings
+# needs ~1 KB x N of pkg memory: raise KAM_PKG_MB beyond ~5000 bindings,
+# and KAM_SHM_MB beyond ~50000. `count` (a statistic) works at any size.
 #
 # NAME (default "kamailio") selects the instance directory ${SF_LAB_RUN}/NAME,
 # which holds kamailio.log (stderr), kamailio_ctl (binrpc socket),
@@ -34,6 +41,8 @@ KAM_IP=${SF_IP_CORE}
 KAM_PORT=${SF_SIP_PORT}
 KAM_NS=${SF_NS_CORE}
 START_TIMEOUT=${KAM_START_TIMEOUT:-15}
+KAM_SHM_MB=${KAM_SHM_MB:-64}
+KAM_PKG_MB=${KAM_PKG_MB:-8}
 
 usage() {
     sed -n '2,/^$/s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
@@ -60,9 +69,60 @@ KDIR="${SF_LAB_RUN}/${KAM_NAME}"
 KLOG="${KDIR}/kamailio.log"
 KSOCK="${KDIR}/kamailio_ctl"
 KPIDFILE="${KDIR}/launcher.pid"
+KFIFO="${KDIR}/kamailio_rpc.fifo"
 
+# kamcmd over the binrpc socket; fine for small replies. kamcmd exits 0 even
+# when the RPC failed, so treat an "error:" reply as failure.
 kam_rpc() {
-    timeout 10 kamcmd -s "unix:${KSOCK}" "$@"
+    local out
+    out=$(timeout 10 kamcmd -s "unix:${KSOCK}" "$@" 2>&1) || {
+        printf '%s\n' "${out}" >&2
+        return 1
+    }
+    if [[ ${out} == error:* || ${out} == ERROR:* ]]; then
+        printf '%s\n' "${out}" >&2
+        return 1
+    fi
+    printf '%s\n' "${out}"
+}
+
+# jsonrpc METHOD [STRING_PARAM...]: JSON-RPC over the jsonrpcs FIFO, reply
+# (pretty JSON) on stdout. Used for big replies (ul.dump), which binrpc/kamcmd
+# cannot carry.
+jsonrpc() {
+    local method=$1 params="" p rpid
+    shift
+    [[ -p ${KFIFO} ]] || sf_die "no RPC FIFO ${KFIFO} (is ${KAM_NAME} running?)"
+    for p in "$@"; do
+        [[ ${p} =~ ^[A-Za-z0-9_.:@-]*$ ]] || sf_die "unsupported RPC parameter '${p}'"
+        params+="${params:+,}\"${p}\""
+    done
+    # jsonrpcs only accepts plain names (no '.') for the reply FIFO; it
+    # creates nothing itself: we make the FIFO in fifo_reply_dir (KDIR).
+    local name="reply_$$_${RANDOM}"
+    local rf="${KDIR}/${name}" out="${KDIR}/${name}_out"
+    mkfifo -m 600 "${rf}"
+    timeout 30 cat "${rf}" >"${out}" &
+    rpid=$!
+    if ! printf '{"jsonrpc":"2.0","method":"%s","params":[%s],"reply_name":"%s","id":1}\n' \
+        "${method}" "${params}" "${name}" | timeout 5 tee "${KFIFO}" >/dev/null; then
+        kill "${rpid}" 2>/dev/null || true
+        wait "${rpid}" 2>/dev/null || true
+        rm -f "${rf}" "${out}"
+        sf_die "cannot write to ${KFIFO} (is ${KAM_NAME} running?)"
+    fi
+    if ! wait "${rpid}"; then
+        rm -f "${rf}" "${out}"
+        sf_die "no JSON-RPC reply to ${method} within 30s"
+    fi
+    rm -f "${rf}"
+    if grep -q '"error":' "${out}"; then
+        cat "${out}" >&2
+        rm -f "${out}"
+        return 1
+    fi
+    cat "${out}"
+    rm -f "${out}"
 }
 
 # pid_alive PID: running and not a zombie.
@@ -101,10 +161,12 @@ do_start() {
 
     # ip netns exec execs kamailio, so $! is Kamailio's main PID. -DD keeps it
     # in the foreground (no daemonizing), -E logs to stderr (-> kamailio.log).
-    ip netns exec "${KAM_NS}" kamailio -f "${KAM_CFG}" -DD -E -x tlsf -m 64 -M 8 \
+    ip netns exec "${KAM_NS}" kamailio -f "${KAM_CFG}" -DD -E -x tlsf \
+        -m "${KAM_SHM_MB}" -M "${KAM_PKG_MB}" \
         -w "${KDIR}" -Y "${KDIR}" -P "${KDIR}/kamailio.pid" \
         -A "SF_LISTEN=udp:${KAM_IP}:${KAM_PORT}" \
         -A "SF_CTL=\"unix:${KSOCK}\"" \
+        -A "SF_RPC_FIFO=\"${KFIFO}\"" -A "SF_RPC_DIR=\"${KDIR}/\"" \
         </dev/null >>"${KLOG}" 2>&1 &
     local pid=$!
     echo "${pid}" >"${KPIDFILE}"
@@ -172,20 +234,29 @@ do_stop() {
 
 stat_value() { # stat_value NAME -> integer
     local out
-    out=$(kam_rpc stats.get_statistics "$1") || sf_die "rpc failed (is ${KAM_NAME} running?)"
-    out=$(sed -n "s/^$1 = \([0-9]*\)\$/\1/p" <<<"${out}")
+    # The RPC wants the bare name and answers "group:name = value".
+    out=$(kam_rpc stats.get_statistics "${1#*:}") || sf_die "rpc failed (is ${KAM_NAME} running?)"
+    out=$(awk -v n="$1" '$2 == "=" && ($1 == n || $1 ~ ":" n "$") {print $3; exit}' <<<"${out}")
     [[ -n ${out} ]] || sf_die "no statistic $1"
     echo "${out}"
 }
 
-# ul.dump -> "AOR CONTACT EXPIRES" lines.
+# ul.dump -> one line per binding: "AOR CONTACT EXPIRES CALL-ID".
+# Parses the pretty-printed JSON line by line (no jq needed).
 do_contacts() {
     local out
-    out=$(kam_rpc ul.dump) || sf_die "rpc failed (is ${KAM_NAME} running?)"
+    out=$(jsonrpc ul.dump) || sf_die "ul.dump failed"
     awk '
-        $1 == "AoR:" { aor = $2 }
-        $1 == "Address:" { addr = $2 }
-        $1 == "Expires:" && addr != "" { print aor, addr, $2; addr = "" }
+        match($0, /^[ \t]*"[^"]*":/) {
+            key = substr($0, RSTART, RLENGTH)
+            gsub(/^[ \t]*"|":$/, "", key)
+            val = substr($0, RSTART + RLENGTH)
+            sub(/^[ \t]*/, "", val); sub(/,$/, "", val); gsub(/^"|"$/, "", val)
+            if (key == "AoR") aor = val
+            else if (key == "Address") addr = val
+            else if (key == "Expires") ex = val
+            else if (key == "Call-ID") { print aor, addr, ex, val; addr = "" }
+        }
     ' <<<"${out}"
 }
 
@@ -216,6 +287,10 @@ stat)
 rpc)
     (($# >= 1)) || usage
     kam_rpc "$@"
+    ;;
+jsonrpc)
+    (($# >= 1)) || usage
+    jsonrpc "$@"
     ;;
 *) usage ;;
 esac

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # users.sh N [FIRST]: sipp injection file with N users, numbered from FIRST
-# (default 1), one per line as "userNNNNNN;pw-userNNNNNN" after the
-# "SEQUENTIAL" header line (sipp -inf). The password matches the scheme in
-# kamailio-registrar.cfg (password = "pw-" + user).
+# (default 1), after the "SEQUENTIAL" header line (sipp -inf), one per line:
+#   userNNNNNN;pw-userNNNNNN;[authentication username=userNNNNNN password=pw-userNNNNNN]
+# field0 user, field1 password (scheme of kamailio-registrar.cfg: "pw-" + user),
+# field2 the ready-made sipp auth keyword (sipp 3.6 cannot nest [fieldN]
+# inside [authentication ...], but expands keywords inside injected fields).
 #
 #   scripts/lab/users.sh 200 > users.csv        user000001 .. user000200
 #   scripts/lab/users.sh 10 191 > last10.csv    user000191 .. user000200
@@ -21,5 +23,5 @@ first=${2:-1}
 
 echo SEQUENTIAL
 awk -v n="${n}" -v f="${first}" 'BEGIN {
-    for (i = f; i < f + n; i++) printf "user%06d;pw-user%06d\n", i, i
+    for (i = f; i < f + n; i++) printf "user%06d;pw-user%06d;[authentication username=user%06d password=pw-user%06d]\n", i, i, i, i
 }'
