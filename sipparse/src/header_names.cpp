@@ -12,11 +12,20 @@ struct method_name {
   method m;
 };
 constexpr std::array<method_name, 14> k_methods{{
-    {"INVITE", method::invite},       {"ACK", method::ack},         {"BYE", method::bye},
-    {"CANCEL", method::cancel},       {"REGISTER", method::register_}, {"OPTIONS", method::options},
-    {"INFO", method::info},           {"UPDATE", method::update},   {"PRACK", method::prack},
-    {"SUBSCRIBE", method::subscribe}, {"NOTIFY", method::notify},   {"REFER", method::refer},
-    {"MESSAGE", method::message},     {"PUBLISH", method::publish},
+    {"INVITE", method::invite},
+    {"ACK", method::ack},
+    {"BYE", method::bye},
+    {"CANCEL", method::cancel},
+    {"REGISTER", method::register_},
+    {"OPTIONS", method::options},
+    {"INFO", method::info},
+    {"UPDATE", method::update},
+    {"PRACK", method::prack},
+    {"SUBSCRIBE", method::subscribe},
+    {"NOTIFY", method::notify},
+    {"REFER", method::refer},
+    {"MESSAGE", method::message},
+    {"PUBLISH", method::publish},
 }};
 
 struct header_name {

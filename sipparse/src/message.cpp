@@ -194,7 +194,9 @@ errc message::parse(std::string_view datagram, const scanner& scan) noexcept {
 std::string_view message::raw_line(const header_entry& h) const noexcept {
   const char* s = base_ + h.name_off;
   const char* e = base_ + h.value_off + h.value_len;
-  const char* const end = base_ + head_end_;
+  // Bounded by the datagram, not head_end_: a parse that stopped at a line without
+  // LF (no_header_end) leaves head_end_ at 0, yet every indexed line has its LF.
+  const char* const end = base_ + size_;
   while (e < end && *e != '\n') ++e;  // trailing white space and the line end
   if (e < end) ++e;
   return {s, static_cast<std::size_t>(e - s)};

@@ -27,12 +27,9 @@ constexpr scanner k_avx2{scan_isa::avx2, detail::find_lf_avx2, detail::find_colo
 
 bool isa_supported(scan_isa isa) noexcept {
   switch (isa) {
-    case scan_isa::scalar:
-      return true;
-    case scan_isa::sse42:
-      return __builtin_cpu_supports("sse4.2") != 0;
-    case scan_isa::avx2:
-      return __builtin_cpu_supports("avx2") != 0;
+    case scan_isa::scalar: return true;
+    case scan_isa::sse42: return __builtin_cpu_supports("sse4.2") != 0;
+    case scan_isa::avx2: return __builtin_cpu_supports("avx2") != 0;
   }
   return false;
 }
@@ -40,12 +37,9 @@ bool isa_supported(scan_isa isa) noexcept {
 const scanner& scanner_for(scan_isa isa) noexcept {
   if (!isa_supported(isa)) return k_scalar;
   switch (isa) {
-    case scan_isa::sse42:
-      return k_sse42;
-    case scan_isa::avx2:
-      return k_avx2;
-    case scan_isa::scalar:
-      break;
+    case scan_isa::sse42: return k_sse42;
+    case scan_isa::avx2: return k_avx2;
+    case scan_isa::scalar: break;
   }
   return k_scalar;
 }
@@ -60,12 +54,9 @@ const scanner& best_scanner() noexcept {
 
 std::string_view to_string(scan_isa isa) noexcept {
   switch (isa) {
-    case scan_isa::scalar:
-      return "scalar";
-    case scan_isa::sse42:
-      return "sse42";
-    case scan_isa::avx2:
-      return "avx2";
+    case scan_isa::scalar: return "scalar";
+    case scan_isa::sse42: return "sse42";
+    case scan_isa::avx2: return "avx2";
   }
   return "?";
 }

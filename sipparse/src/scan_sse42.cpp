@@ -13,8 +13,8 @@ __attribute__((target("sse4.2"))) inline const char* find_set(const char* p, con
                                                               int set_len) noexcept {
   while (end - p >= 16) {
     const __m128i block = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));  // NOLINT
-    const int idx = _mm_cmpestri(set, set_len, block, 16,
-                                 _SIDD_UBYTE_OPS | _SIDD_CMP_EQUAL_ANY | _SIDD_LEAST_SIGNIFICANT);
+    const int idx =
+        _mm_cmpestri(set, set_len, block, 16, _SIDD_UBYTE_OPS | _SIDD_CMP_EQUAL_ANY | _SIDD_LEAST_SIGNIFICANT);
     if (idx != 16) return p + idx;
     p += 16;
   }

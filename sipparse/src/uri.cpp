@@ -24,20 +24,49 @@ bool all_of_class(std::string_view s, std::uint8_t cls, std::string_view extra) 
   return true;
 }
 
+// hostname = *( domainlabel "." ) toplabel [ "." ]; toplabel = ALPHA / ALPHA *( alphanum / "-" ) alphanum.
+// The toplabel rule is what keeps "256.1.1.1" or "192.0.2.1.5" from passing as names.
 bool valid_hostname(std::string_view h) noexcept {
   if (h.empty()) return false;
   char prev = '.';
+  char label_start = '\0';
+  char top_start = '\0';
   for (char c : h) {
     if (c == '.') {
       if (prev == '.' || prev == '-') return false;  // empty label or label ending in '-'
+      top_start = label_start;
     } else if (c == '-') {
       if (prev == '.') return false;  // label starting with '-'
     } else if (!chars::is_alpha(c) && !chars::is_digit(c)) {
       return false;
     }
+    if (prev == '.') label_start = c;
     prev = c;
   }
-  return prev != '-';
+  if (prev == '-') return false;
+  if (prev != '.') top_start = label_start;  // no trailing dot: the last label is the toplabel
+  return chars::is_alpha(top_start);
+}
+
+// One octet of an escaped string at `i`, decoding a %HH escape; advances `i`.
+char next_octet(std::string_view s, std::size_t& i) noexcept {
+  if (s[i] == '%' && i + 2 < s.size() && chars::is_hex(s[i + 1]) && chars::is_hex(s[i + 2])) {
+    const char c = static_cast<char>(chars::hex_value(s[i + 1]) * 16 + chars::hex_value(s[i + 2]));
+    i += 3;
+    return c;
+  }
+  return s[i++];
+}
+
+// Parameter names compare case-insensitively with escapes decoded: "%6C%72" is "lr"
+// (RFC 3261 §19.1.4: unreserved characters are equivalent to their escaped form).
+bool pname_equal(std::string_view a, std::string_view b) noexcept {
+  std::size_t i = 0;
+  std::size_t j = 0;
+  while (i < a.size() && j < b.size()) {
+    if (chars::lower(next_octet(a, i)) != chars::lower(next_octet(b, j))) return false;
+  }
+  return i == a.size() && j == b.size();
 }
 
 bool valid_ipv6_reference(std::string_view h) noexcept {
@@ -82,7 +111,7 @@ bool parse_ipv4(std::string_view s, std::uint32_t& value) noexcept {
 }
 
 errc detail::parse_hostport(std::string_view hp, std::string_view& host, host_kind& kind, std::uint16_t& port,
-                    bool& has_port) noexcept {
+                            bool& has_port) noexcept {
   std::size_t host_end = 0;
   if (!hp.empty() && hp[0] == '[') {
     host_end = hp.find(']');
@@ -122,7 +151,7 @@ std::optional<std::string_view> uri::param(std::string_view name) const noexcept
     const std::size_t semi = rest.find(';');
     const std::string_view p = rest.substr(0, semi);
     const std::size_t eq = p.find('=');
-    if (chars::iequals(p.substr(0, eq), name)) {
+    if (pname_equal(p.substr(0, eq), name)) {
       return eq == std::string_view::npos ? std::string_view{} : p.substr(eq + 1);
     }
     if (semi == std::string_view::npos) break;
@@ -303,7 +332,9 @@ bool params_match(const uri& a, const uri& b) noexcept {
     const std::string_view name = p.substr(0, eq);
     const auto pb = b.param(name);
     if (pb) {
-      const std::string_view va = eq == std::string_view::npos ? std::string_view{} : p.substr(eq + 1);
+      // Compare first occurrences, the values param() reads on both sides: comparing
+      // this occurrence made a URI with a repeated name (";x=1;x=2") unequal to itself.
+      const std::string_view va = a.param(name).value_or(std::string_view{});
       if (!equal_unescaped(va, *pb, true)) return false;
     }
     if (semi == std::string_view::npos) break;

@@ -11,42 +11,40 @@ constexpr verdict fail(rule r, header_id h = header_id::other, errc d = errc::ok
   return verdict{r, h, d, culprit};
 }
 
+// The scheme named by a URI's text, whether or not the rest of it parses.
+uri_scheme scheme_of(std::string_view u) noexcept {
+  const std::string_view token = u.substr(0, u.find(':'));
+  if (chars::iequals(token, "sip")) return uri_scheme::sip;
+  if (chars::iequals(token, "sips")) return uri_scheme::sips;
+  if (chars::iequals(token, "tel")) return uri_scheme::tel;
+  return uri_scheme::other;
+}
+
 // Parses one header line's value with the accessor for its id.
 errc check_value(const message& msg, const header_entry& h) noexcept {
   const std::string_view v = msg.value(h);
   switch (h.id) {
-    case header_id::call_id:
-      return parse_call_id(v).error();
-    case header_id::cseq:
-      return parse_cseq(v).error();
-    case header_id::max_forwards:
-      return parse_max_forwards(v).error();
+    case header_id::call_id: return parse_call_id(v).error();
+    case header_id::cseq: return parse_cseq(v).error();
+    case header_id::max_forwards: return parse_max_forwards(v).error();
     case header_id::expires:
-    case header_id::min_expires:
-      return parse_delta_seconds(v).error();
-    case header_id::content_length:
-      return parse_content_length(v).error();
-    case header_id::retry_after:
-      return parse_retry_after(v).error();
-    case header_id::date:
-      return check_date(v);
+    case header_id::min_expires: return parse_delta_seconds(v).error();
+    case header_id::content_length: return parse_content_length(v).error();
+    case header_id::retry_after: return parse_retry_after(v).error();
+    case header_id::date: return check_date(v);
     case header_id::from:
     case header_id::to:
     case header_id::refer_to:
-    case header_id::referred_by:
-      return parse_name_addr(v).error();
+    case header_id::referred_by: return parse_name_addr(v).error();
     case header_id::authorization:
     case header_id::proxy_authorization:
     case header_id::www_authenticate:
-    case header_id::proxy_authenticate:
-      return parse_auth(v).error();
+    case header_id::proxy_authenticate: return parse_auth(v).error();
     case header_id::supported:
     case header_id::require:
     case header_id::proxy_require:
-    case header_id::unsupported:
-      return v.empty() && h.id == header_id::supported ? errc::ok : check_token_list(v);
-    default:
-      return errc::ok;
+    case header_id::unsupported: return v.empty() && h.id == header_id::supported ? errc::ok : check_token_list(v);
+    default: return errc::ok;
   }
 }
 
@@ -158,12 +156,9 @@ std::string_view verdict::reason() const noexcept {
 verdict validate(const message& msg, const validation_policy& policy) noexcept {
   // 1. Framing: the parser's own error.
   switch (msg.parse_error()) {
-    case errc::ok:
-      break;
-    case errc::bad_version:
-      return fail(rule::unsupported_version, header_id::other, errc::bad_version);
-    default:
-      return fail(rule::malformed_framing, header_id::other, msg.parse_error());
+    case errc::ok: break;
+    case errc::bad_version: return fail(rule::unsupported_version, header_id::other, errc::bad_version);
+    default: return fail(rule::malformed_framing, header_id::other, msg.parse_error());
   }
   const bool request = msg.is_request();
 
@@ -171,7 +166,8 @@ verdict validate(const message& msg, const validation_policy& policy) noexcept {
   for (header_id id : {header_id::to, header_id::from, header_id::call_id, header_id::cseq, header_id::via}) {
     if (msg.count(id) == 0) return fail(rule::missing_header, id);
   }
-  if (request && policy.require_max_forwards && msg.count(header_id::max_forwards) == 0) return fail(rule::missing_header, header_id::max_forwards);
+  if (request && policy.require_max_forwards && msg.count(header_id::max_forwards) == 0)
+    return fail(rule::missing_header, header_id::max_forwards);
 
   // 3. Single-value headers appear once.
   for (std::size_t i = 1; i < header_id_count; ++i) {
@@ -181,8 +177,8 @@ verdict validate(const message& msg, const validation_policy& policy) noexcept {
 
   // 4. Every known header's value follows its grammar.
   if (const errc e = check_vias(msg); e != errc::ok) return fail(rule::malformed_header, header_id::via, e);
-  for (header_id id : {header_id::contact, header_id::route, header_id::record_route, header_id::path,
-                       header_id::service_route}) {
+  for (header_id id :
+       {header_id::contact, header_id::route, header_id::record_route, header_id::path, header_id::service_route}) {
     if (msg.count(id) == 0) continue;
     if (const errc e = check_name_addr_list(msg, id, id == header_id::contact); e != errc::ok) {
       return fail(rule::malformed_header, id, e);
@@ -199,16 +195,16 @@ verdict validate(const message& msg, const validation_policy& policy) noexcept {
   }
   if (!request) return {};
 
-  // 6. Request-URI: scheme accepted, no headers component.
-  const auto ruri = parse_uri(msg.request_uri());
-  const uri_scheme scheme = ruri ? ruri->scheme : uri_scheme::other;
+  // 6. Request-URI: scheme accepted, no headers component. The scheme is judged from
+  // its token, so a broken URI of an accepted scheme gets 400, not 416 (RFC 3261 §21.4.14).
+  const std::string_view ruri_text = msg.request_uri();
+  const uri_scheme scheme = scheme_of(ruri_text);
   const bool accepted = (scheme == uri_scheme::sip && policy.accept_sip) ||
                         (scheme == uri_scheme::sips && policy.accept_sips) ||
                         (scheme == uri_scheme::tel && policy.accept_tel);
-  if (!accepted) {
-    if (ruri || scheme == uri_scheme::other) return fail(rule::uri_scheme_unsupported, header_id::other, errc::ok, msg.request_uri());
-  }
-  if (!ruri) return fail(rule::malformed_framing, header_id::other, errc::bad_request_uri, msg.request_uri());
+  if (!accepted) return fail(rule::uri_scheme_unsupported, header_id::other, errc::ok, ruri_text);
+  const auto ruri = parse_uri(ruri_text);
+  if (!ruri) return fail(rule::malformed_framing, header_id::other, errc::bad_request_uri, ruri_text);
   if (!ruri->headers.empty()) return fail(rule::request_uri_headers, header_id::other, errc::ok, ruri->headers);
 
   // 7. Extensions the element must understand (RFC 3261 §8.2.2.3, §16.3).

@@ -48,13 +48,17 @@ bool param_iterator::next(std::string_view& name, std::string_view& value) noexc
     failed_ = true;
     return false;
   }
-  if (!c.at_end() && !c.eat(';')) {
-    failed_ = true;
-    return false;
-  }
-  if (c.at_end() && !rest_.empty() && rest_.back() == ';') {
-    failed_ = true;  // a trailing ';' announces a parameter that never comes
-    return false;
+  if (!c.at_end()) {
+    if (!c.eat(';')) {
+      failed_ = true;
+      return false;
+    }
+    cursor after = c;
+    after.skip_lws();
+    if (after.at_end()) {
+      failed_ = true;  // a trailing ';' announces a parameter that never comes
+      return false;
+    }
   }
   rest_ = c.rest();
   return true;
@@ -200,9 +204,8 @@ result<name_addr> parse_name_addr(std::string_view s, bool allow_star) noexcept 
   } else {
     // addr-spec: the URI ends at LWS or ';' (then header params). A URI with '?',
     // ',' or ';' needs the name-addr form (RFC 3261 §20.10), so '?' here is an error.
-    na.uri = c.take_while_fn([](char ch) {
-      return ch != ';' && ch != ' ' && ch != '\t' && ch != '\r' && ch != '\n' && ch != ',';
-    });
+    na.uri = c.take_while_fn(
+        [](char ch) { return ch != ';' && ch != ' ' && ch != '\t' && ch != '\r' && ch != '\n' && ch != ','; });
     if (na.uri.find('?') != std::string_view::npos) return errc::bad_name_addr;
   }
   if (na.uri.empty()) return errc::bad_name_addr;
@@ -300,6 +303,7 @@ result<via> parse_via(std::string_view entry) noexcept {
   if (c.at_end()) return v;
   if (!c.eat(';')) return errc::bad_via;
   v.params = c.rest();
+  if (v.params.empty()) return errc::bad_via;  // ';' with no via-param after it
   param_iterator it(v.params);
   std::string_view n;
   std::string_view val;
@@ -347,8 +351,10 @@ result<std::uint64_t> parse_uint(std::string_view s, std::uint64_t max) noexcept
   std::uint64_t v = 0;
   for (char c : s) {
     if (!chars::is_digit(c)) return errc::bad_integer;
-    v = v * 10 + static_cast<std::uint64_t>(c - '0');
-    if (v > max) return errc::integer_overflow;  // checked each digit, so no wrap
+    const auto d = static_cast<std::uint64_t>(c - '0');
+    // v * 10 + d > max, tested before computing it: with max near 2^64 the sum would wrap.
+    if (d > max || v > (max - d) / 10) return errc::integer_overflow;
+    v = v * 10 + d;
   }
   return v;
 }
@@ -434,6 +440,7 @@ result<retry_after> parse_retry_after(std::string_view s) noexcept {
   if (c.at_end()) return ra;
   if (!c.eat(';')) return errc::bad_value;
   ra.params = c.rest();
+  if (ra.params.empty()) return errc::bad_value;  // ';' with no retry-param after it
   param_iterator it(ra.params);
   std::string_view name;
   std::string_view val;
@@ -469,8 +476,8 @@ errc check_date(std::string_view s) noexcept {
     return true;
   };
   if (!in(s.substr(0, 3), days) || s.substr(3, 2) != ", " || !digits(5, 2) || s[7] != ' ' ||
-      !in(s.substr(8, 3), months) || s[11] != ' ' || !digits(12, 4) || s[16] != ' ' || !digits(17, 2) ||
-      s[19] != ':' || !digits(20, 2) || s[22] != ':' || !digits(23, 2) || s.substr(25) != " GMT") {
+      !in(s.substr(8, 3), months) || s[11] != ' ' || !digits(12, 4) || s[16] != ' ' || !digits(17, 2) || s[19] != ':' ||
+      !digits(20, 2) || s[22] != ':' || !digits(23, 2) || s.substr(25) != " GMT") {
     return errc::bad_date;
   }
   return errc::ok;

@@ -41,6 +41,85 @@ TEST_P(parse_isa, register_indexes_every_header) {
   EXPECT_TRUE(sip::validate(m).ok());
 }
 
+// Every variant finds the same byte at every offset from a block boundary, with
+// and without decoys before it, and returns `end` when there is none.
+TEST_P(parse_isa, scanner_functions_match_scalar_at_every_offset) {
+  if (!sip::isa_supported(GetParam())) GTEST_SKIP() << "CPU lacks " << sip::to_string(GetParam());
+  const sip::scanner& ref = sip::scanner_for(sip::scan_isa::scalar);
+  const sip::scanner& sc = scan();
+  ASSERT_EQ(sc.isa, GetParam());
+  for (char target : {'\n', '\r', ':'}) {
+    for (std::size_t len = 0; len <= 100; ++len) {
+      for (std::size_t pos = 0; pos <= len; ++pos) {
+        std::string buf(len, 'a');
+        if (pos < len) buf[pos] = target;
+        const char* b = buf.data();
+        const char* e = b + buf.size();
+        ASSERT_EQ(sc.find_lf(b, e), ref.find_lf(b, e)) << "len " << len << " pos " << pos;
+        ASSERT_EQ(sc.find_colon_or_eol(b, e), ref.find_colon_or_eol(b, e)) << "len " << len << " pos " << pos;
+        if (pos < len) {
+          EXPECT_EQ(ref.find_colon_or_eol(b, e), b + pos);
+          EXPECT_EQ(ref.find_lf(b, e), target == '\n' ? b + pos : e);
+        }
+        // Start mid-buffer (unaligned) too.
+        if (len > 3) {
+          ASSERT_EQ(sc.find_lf(b + 3, e), ref.find_lf(b + 3, e));
+          ASSERT_EQ(sc.find_colon_or_eol(b + 3, e), ref.find_colon_or_eol(b + 3, e));
+        }
+      }
+    }
+  }
+  // Bytes with the high bit set must not confuse the vector compares.
+  std::string high(80, '\xff');
+  high[70] = '\n';
+  EXPECT_EQ(sc.find_lf(high.data(), high.data() + high.size()), high.data() + 70);
+  EXPECT_EQ(sc.find_colon_or_eol(high.data(), high.data() + high.size()), high.data() + 70);
+}
+
+// Header names and values of every length put ':' and line ends at every offset
+// from a 16/32-byte boundary; the index must equal the scalar one.
+TEST_P(parse_isa, index_matches_scalar_for_every_alignment) {
+  if (!sip::isa_supported(GetParam())) GTEST_SKIP() << "CPU lacks " << sip::to_string(GetParam());
+  for (std::size_t n = 1; n <= 70; ++n) {
+    std::string s = "OPTIONS sip:a@example.com SIP/2.0\r\n";
+    s += "X-" + std::string(n, 'n') + ": " + std::string(n, 'v') + "\r\n";
+    s += "Subject: " + std::string(n % 7, 's') + "\r\n  folded " + std::string(n, 'f') + "\r\n";
+    s += std::string(1 + n % 5, 'k') + ":" + std::string(n, 'w') + "\r\n";
+    s += "Call-ID: " + std::string(n, 'c') + "@h\r\n\r\nbody";
+    sip::message ref;
+    sip::message m;
+    ASSERT_EQ(ref.parse(s, sip::scanner_for(sip::scan_isa::scalar)), sip::errc::ok) << n;
+    ASSERT_EQ(m.parse(s, scan()), sip::errc::ok) << n;
+    ASSERT_EQ(m.headers().size(), 4U) << n;
+    ASSERT_EQ(ref.headers().size(), 4U) << n;
+    for (std::size_t i = 0; i < 4; ++i) {
+      EXPECT_EQ(m.name(m.headers()[i]), ref.name(ref.headers()[i])) << n;
+      EXPECT_EQ(m.value(m.headers()[i]), ref.value(ref.headers()[i])) << n;
+    }
+    EXPECT_EQ(m.value(m.headers()[0]), std::string(n, 'v'));
+    EXPECT_EQ(m.value(m.headers()[2]), std::string(n, 'w'));
+    EXPECT_EQ(m.value_of(sip::header_id::call_id), std::string(n, 'c') + "@h");
+    EXPECT_EQ(m.body(), "body");
+  }
+}
+
+TEST(scanner, selection) {
+  EXPECT_EQ(sip::scanner_for(sip::scan_isa::scalar).isa, sip::scan_isa::scalar);
+  EXPECT_TRUE(sip::isa_supported(sip::scan_isa::scalar));
+  for (auto isa : {sip::scan_isa::sse42, sip::scan_isa::avx2}) {
+    // An unsupported variant falls back to the scalar one rather than crashing.
+    EXPECT_EQ(sip::scanner_for(isa).isa, sip::isa_supported(isa) ? isa : sip::scan_isa::scalar);
+  }
+  const sip::scan_isa best = sip::best_scanner().isa;
+  EXPECT_TRUE(sip::isa_supported(best));
+  if (sip::isa_supported(sip::scan_isa::avx2)) {
+    EXPECT_EQ(best, sip::scan_isa::avx2);
+  }
+  EXPECT_EQ(sip::to_string(sip::scan_isa::scalar), "scalar");
+  EXPECT_EQ(sip::to_string(sip::scan_isa::sse42), "sse42");
+  EXPECT_EQ(sip::to_string(sip::scan_isa::avx2), "avx2");
+}
+
 INSTANTIATE_TEST_SUITE_P(all, parse_isa,
                          ::testing::Values(sip::scan_isa::scalar, sip::scan_isa::sse42, sip::scan_isa::avx2),
                          [](const auto& p) { return std::string(sip::to_string(p.param)); });

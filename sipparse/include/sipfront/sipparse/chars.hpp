@@ -8,13 +8,13 @@
 namespace sipfront::sip::chars {
 
 enum : std::uint8_t {
-  k_token = 1U << 0,       ///< token: alphanum / "-.!%*_+`'~"
+  k_token = 1U << 0,  ///< token: alphanum / "-.!%*_+`'~"
   k_digit = 1U << 1,
   k_alpha = 1U << 2,
-  k_ws = 1U << 3,          ///< SP / HTAB
-  k_unreserved = 1U << 4,  ///< alphanum / mark
-  k_user_unres = 1U << 5,  ///< "&=+$,;?/"
-  k_param_unres = 1U << 6, ///< "[]/:&+$"
+  k_ws = 1U << 3,           ///< SP / HTAB
+  k_unreserved = 1U << 4,   ///< alphanum / mark
+  k_user_unres = 1U << 5,   ///< "&=+$,;?/"
+  k_param_unres = 1U << 6,  ///< "[]/:&+$"
   k_hex = 1U << 7,
 };
 
@@ -43,9 +43,7 @@ constexpr bool is_alpha(char c) noexcept { return is(c, k_alpha); }
 constexpr bool is_hex(char c) noexcept { return is(c, k_hex); }
 constexpr bool is_ws(char c) noexcept { return c == ' ' || c == '\t'; }
 constexpr char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
-constexpr int hex_value(char c) noexcept {
-  return c <= '9' ? c - '0' : (lower(c) - 'a' + 10);
-}
+constexpr int hex_value(char c) noexcept { return c <= '9' ? c - '0' : (lower(c) - 'a' + 10); }
 
 /// ASCII case-insensitive equality.
 constexpr bool iequals(std::string_view a, std::string_view b) noexcept {

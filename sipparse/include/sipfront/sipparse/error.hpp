@@ -11,30 +11,30 @@ namespace sipfront::sip {
 enum class errc : std::uint8_t {
   ok = 0,
   // Framing and start line.
-  empty,                  ///< nothing but CRLFs (a keep-alive) or zero bytes
-  too_large,              ///< datagram larger than 65535 bytes
-  no_header_end,          ///< the empty line that ends the headers is missing
-  bad_start_line,         ///< request/status line does not follow the grammar
-  bad_method,             ///< method is not a token
-  bad_request_uri,        ///< Request-URI malformed (<>, embedded LWS, no scheme)
-  bad_version,            ///< SIP-Version other than SIP/2.0 (505)
-  bad_status_code,        ///< status code not three digits in 100..699
-  bad_reason,             ///< reason phrase holds control characters
-  bad_header_line,        ///< header line without a colon or with a non-token name
-  too_many_headers,       ///< more header lines than message::max_headers
+  empty,             ///< nothing but CRLFs (a keep-alive) or zero bytes
+  too_large,         ///< datagram larger than 65535 bytes
+  no_header_end,     ///< the empty line that ends the headers is missing
+  bad_start_line,    ///< request/status line does not follow the grammar
+  bad_method,        ///< method is not a token
+  bad_request_uri,   ///< Request-URI malformed (<>, embedded LWS, no scheme)
+  bad_version,       ///< SIP-Version other than SIP/2.0 (505)
+  bad_status_code,   ///< status code not three digits in 100..699
+  bad_reason,        ///< reason phrase holds control characters
+  bad_header_line,   ///< header line without a colon or with a non-token name
+  too_many_headers,  ///< more header lines than message::max_headers
   // Values.
-  not_present,            ///< the header asked for is absent
-  bad_value,              ///< generic syntax error in a header value
+  not_present,  ///< the header asked for is absent
+  bad_value,    ///< generic syntax error in a header value
   bad_uri,
   bad_name_addr,
   unterminated_quote,
   bad_via,
   bad_cseq,
   bad_integer,
-  integer_overflow,       ///< numeric value beyond its legal range
+  integer_overflow,  ///< numeric value beyond its legal range
   bad_content_length,
-  content_length_exceeds, ///< Content-Length larger than what the datagram carries
-  too_many_entries,       ///< a list has more entries than the caller's capacity
+  content_length_exceeds,  ///< Content-Length larger than what the datagram carries
+  too_many_entries,        ///< a list has more entries than the caller's capacity
   bad_auth,
   bad_date,
   bad_call_id,

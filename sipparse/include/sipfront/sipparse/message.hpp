@@ -95,9 +95,7 @@ class message {
   [[nodiscard]] std::size_t leading_skipped() const noexcept { return lead_; }
 
  private:
-  [[nodiscard]] std::string_view view(std::size_t off, std::size_t len) const noexcept {
-    return {base_ + off, len};
-  }
+  [[nodiscard]] std::string_view view(std::size_t off, std::size_t len) const noexcept { return {base_ + off, len}; }
   errc parse_start_line(std::string_view line) noexcept;
   errc parse_request_line(std::string_view line) noexcept;
   errc parse_status_line(std::string_view line) noexcept;

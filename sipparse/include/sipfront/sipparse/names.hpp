@@ -31,21 +31,21 @@ std::string_view to_string(method m) noexcept;
 enum class header_id : std::uint8_t {
   other = 0,
   accept,
-  accept_contact,       // a
+  accept_contact,  // a
   allow,
-  allow_events,         // u
+  allow_events,  // u
   authorization,
-  call_id,              // i
-  contact,              // m
+  call_id,  // i
+  contact,  // m
   content_disposition,
-  content_encoding,     // e
-  content_length,       // l
-  content_type,         // c
+  content_encoding,  // e
+  content_length,    // l
+  content_type,      // c
   cseq,
   date,
-  event,                // o
+  event,  // o
   expires,
-  from,                 // f
+  from,  // f
   max_forwards,
   min_expires,
   path,
@@ -62,17 +62,17 @@ enum class header_id : std::uint8_t {
   retry_after,
   route,
   service_route,
-  session_expires,      // x
-  subject,              // s
-  supported,            // k
-  to,                   // t
+  session_expires,  // x
+  subject,          // s
+  supported,        // k
+  to,               // t
   unsupported,
   user_agent,
   server,
-  via,                  // v
+  via,  // v
   warning,
   www_authenticate,
-  identity,             // y
+  identity,  // y
   count_,
 };
 

@@ -17,16 +17,16 @@ struct uri {
   std::string_view scheme_token;  ///< as written
   std::string_view user;          ///< escapes kept as written; empty when none
   std::string_view password;
-  bool has_user = false;          ///< an '@' was present (user may be empty only if invalid)
+  bool has_user = false;  ///< an '@' was present (user may be empty only if invalid)
   bool has_password = false;
-  std::string_view host;          ///< for IPv6 includes the brackets
+  std::string_view host;  ///< for IPv6 includes the brackets
   host_kind host_type = host_kind::none;
-  std::uint16_t port = 0;         ///< 0 when absent
+  std::uint16_t port = 0;  ///< 0 when absent
   bool has_port = false;
-  std::string_view params;        ///< after the first ';' up to '?', without the leading ';'
-  std::string_view headers;       ///< after '?', without it
-  std::string_view opaque;        ///< for tel: the number; for other schemes the whole hier-part
-  std::string_view raw;           ///< the whole URI
+  std::string_view params;   ///< after the first ';' up to '?', without the leading ';'
+  std::string_view headers;  ///< after '?', without it
+  std::string_view opaque;   ///< for tel: the number; for other schemes the whole hier-part
+  std::string_view raw;      ///< the whole URI
 
   /// A uri-parameter by name (case-insensitive). Present-without-value gives an empty view.
   [[nodiscard]] std::optional<std::string_view> param(std::string_view name) const noexcept;

@@ -14,16 +14,16 @@ namespace sipfront::sip {
 
 enum class rule : std::uint8_t {
   ok = 0,
-  malformed_framing,        ///< parse() failed: start line, header line, Content-Length
-  unsupported_version,      ///< SIP version other than 2.0 (505)
-  missing_header,           ///< To, From, Call-ID, CSeq, Via (+ Max-Forwards for requests)
-  repeated_header,          ///< a single-value header appears more than once
-  malformed_header,         ///< a known header's value does not follow its grammar
-  cseq_method_mismatch,     ///< request method differs from the CSeq method
-  uri_scheme_unsupported,   ///< Request-URI scheme not accepted (416)
-  request_uri_headers,      ///< Request-URI carries ?headers (400)
-  bad_extension,            ///< Proxy-Require (or Require for local handling) not supported (420)
-  too_many_hops,            ///< Max-Forwards is 0 and the request would be forwarded (483)
+  malformed_framing,       ///< parse() failed: start line, header line, Content-Length
+  unsupported_version,     ///< SIP version other than 2.0 (505)
+  missing_header,          ///< To, From, Call-ID, CSeq, Via (+ Max-Forwards for requests)
+  repeated_header,         ///< a single-value header appears more than once
+  malformed_header,        ///< a known header's value does not follow its grammar
+  cseq_method_mismatch,    ///< request method differs from the CSeq method
+  uri_scheme_unsupported,  ///< Request-URI scheme not accepted (416)
+  request_uri_headers,     ///< Request-URI carries ?headers (400)
+  bad_extension,           ///< Proxy-Require (or Require for local handling) not supported (420)
+  too_many_hops,           ///< Max-Forwards is 0 and the request would be forwarded (483)
   count_,
 };
 

@@ -63,18 +63,22 @@ bool next_list_entry(std::string_view& rest, std::string_view& entry, bool& fail
 struct name_addr {
   std::string_view display;  ///< unquoted content or the token run; empty when none
   bool display_quoted = false;
-  std::string_view uri;      ///< the URI text (inside <> for name-addr form)
-  bool angle = false;        ///< name-addr form (<...>) rather than addr-spec
-  bool star = false;         ///< Contact: *
-  std::string_view params;   ///< header params after the URI, without the leading ';'
+  std::string_view uri;     ///< the URI text (inside <> for name-addr form)
+  bool angle = false;       ///< name-addr form (<...>) rather than addr-spec
+  bool star = false;        ///< Contact: *
+  std::string_view params;  ///< header params after the URI, without the leading ';'
 
-  [[nodiscard]] std::optional<std::string_view> param(std::string_view n) const noexcept { return find_param(params, n); }
+  [[nodiscard]] std::optional<std::string_view> param(std::string_view n) const noexcept {
+    return find_param(params, n);
+  }
   [[nodiscard]] std::string_view tag() const noexcept { return param("tag").value_or(std::string_view{}); }
   /// The expires param; errc::not_present when absent, integer_overflow above 2^32-1.
   [[nodiscard]] result<std::uint32_t> expires() const noexcept;
   /// q-value in thousandths (0..1000); not_present when absent.
   [[nodiscard]] result<std::uint16_t> q() const noexcept;
-  [[nodiscard]] std::string_view instance() const noexcept { return param("+sip.instance").value_or(std::string_view{}); }
+  [[nodiscard]] std::string_view instance() const noexcept {
+    return param("+sip.instance").value_or(std::string_view{});
+  }
   [[nodiscard]] result<std::uint32_t> reg_id() const noexcept;
 };
 
@@ -87,15 +91,15 @@ result<name_addr> parse_name_addr(std::string_view s, bool allow_star = false) n
 enum class transport : std::uint8_t { other, udp, tcp, tls, sctp, ws, wss };
 
 struct via {
-  std::string_view protocol;   ///< "SIP"
-  std::string_view version;    ///< "2.0"
+  std::string_view protocol;  ///< "SIP"
+  std::string_view version;   ///< "2.0"
   std::string_view transport_token;
   sip::transport transport = sip::transport::other;
-  std::string_view host;       ///< IPv6 with brackets
+  std::string_view host;  ///< IPv6 with brackets
   host_kind host_type = host_kind::none;
   std::uint16_t port = 0;
   bool has_port = false;
-  std::string_view params;     ///< without the leading ';'
+  std::string_view params;  ///< without the leading ';'
   std::string_view branch;
   std::string_view received;
   std::string_view maddr;
@@ -105,8 +109,9 @@ struct via {
   std::uint8_t ttl = 0;
   bool has_ttl = false;
 
-  /// RFC 3261 branch (starts with the magic cookie z9hG4bK), else RFC 2543 matching applies.
-  [[nodiscard]] bool branch_is_rfc3261() const noexcept { return branch.starts_with("z9hG4bK"); }
+  /// RFC 3261 branch (the magic cookie z9hG4bK followed by an identifier), else RFC 2543
+  /// matching applies. The cookie alone identifies no transaction (RFC 4475 §3.2.1).
+  [[nodiscard]] bool branch_is_rfc3261() const noexcept { return branch.size() > 7 && branch.starts_with("z9hG4bK"); }
   /// sent-by is the IPv4 limited broadcast address or a multicast address.
   [[nodiscard]] bool sent_by_is_broadcast() const noexcept;
 };
