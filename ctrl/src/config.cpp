@@ -1,0 +1,379 @@
+// The startup config: protobuf JSON → defaults → validation. Every check names
+// the field by its JSON path and says what to write instead, because the person
+// reading the message is an operator whose daemon just refused to start.
+#include <algorithm>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "detail.hpp"
+#include "sipfront/ctrl/config.hpp"
+#include "sipfront/sipparse/chars.hpp"
+
+namespace sipfront::ctrl {
+namespace {
+
+using detail::field_path;
+using detail::index_path;
+
+// Defaults, as documented in config.proto.
+constexpr std::uint32_t default_mtu = 1500;
+constexpr std::uint32_t default_ring_size = 1024;
+constexpr std::uint32_t default_burst = 32;
+constexpr std::uint32_t default_mbufs_per_worker = 8191;  // 2^n - 1: the mempool's optimum
+constexpr std::uint32_t default_t1_ms = 500;
+constexpr std::uint32_t default_t2_ms = 4000;
+constexpr std::uint32_t default_timer_k_ms = 5000;
+constexpr std::uint32_t default_timeout_response = 408;
+constexpr std::uint32_t default_max_transactions = 65536;
+
+// Limits.
+constexpr std::uint32_t min_mtu = 576;  // the smallest datagram every IPv4 host must accept (RFC 791)
+constexpr std::uint32_t max_mtu = 9000;
+constexpr std::uint32_t max_workers = 127;  // RTE_MAX_LCORE (128) minus the control lcore
+constexpr std::uint32_t min_ring_size = 64;
+constexpr std::uint32_t max_ring_size = 65536;
+constexpr std::uint32_t max_burst = 64;
+constexpr std::uint32_t min_mbufs = 1023;
+constexpr std::uint32_t max_mbufs = (1U << 22) - 1;
+constexpr std::uint32_t min_t1_ms = 50;
+constexpr std::uint32_t max_t1_ms = 10000;
+constexpr std::uint32_t max_transactions_limit = 1U << 24;
+constexpr std::uint32_t max_registrar_index = reg::max_registrars;
+
+using detail::accepts_access;
+using detail::accepts_core;
+using detail::core_route;
+
+/// The device name without its arguments: "net_af_packet0,iface=x" → "net_af_packet0".
+std::string_view device_name(std::string_view device) { return device.substr(0, device.find(',')); }
+
+bool is_hostname(std::string_view s) {
+  if (s.empty() || s.size() > 253) return false;
+  while (!s.empty()) {
+    const std::size_t dot = s.find('.');
+    const std::string_view label = s.substr(0, dot);
+    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') return false;
+    for (char c : label) {
+      if (!sip::chars::is_alpha(c) && !sip::chars::is_digit(c) && c != '-') return false;
+    }
+    if (dot == std::string_view::npos) break;
+    s.remove_prefix(dot + 1);
+    if (s.empty()) return false;  // trailing dot
+  }
+  return true;
+}
+
+config_error error(std::string path, std::string reason) { return {std::move(path), std::move(reason)}; }
+
+/// Checks a host address given as "a.b.c.d"; `what` names it in the reason.
+std::optional<config_error> check_unicast(const std::string& path, std::uint32_t addr, std::string_view text) {
+  if (auto why = detail::not_unicast_reason(addr); !why.empty()) {
+    return error(path, "\"" + std::string(text) + "\" " + why + "; give a unicast address");
+  }
+  return std::nullopt;
+}
+
+std::optional<config_error> check_interfaces(const v1::Config& cfg) {
+  if (cfg.interfaces().empty()) {
+    return error("interfaces",
+                 "no interfaces; list at least one SIDE_ACCESS and one SIDE_CORE port (or one SIDE_BOTH port)");
+  }
+  std::vector<ipv4_prefix> prefixes;
+  bool any_access = false;
+  bool any_core = false;
+  for (int i = 0; i < cfg.interfaces_size(); ++i) {
+    const auto& itf = cfg.interfaces(i);
+    const std::string base = index_path("interfaces", static_cast<std::size_t>(i));
+
+    if (itf.device().empty()) {
+      return error(field_path(base, "device"),
+                   "empty; give a DPDK device: a vdev such as \"net_af_packet0,iface=eth1\" or a PCI address such as "
+                   "\"0000:3b:00.0\"");
+    }
+    for (int j = 0; j < i; ++j) {
+      if (device_name(cfg.interfaces(j).device()) == device_name(itf.device())) {
+        return error(field_path(base, "device"),
+                     "\"" + std::string(device_name(itf.device())) + "\" is already port " + std::to_string(j) + " (" +
+                         index_path("interfaces", static_cast<std::size_t>(j)) + "); each port needs its own device");
+      }
+      if (!itf.name().empty() && cfg.interfaces(j).name() == itf.name()) {
+        return error(field_path(base, "name"), "\"" + itf.name() + "\" is already the name of " +
+                                                   index_path("interfaces", static_cast<std::size_t>(j)) +
+                                                   "; names label ports in status output and must be unique");
+      }
+    }
+
+    if (itf.side() == v1::SIDE_UNSPECIFIED) {
+      return error(field_path(base, "side"),
+                   "not set; use \"SIDE_ACCESS\" (toward phones), \"SIDE_CORE\" (toward registrars) or \"SIDE_BOTH\"");
+    }
+    any_access = any_access || accepts_access(itf.side());
+    any_core = any_core || accepts_core(itf.side());
+
+    const std::string addr_path = field_path(base, "address");
+    const auto prefix = parse_ipv4_prefix(itf.address());
+    if (!prefix) {
+      return error(
+          addr_path,
+          itf.address().empty()
+              ? "not set; give the port's IPv4 address with its prefix length, e.g. \"198.18.1.1/24\""
+              : "\"" + itf.address() + "\" is not an IPv4 address with a prefix length, e.g. \"198.18.1.1/24\"");
+    }
+    if (prefix->len == 0) {
+      return error(addr_path,
+                   "prefix length /0 would put every address on this link; give the subnet's length (1..32)");
+    }
+    if (auto e = check_unicast(addr_path, prefix->addr, itf.address())) return e;
+    if (prefix->len <= 30) {
+      const std::uint32_t host = prefix->addr & ~detail::prefix_mask(prefix->len);
+      const ipv4_prefix net{prefix->addr & detail::prefix_mask(prefix->len), prefix->len};
+      if (host == 0)
+        return error(addr_path,
+                     "\"" + itf.address() + "\" is the network address of " + to_string(net) + "; give a host address");
+      if (host == ~detail::prefix_mask(prefix->len)) {
+        return error(addr_path, "\"" + itf.address() + "\" is the broadcast address of " + to_string(net) +
+                                    "; give a host address");
+      }
+    }
+    for (std::size_t j = 0; j < prefixes.size(); ++j) {
+      const ipv4_prefix shorter{prefixes[j].len < prefix->len ? prefixes[j] : *prefix};
+      const std::uint32_t other = prefixes[j].len < prefix->len ? prefix->addr : prefixes[j].addr;
+      if (detail::in_prefix(other, shorter)) {
+        return error(addr_path, "\"" + itf.address() + "\" overlaps " + index_path("interfaces", j) + ".address (\"" +
+                                    cfg.interfaces(static_cast<int>(j)).address() +
+                                    "\"); each port must be on its own subnet so replies leave by the right port");
+      }
+    }
+    prefixes.push_back(*prefix);
+
+    if (!itf.gateway().empty()) {
+      const std::string gw_path = field_path(base, "gateway");
+      const auto gw = parse_ipv4(itf.gateway());
+      if (!gw) return error(gw_path, "\"" + itf.gateway() + "\" is not an IPv4 address, e.g. \"198.18.1.254\"");
+      if (auto e = check_unicast(gw_path, *gw, itf.gateway())) return e;
+      if (!detail::in_prefix(*gw, *prefix)) {
+        return error(gw_path, "\"" + itf.gateway() + "\" is outside this port's subnet " +
+                                  to_string({prefix->addr & detail::prefix_mask(prefix->len), prefix->len}) +
+                                  "; the next hop must be directly reachable");
+      }
+      if (*gw == prefix->addr) return error(gw_path, "is this port's own address; give the next-hop router's address");
+    }
+
+    if (itf.mtu() < min_mtu || itf.mtu() > max_mtu) {
+      return error(field_path(base, "mtu"), std::to_string(itf.mtu()) + " is outside " + std::to_string(min_mtu) +
+                                                ".." + std::to_string(max_mtu) + " (default 1500)");
+    }
+  }
+  if (!any_access) {
+    return error("interfaces",
+                 "no port serves the access side; set \"side\": \"SIDE_ACCESS\" (or \"SIDE_BOTH\") on one");
+  }
+  if (!any_core) {
+    return error("interfaces", "no port serves the core side; set \"side\": \"SIDE_CORE\" (or \"SIDE_BOTH\") on one");
+  }
+  return std::nullopt;
+}
+
+std::optional<config_error> check_workers(const v1::Config& cfg) {
+  const auto& w = cfg.workers();
+  if (w.count() > max_workers) {
+    return error("workers.count", std::to_string(w.count()) + " workers exceed DPDK's " + std::to_string(max_workers) +
+                                      " (RTE_MAX_LCORE less the control lcore); 0 uses every lcore but the main one");
+  }
+  if (!detail::is_power_of_two(w.ring_size()) || w.ring_size() < min_ring_size || w.ring_size() > max_ring_size) {
+    return error("workers.ringSize", std::to_string(w.ring_size()) + " must be a power of two in " +
+                                         std::to_string(min_ring_size) + ".." + std::to_string(max_ring_size) +
+                                         " (rte_ring sizes are powers of two; default 1024)");
+  }
+  if (w.burst() < 1 || w.burst() > max_burst) {
+    return error("workers.burst",
+                 std::to_string(w.burst()) + " is outside 1.." + std::to_string(max_burst) + " (default 32)");
+  }
+  if (w.mbufs_per_worker() < min_mbufs || w.mbufs_per_worker() > max_mbufs) {
+    return error("workers.mbufsPerWorker",
+                 std::to_string(w.mbufs_per_worker()) + " is outside " + std::to_string(min_mbufs) + ".." +
+                     std::to_string(max_mbufs) +
+                     "; each worker needs buffers for its rx descriptors, rings and bursts in flight (default 8191)");
+  }
+  return std::nullopt;
+}
+
+std::optional<config_error> check_sip(const v1::Config& cfg) {
+  const auto& sip = cfg.sip();
+  if (sip.udp_port() < 1 || sip.udp_port() > 65535) {
+    return error("sip.udpPort", std::to_string(sip.udp_port()) + " is not a UDP port (1..65535; default 5060)");
+  }
+  const auto& t = sip.timers();
+  if (t.t1_ms() < min_t1_ms || t.t1_ms() > max_t1_ms) {
+    return error("sip.timers.t1Ms", std::to_string(t.t1_ms()) + " ms is outside " + std::to_string(min_t1_ms) + ".." +
+                                        std::to_string(max_t1_ms) +
+                                        " ms; T1 estimates the round-trip time (RFC 3261 default 500)");
+  }
+  if (t.t2_ms() < t.t1_ms()) {
+    return error("sip.timers.t2Ms", std::to_string(t.t2_ms()) + " ms is below T1 (" + std::to_string(t.t1_ms()) +
+                                        " ms); T2 caps the retransmission interval, which starts at T1 (default 4000)");
+  }
+  if (t.timer_f_ms() < t.t1_ms()) {
+    return error("sip.timers.timerFMs", std::to_string(t.timer_f_ms()) + " ms is below T1 (" +
+                                            std::to_string(t.t1_ms()) +
+                                            " ms); the transaction would time out before its first retransmission "
+                                            "(default 64*T1)");
+  }
+  if (sip.timeout_response() != 408 && sip.timeout_response() != 503) {
+    return error("sip.timeoutResponse", std::to_string(sip.timeout_response()) +
+                                            " is not allowed; use 408 (Request Timeout, default) or 503 "
+                                            "(Service Unavailable, lets phones fail over)");
+  }
+  for (int i = 0; i < sip.supported_options_size(); ++i) {
+    const auto& opt = sip.supported_options(i);
+    if (!sip::chars::is_token_string(opt)) {
+      return error(index_path("sip.supportedOptions", static_cast<std::size_t>(i)),
+                   "\"" + opt + "\" is not a SIP option tag (a token such as \"path\" or \"outbound\")");
+    }
+  }
+  if (sip.max_transactions_per_worker() < 1 || sip.max_transactions_per_worker() > max_transactions_limit) {
+    return error("sip.maxTransactionsPerWorker", std::to_string(sip.max_transactions_per_worker()) + " is outside 1.." +
+                                                     std::to_string(max_transactions_limit) + " (default 65536)");
+  }
+  return std::nullopt;
+}
+
+std::optional<config_error> check_registrars(const v1::Config& cfg) {
+  if (cfg.registrars().empty()) {
+    return error("registrars",
+                 "none configured; add at least one, e.g. {\"index\": 1, \"address\": \"198.18.2.2:5060\"}");
+  }
+  for (int i = 0; i < cfg.registrars_size(); ++i) {
+    const auto& r = cfg.registrars(i);
+    const std::string base = index_path("registrars", static_cast<std::size_t>(i));
+    if (r.index() < 1 || r.index() > max_registrar_index) {
+      return error(field_path(base, "index"), std::to_string(r.index()) + " is outside 1.." +
+                                                  std::to_string(max_registrar_index) +
+                                                  " (registrar indexes as in CUBE's \"registrar <index>\")");
+    }
+    for (int j = 0; j < i; ++j) {
+      if (cfg.registrars(j).index() == r.index()) {
+        return error(field_path(base, "index"), std::to_string(r.index()) + " is already used by " +
+                                                    index_path("registrars", static_cast<std::size_t>(j)) +
+                                                    "; each registrar needs its own index");
+      }
+    }
+    const std::string addr_path = field_path(base, "address");
+    const auto ep = parse_ipv4_endpoint(r.address(), detail::default_sip_port);
+    if (!ep) {
+      return error(addr_path,
+                   r.address().empty()
+                       ? "not set; give the registrar as \"ipv4[:port]\", e.g. \"198.18.2.2:5060\""
+                       : "\"" + r.address() + "\" is not \"ipv4[:port]\" (port 1..65535), e.g. \"198.18.2.2:5060\"");
+    }
+    if (auto e = check_unicast(addr_path, ep->ip, r.address())) return e;
+    for (int k = 0; k < cfg.interfaces_size(); ++k) {
+      const auto p = parse_ipv4_prefix(cfg.interfaces(k).address());
+      if (p && p->addr == ep->ip) {
+        return error(addr_path, "\"" + r.address() + "\" is the front end's own address (" +
+                                    index_path("interfaces", static_cast<std::size_t>(k)) +
+                                    "); give the registrar's address");
+      }
+    }
+    if (!core_route(cfg, ep->ip)) {
+      return error(addr_path, "\"" + r.address() +
+                                  "\" is outside every core-side port's subnet and no core-side port has a gateway; "
+                                  "add a \"gateway\" to the core interface or fix the address");
+    }
+    if (!r.domain().empty()) {
+      if (!is_hostname(r.domain())) {
+        return error(field_path(base, "domain"), "\"" + r.domain() + "\" is not a host name such as \"sipfront.test\"");
+      }
+      for (int j = 0; j < i; ++j) {
+        if (sip::chars::iequals(cfg.registrars(j).domain(), r.domain())) {
+          return error(field_path(base, "domain"), "\"" + r.domain() + "\" already selects " +
+                                                       index_path("registrars", static_cast<std::size_t>(j)) +
+                                                       "; a Request-URI host must select one registrar");
+        }
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<config_error> check_passthrough(const v1::Config& cfg) {
+  const auto& pt = cfg.passthrough();
+  switch (pt.mode()) {
+    case v1::Passthrough::END_TO_END: break;
+    case v1::Passthrough::PEER_TO_PEER:
+      return error("passthrough.mode",
+                   "peer-to-peer mode is not implemented yet (regengine issue); use \"END_TO_END\"");
+    default:
+      return error("passthrough.mode",
+                   "not set; set \"mode\": \"END_TO_END\" (registrar chosen by the Request-URI "
+                   "host, challenges relayed untouched)");
+  }
+  const bool configured = std::any_of(cfg.registrars().begin(), cfg.registrars().end(),
+                                      [&](const v1::Registrar& r) { return r.index() == pt.default_registrar(); });
+  if (!configured) {
+    std::string list;
+    for (const auto& r : cfg.registrars()) list += (list.empty() ? "" : ", ") + std::to_string(r.index());
+    return error("passthrough.defaultRegistrar", "registrar index " + std::to_string(pt.default_registrar()) +
+                                                     " is not configured (configured: " + list + ")");
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+void apply_defaults(v1::Config& cfg) {
+  for (auto& itf : *cfg.mutable_interfaces()) {
+    if (itf.mtu() == 0) itf.set_mtu(default_mtu);
+  }
+  auto& w = *cfg.mutable_workers();
+  if (w.ring_size() == 0) w.set_ring_size(default_ring_size);
+  if (w.burst() == 0) w.set_burst(default_burst);
+  if (w.mbufs_per_worker() == 0) w.set_mbufs_per_worker(default_mbufs_per_worker);
+
+  auto& sip = *cfg.mutable_sip();
+  if (sip.udp_port() == 0) sip.set_udp_port(detail::default_sip_port);
+  auto& t = *sip.mutable_timers();
+  if (t.t1_ms() == 0) t.set_t1_ms(default_t1_ms);
+  if (t.t2_ms() == 0) t.set_t2_ms(default_t2_ms);
+  if (t.timer_f_ms() == 0) {
+    // 64*T1 in 64 bits: an absurd T1 is validation's business, not an overflow's.
+    const std::uint64_t f = std::uint64_t{64} * t.t1_ms();
+    t.set_timer_f_ms(static_cast<std::uint32_t>(std::min<std::uint64_t>(f, UINT32_MAX)));
+  }
+  if (t.timer_k_ms() == 0) t.set_timer_k_ms(default_timer_k_ms);
+  if (sip.timeout_response() == 0) sip.set_timeout_response(default_timeout_response);
+  if (sip.max_transactions_per_worker() == 0) sip.set_max_transactions_per_worker(default_max_transactions);
+
+  auto& pt = *cfg.mutable_passthrough();
+  if (pt.default_registrar() == 0) {
+    std::uint32_t lowest = 0;
+    for (const auto& r : cfg.registrars()) {
+      if (r.index() != 0 && (lowest == 0 || r.index() < lowest)) lowest = r.index();
+    }
+    pt.set_default_registrar(lowest);
+  }
+}
+
+std::optional<config_error> validate_config(const v1::Config& cfg) {
+  for (auto check : {check_interfaces, check_workers, check_sip, check_registrars, check_passthrough}) {
+    if (auto e = check(cfg)) return e;
+  }
+  return std::nullopt;
+}
+
+std::optional<config_error> parse_config_json(std::string_view json, v1::Config& out) {
+  if (auto e = detail::parse_json(json, out)) return e;
+  apply_defaults(out);
+  return validate_config(out);
+}
+
+std::optional<config_error> load_config(const std::string& file, v1::Config& out) {
+  std::string text;
+  if (auto e = detail::read_file(file, text)) return e;
+  return parse_config_json(text, out);
+}
+
+}  // namespace sipfront::ctrl

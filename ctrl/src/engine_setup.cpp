@@ -1,0 +1,88 @@
+// From a validated v1::Config to the reg::engine_config of one worker.
+#include <algorithm>
+#include <cstdint>
+#include <utility>
+
+#include "detail.hpp"
+#include "sipfront/ctrl/config.hpp"
+
+namespace sipfront::ctrl {
+
+engine_setup::engine_setup(const engine_setup& other)
+    : engine(other.engine), supported_options(other.supported_options) {
+  rebind();
+}
+engine_setup::engine_setup(engine_setup&& other) noexcept
+    : engine(other.engine), supported_options(std::move(other.supported_options)) {
+  rebind();
+  other.rebind();
+}
+engine_setup& engine_setup::operator=(const engine_setup& other) {
+  if (this != &other) {
+    engine = other.engine;
+    supported_options = other.supported_options;
+    rebind();
+  }
+  return *this;
+}
+engine_setup& engine_setup::operator=(engine_setup&& other) noexcept {
+  if (this != &other) {
+    engine = other.engine;
+    supported_options = std::move(other.supported_options);
+    rebind();
+    other.rebind();
+  }
+  return *this;
+}
+
+engine_setup make_engine_config(const v1::Config& cfg, unsigned worker_id, unsigned n_workers) {
+  engine_setup out;
+  auto& e = out.engine;
+  e.worker_id = worker_id;
+  e.n_workers = n_workers;
+
+  const auto udp_port = static_cast<std::uint16_t>(cfg.sip().udp_port());
+  bool have_access = false;
+  bool have_core = false;
+  for (int i = 0; i < cfg.interfaces_size(); ++i) {
+    const auto& itf = cfg.interfaces(i);
+    const auto p = parse_ipv4_prefix(itf.address());
+    if (!p) continue;
+    const reg::endpoint local{.ip = p->addr, .port = udp_port, .port_id = static_cast<std::uint16_t>(i)};
+    if (!have_access && detail::accepts_access(itf.side())) {
+      e.access_local = local;
+      have_access = true;
+    }
+    if (!have_core && detail::accepts_core(itf.side())) {
+      e.core_local = local;
+      have_core = true;
+    }
+  }
+
+  for (const auto& r : cfg.registrars()) {
+    if (r.index() < 1 || r.index() > reg::max_registrars) continue;
+    auto ep = parse_ipv4_endpoint(r.address(), detail::default_sip_port);
+    if (!ep) continue;
+    ep->port_id = detail::core_route(cfg, ep->ip).value_or(e.core_local.port_id);
+    e.registrars[r.index() - 1] = reg::registrar_target{.addr = *ep, .domain = r.domain()};
+    e.n_registrars = std::max(e.n_registrars, static_cast<unsigned>(r.index()));
+  }
+  const std::uint32_t def = cfg.passthrough().default_registrar();
+  e.default_registrar = def >= 1 ? def - 1 : 0;
+
+  const auto& t = cfg.sip().timers();
+  e.t1_ms = t.t1_ms();
+  e.t2_ms = t.t2_ms();
+  e.timer_f_ms = t.timer_f_ms();
+  e.timer_k_ms = t.timer_k_ms();
+  e.timeout_code = static_cast<std::uint16_t>(cfg.sip().timeout_response());
+  e.max_transactions = cfg.sip().max_transactions_per_worker();
+
+  e.policy.require_max_forwards = !cfg.sip().accept_rfc2543();
+  e.policy.forwarding = true;
+  out.supported_options.assign(cfg.sip().supported_options().begin(), cfg.sip().supported_options().end());
+  e.policy.supported_options = out.supported_options;
+  return out;
+}
+
+}  // namespace sipfront::ctrl

@@ -1,0 +1,331 @@
+// Startup config: JSON parsing, defaults, and one negative case per validation
+// rule, each asserting the JSON path and the gist of the reason.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <string>
+
+#include "sipfront/ctrl/config.hpp"
+
+namespace sipfront::ctrl {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr const char* lab_json = R"({
+  "interfaces": [
+    {"name": "access", "device": "net_af_packet0,iface=sf-fe-ua", "side": "SIDE_ACCESS", "address": "198.18.1.1/24"},
+    {"name": "core", "device": "net_af_packet1,iface=sf-fe-core", "side": "SIDE_CORE", "address": "198.18.2.1/24"}
+  ],
+  "registrars": [{"index": 1, "address": "198.18.2.2:5060", "domain": "sipfront.test"}],
+  "passthrough": {"mode": "END_TO_END", "defaultRegistrar": 1}
+})";
+
+v1::Config lab() {
+  v1::Config cfg;
+  const auto err = parse_config_json(lab_json, cfg);
+  EXPECT_FALSE(err.has_value()) << err->to_string();
+  return cfg;
+}
+
+// ------------------------------------------------------------------ parsing
+
+TEST(ConfigParse, MinimalLabConfigIsValid) { lab(); }
+
+TEST(ConfigParse, ExampleLabFileValidates) {
+  v1::Config cfg;
+  const auto err = load_config(SIPFRONT_SOURCE_DIR "/examples/lab.json", cfg);
+  ASSERT_FALSE(err.has_value()) << err->to_string();
+  ASSERT_EQ(cfg.interfaces_size(), 2);
+  EXPECT_EQ(cfg.interfaces(0).device(), "net_af_packet0,iface=sf-fe-ua");
+  EXPECT_EQ(cfg.interfaces(0).side(), v1::SIDE_ACCESS);
+  EXPECT_EQ(cfg.interfaces(1).address(), "198.18.2.1/24");
+  EXPECT_EQ(cfg.interfaces(1).side(), v1::SIDE_CORE);
+  ASSERT_EQ(cfg.registrars_size(), 1);
+  EXPECT_EQ(cfg.registrars(0).domain(), "sipfront.test");
+  EXPECT_EQ(cfg.passthrough().mode(), v1::Passthrough::END_TO_END);
+  EXPECT_EQ(cfg.passthrough().default_registrar(), 1U);
+}
+
+TEST(ConfigParse, UnknownTopLevelFieldIsRefusedWithProtobufMessage) {
+  v1::Config cfg;
+  const auto err = parse_config_json(R"({"interfacez": []})", cfg);
+  ASSERT_TRUE(err.has_value());
+  EXPECT_EQ(err->path, "interfacez");
+  EXPECT_THAT(err->reason, HasSubstr("unknown field"));
+  EXPECT_THAT(err->reason, HasSubstr("Cannot find field"));  // protobuf's own words
+}
+
+TEST(ConfigParse, UnknownNestedFieldGetsItsJsonPath) {
+  v1::Config cfg;
+  const auto err = parse_config_json(R"({"sip": {"timers": {"t1Ms": 500, "timerFms": 1}}})", cfg);
+  ASSERT_TRUE(err.has_value());
+  EXPECT_EQ(err->path, "sip.timers.timerFms");
+}
+
+TEST(ConfigParse, BadValueNamesTheFieldInJsonNames) {
+  v1::Config cfg;
+  const auto err = parse_config_json(R"({"workers": {"ringSize": -1}})", cfg);
+  ASSERT_TRUE(err.has_value());
+  EXPECT_EQ(err->path, "workers.ringSize");
+  EXPECT_THAT(err->reason, HasSubstr("-1"));
+}
+
+TEST(ConfigParse, BadEnumListsTheAcceptedNames) {
+  v1::Config cfg;
+  const auto err = parse_config_json(R"({"interfaces": [{"side": "ACCESS"}]})", cfg);
+  ASSERT_TRUE(err.has_value());
+  EXPECT_EQ(err->path, "interfaces[0].side");
+  EXPECT_THAT(err->reason, HasSubstr("\"SIDE_ACCESS\""));
+  EXPECT_THAT(err->reason, HasSubstr("\"SIDE_BOTH\""));
+  EXPECT_THAT(err->reason, Not(HasSubstr("SIDE_UNSPECIFIED"))) << "the not-set value is no choice";
+}
+
+TEST(ConfigParse, SyntaxErrorIsReported) {
+  v1::Config cfg;
+  const auto err = parse_config_json("{\"workers\": {\"burst\": 3,,}}", cfg);
+  ASSERT_TRUE(err.has_value());
+  EXPECT_EQ(err->path, "");
+  EXPECT_THAT(err->reason, HasSubstr("not valid JSON for sipfront.v1.Config"));
+  EXPECT_EQ(err->reason.find('\n'), std::string::npos) << "one line for the log";
+}
+
+TEST(ConfigParse, MissingFileNamesTheFile) {
+  v1::Config cfg;
+  const auto err = load_config("/nonexistent/sipfront.json", cfg);
+  ASSERT_TRUE(err.has_value());
+  EXPECT_EQ(err->path, "");
+  EXPECT_THAT(err->reason, HasSubstr("/nonexistent/sipfront.json"));
+  EXPECT_THAT(err->reason, HasSubstr("No such file"));
+}
+
+TEST(ConfigParse, DirectoryIsNotAConfig) {
+  v1::Config cfg;
+  const auto err = load_config(SIPFRONT_SOURCE_DIR "/examples", cfg);
+  ASSERT_TRUE(err.has_value());
+  EXPECT_THAT(err->reason, HasSubstr("directory"));
+}
+
+TEST(ConfigError, ToStringJoinsPathAndReason) {
+  EXPECT_EQ((config_error{"workers.burst", "too big"}).to_string(), "workers.burst: too big");
+  EXPECT_EQ((config_error{"", "cannot open x"}).to_string(), "cannot open x");
+}
+
+// ----------------------------------------------------------------- defaults
+
+TEST(ConfigDefaults, FillsDocumentedDefaults) {
+  v1::Config cfg;
+  cfg.add_interfaces();
+  cfg.add_registrars()->set_index(4);
+  cfg.add_registrars()->set_index(2);
+  apply_defaults(cfg);
+  EXPECT_EQ(cfg.interfaces(0).mtu(), 1500U);
+  EXPECT_EQ(cfg.workers().count(), 0U);
+  EXPECT_EQ(cfg.workers().ring_size(), 1024U);
+  EXPECT_EQ(cfg.workers().burst(), 32U);
+  EXPECT_EQ(cfg.workers().mbufs_per_worker(), 8191U);
+  EXPECT_EQ(cfg.sip().udp_port(), 5060U);
+  EXPECT_EQ(cfg.sip().timers().t1_ms(), 500U);
+  EXPECT_EQ(cfg.sip().timers().t2_ms(), 4000U);
+  EXPECT_EQ(cfg.sip().timers().timer_f_ms(), 64U * 500U);
+  EXPECT_EQ(cfg.sip().timers().timer_k_ms(), 5000U);
+  EXPECT_EQ(cfg.sip().timeout_response(), 408U);
+  EXPECT_EQ(cfg.sip().max_transactions_per_worker(), 65536U);
+  EXPECT_EQ(cfg.passthrough().default_registrar(), 2U) << "the lowest configured index";
+}
+
+TEST(ConfigDefaults, TimerFFollowsAConfiguredT1) {
+  v1::Config cfg;
+  cfg.mutable_sip()->mutable_timers()->set_t1_ms(100);
+  apply_defaults(cfg);
+  EXPECT_EQ(cfg.sip().timers().timer_f_ms(), 6400U);
+}
+
+TEST(ConfigDefaults, KeepsExplicitValues) {
+  v1::Config cfg;
+  cfg.mutable_workers()->set_burst(8);
+  cfg.mutable_sip()->set_timeout_response(503);
+  cfg.mutable_passthrough()->set_default_registrar(3);
+  apply_defaults(cfg);
+  EXPECT_EQ(cfg.workers().burst(), 8U);
+  EXPECT_EQ(cfg.sip().timeout_response(), 503U);
+  EXPECT_EQ(cfg.passthrough().default_registrar(), 3U);
+}
+
+TEST(ConfigValidate, BothSideInterfaceServesAccessAndCore) {
+  v1::Config cfg = lab();
+  cfg.mutable_interfaces()->RemoveLast();
+  cfg.mutable_interfaces(0)->set_side(v1::SIDE_BOTH);
+  cfg.mutable_interfaces(0)->set_address("198.18.2.1/24");
+  EXPECT_FALSE(validate_config(cfg).has_value());
+}
+
+TEST(ConfigValidate, GatewayMakesOffLinkRegistrarReachable) {
+  v1::Config cfg = lab();
+  cfg.mutable_registrars(0)->set_address("203.0.113.10");
+  ASSERT_TRUE(validate_config(cfg).has_value());
+  cfg.mutable_interfaces(1)->set_gateway("198.18.2.254");
+  const auto err = validate_config(cfg);
+  EXPECT_FALSE(err.has_value()) << err->to_string();
+}
+
+TEST(ConfigValidate, PeerToPeerIsRefusedHonestly) {
+  v1::Config cfg = lab();
+  cfg.mutable_passthrough()->set_mode(v1::Passthrough::PEER_TO_PEER);
+  const auto err = validate_config(cfg);
+  ASSERT_TRUE(err.has_value());
+  EXPECT_EQ(err->path, "passthrough.mode");
+  EXPECT_THAT(err->reason, HasSubstr("peer-to-peer mode is not implemented yet (regengine issue)"));
+}
+
+// ------------------------------------------------- one case per refused rule
+
+struct bad_config {
+  const char* name;
+  std::function<void(v1::Config&)> mutate;
+  const char* path;
+  const char* reason;  ///< a substring of the reason
+};
+
+void PrintTo(const bad_config& c, std::ostream* os) { *os << c.name; }
+
+class ConfigRule : public ::testing::TestWithParam<bad_config> {};
+
+TEST_P(ConfigRule, IsRefusedWithPathAndReason) {
+  v1::Config cfg = lab();
+  GetParam().mutate(cfg);
+  const auto err = validate_config(cfg);
+  ASSERT_TRUE(err.has_value()) << "accepted";
+  EXPECT_EQ(err->path, GetParam().path) << err->to_string();
+  EXPECT_THAT(err->reason, HasSubstr(GetParam().reason));
+}
+
+v1::Interface& itf(v1::Config& c, int i) { return *c.mutable_interfaces(i); }
+v1::Registrar& reg(v1::Config& c, int i) { return *c.mutable_registrars(i); }
+v1::Timers& timers(v1::Config& c) { return *c.mutable_sip()->mutable_timers(); }
+
+const bad_config bad_configs[] = {
+    // interfaces
+    {"NoInterfaces", [](v1::Config& c) { c.clear_interfaces(); }, "interfaces", "no interfaces"},
+    {"EmptyDevice", [](v1::Config& c) { itf(c, 1).clear_device(); }, "interfaces[1].device", "give a DPDK device"},
+    {"DuplicateDevice", [](v1::Config& c) { itf(c, 1).set_device("net_af_packet0,iface=other"); },
+     "interfaces[1].device", "already port 0"},
+    {"DuplicateName", [](v1::Config& c) { itf(c, 1).set_name("access"); }, "interfaces[1].name", "unique"},
+    {"SideUnspecified", [](v1::Config& c) { itf(c, 0).clear_side(); }, "interfaces[0].side", "SIDE_ACCESS"},
+    {"AddressMissing", [](v1::Config& c) { itf(c, 0).clear_address(); }, "interfaces[0].address", "not set"},
+    {"AddressWithoutPrefix", [](v1::Config& c) { itf(c, 0).set_address("198.18.1.1"); }, "interfaces[0].address",
+     "prefix length"},
+    {"AddressGarbage", [](v1::Config& c) { itf(c, 0).set_address("198.18.1.300/24"); }, "interfaces[0].address",
+     "not an IPv4 address"},
+    {"PrefixZero", [](v1::Config& c) { itf(c, 0).set_address("198.18.1.1/0"); }, "interfaces[0].address", "/0"},
+    {"AddressLoopback", [](v1::Config& c) { itf(c, 0).set_address("127.0.0.1/8"); }, "interfaces[0].address",
+     "loopback"},
+    {"AddressMulticast", [](v1::Config& c) { itf(c, 0).set_address("224.0.0.5/24"); }, "interfaces[0].address",
+     "multicast"},
+    {"AddressThisNetwork", [](v1::Config& c) { itf(c, 0).set_address("0.1.2.3/24"); }, "interfaces[0].address",
+     "0.0.0.0/8"},
+    {"AddressReserved", [](v1::Config& c) { itf(c, 0).set_address("240.0.0.1/24"); }, "interfaces[0].address",
+     "reserved"},
+    {"AddressIsNetwork", [](v1::Config& c) { itf(c, 0).set_address("198.18.1.0/24"); }, "interfaces[0].address",
+     "network address of 198.18.1.0/24"},
+    {"AddressIsBroadcast", [](v1::Config& c) { itf(c, 0).set_address("198.18.1.255/24"); }, "interfaces[0].address",
+     "broadcast address"},
+    {"SubnetsOverlap", [](v1::Config& c) { itf(c, 1).set_address("198.18.0.1/16"); }, "interfaces[1].address",
+     "overlaps interfaces[0].address"},
+    {"GatewayGarbage", [](v1::Config& c) { itf(c, 1).set_gateway("198.18.2"); }, "interfaces[1].gateway",
+     "not an IPv4 address"},
+    {"GatewayOutsidePrefix", [](v1::Config& c) { itf(c, 1).set_gateway("198.18.3.1"); }, "interfaces[1].gateway",
+     "outside this port's subnet 198.18.2.0/24"},
+    {"GatewayIsSelf", [](v1::Config& c) { itf(c, 1).set_gateway("198.18.2.1"); }, "interfaces[1].gateway",
+     "own address"},
+    {"GatewayMulticast", [](v1::Config& c) { itf(c, 1).set_gateway("239.1.1.1"); }, "interfaces[1].gateway",
+     "multicast"},
+    {"MtuTooSmall", [](v1::Config& c) { itf(c, 0).set_mtu(575); }, "interfaces[0].mtu", "576..9000"},
+    {"MtuTooLarge", [](v1::Config& c) { itf(c, 0).set_mtu(9001); }, "interfaces[0].mtu", "576..9000"},
+    {"NoAccessSide", [](v1::Config& c) { itf(c, 0).set_side(v1::SIDE_CORE); }, "interfaces", "access side"},
+    {"NoCoreSide", [](v1::Config& c) { itf(c, 1).set_side(v1::SIDE_ACCESS); }, "interfaces", "core side"},
+    // workers
+    {"TooManyWorkers", [](v1::Config& c) { c.mutable_workers()->set_count(128); }, "workers.count", "RTE_MAX_LCORE"},
+    {"RingNotPowerOfTwo", [](v1::Config& c) { c.mutable_workers()->set_ring_size(1000); }, "workers.ringSize",
+     "power of two"},
+    {"RingTooSmall", [](v1::Config& c) { c.mutable_workers()->set_ring_size(32); }, "workers.ringSize", "64..65536"},
+    {"RingTooLarge", [](v1::Config& c) { c.mutable_workers()->set_ring_size(131072); }, "workers.ringSize",
+     "64..65536"},
+    {"BurstZero", [](v1::Config& c) { c.mutable_workers()->set_burst(0); }, "workers.burst", "1..64"},
+    {"BurstTooLarge", [](v1::Config& c) { c.mutable_workers()->set_burst(65); }, "workers.burst", "1..64"},
+    {"TooFewMbufs", [](v1::Config& c) { c.mutable_workers()->set_mbufs_per_worker(100); }, "workers.mbufsPerWorker",
+     "rx descriptors"},
+    // sip
+    {"UdpPortTooLarge", [](v1::Config& c) { c.mutable_sip()->set_udp_port(65536); }, "sip.udpPort", "not a UDP port"},
+    {"UdpPortZero", [](v1::Config& c) { c.mutable_sip()->set_udp_port(0); }, "sip.udpPort", "not a UDP port"},
+    {"T1TooSmall", [](v1::Config& c) { timers(c).set_t1_ms(49); }, "sip.timers.t1Ms", "50..10000"},
+    {"T1TooLarge", [](v1::Config& c) { timers(c).set_t1_ms(10001); }, "sip.timers.t1Ms", "50..10000"},
+    {"T2BelowT1", [](v1::Config& c) { timers(c).set_t2_ms(400); }, "sip.timers.t2Ms", "below T1 (500 ms)"},
+    {"TimerFBelowT1", [](v1::Config& c) { timers(c).set_timer_f_ms(499); }, "sip.timers.timerFMs", "below T1"},
+    {"TimeoutResponse404", [](v1::Config& c) { c.mutable_sip()->set_timeout_response(404); }, "sip.timeoutResponse",
+     "408"},
+    {"OptionTagNotToken", [](v1::Config& c) { c.mutable_sip()->add_supported_options("100rel, timer"); },
+     "sip.supportedOptions[0]", "option tag"},
+    {"OptionTagEmpty",
+     [](v1::Config& c) {
+       c.mutable_sip()->add_supported_options("path");
+       c.mutable_sip()->add_supported_options("");
+     },
+     "sip.supportedOptions[1]", "option tag"},
+    {"NoTransactions", [](v1::Config& c) { c.mutable_sip()->set_max_transactions_per_worker(0); },
+     "sip.maxTransactionsPerWorker", "1..16777216"},
+    // registrars
+    {"NoRegistrars", [](v1::Config& c) { c.clear_registrars(); }, "registrars", "none configured"},
+    {"RegistrarIndexZero", [](v1::Config& c) { reg(c, 0).set_index(0); }, "registrars[0].index", "1..6"},
+    {"RegistrarIndexSeven", [](v1::Config& c) { reg(c, 0).set_index(7); }, "registrars[0].index", "1..6"},
+    {"RegistrarIndexDuplicate",
+     [](v1::Config& c) {
+       auto& r = *c.add_registrars();
+       r.set_index(1);
+       r.set_address("198.18.2.3");
+     },
+     "registrars[1].index", "already used by registrars[0]"},
+    {"RegistrarAddressMissing", [](v1::Config& c) { reg(c, 0).clear_address(); }, "registrars[0].address", "not set"},
+    {"RegistrarAddressHostname", [](v1::Config& c) { reg(c, 0).set_address("registrar.example:5060"); },
+     "registrars[0].address", "ipv4[:port]"},
+    {"RegistrarPortZero", [](v1::Config& c) { reg(c, 0).set_address("198.18.2.2:0"); }, "registrars[0].address",
+     "port 1..65535"},
+    {"RegistrarPortTooLarge", [](v1::Config& c) { reg(c, 0).set_address("198.18.2.2:70000"); }, "registrars[0].address",
+     "port 1..65535"},
+    {"RegistrarBroadcast", [](v1::Config& c) { reg(c, 0).set_address("255.255.255.255"); }, "registrars[0].address",
+     "broadcast"},
+    {"RegistrarIsSelf", [](v1::Config& c) { reg(c, 0).set_address("198.18.2.1:5060"); }, "registrars[0].address",
+     "front end's own address"},
+    {"RegistrarUnreachable", [](v1::Config& c) { reg(c, 0).set_address("203.0.113.10"); }, "registrars[0].address",
+     "no core-side port has a gateway"},
+    {"RegistrarOnAccessSideOnly", [](v1::Config& c) { reg(c, 0).set_address("198.18.1.50"); }, "registrars[0].address",
+     "outside every core-side port's subnet"},
+    {"RegistrarDomainInvalid", [](v1::Config& c) { reg(c, 0).set_domain("sip front.test"); }, "registrars[0].domain",
+     "not a host name"},
+    {"RegistrarDomainTrailingDot", [](v1::Config& c) { reg(c, 0).set_domain("sipfront.test."); },
+     "registrars[0].domain", "not a host name"},
+    {"RegistrarDomainDuplicate",
+     [](v1::Config& c) {
+       auto& r = *c.add_registrars();
+       r.set_index(2);
+       r.set_address("198.18.2.3");
+       r.set_domain("SIPFRONT.test");
+     },
+     "registrars[1].domain", "already selects registrars[0]"},
+    // passthrough
+    {"PassthroughMissing", [](v1::Config& c) { c.clear_passthrough(); }, "passthrough.mode", "END_TO_END"},
+    {"ModeUnspecified", [](v1::Config& c) { c.mutable_passthrough()->set_mode(v1::Passthrough::MODE_UNSPECIFIED); },
+     "passthrough.mode", "not set; set \"mode\": \"END_TO_END\""},
+    {"PeerToPeer", [](v1::Config& c) { c.mutable_passthrough()->set_mode(v1::Passthrough::PEER_TO_PEER); },
+     "passthrough.mode", "not implemented yet"},
+    {"DefaultRegistrarUnknown", [](v1::Config& c) { c.mutable_passthrough()->set_default_registrar(3); },
+     "passthrough.defaultRegistrar", "index 3 is not configured (configured: 1)"},
+};
+
+INSTANTIATE_TEST_SUITE_P(Refused, ConfigRule, ::testing::ValuesIn(bad_configs),
+                         [](const ::testing::TestParamInfo<bad_config>& p) { return p.param.name; });
+
+}  // namespace
+}  // namespace sipfront::ctrl
