@@ -39,7 +39,7 @@ TEST(ConfigParse, ExampleLabFileValidates) {
   const auto err = load_config(SIPFRONT_SOURCE_DIR "/examples/lab.json", cfg);
   ASSERT_FALSE(err.has_value()) << err->to_string();
   ASSERT_EQ(cfg.interfaces_size(), 2);
-  EXPECT_EQ(cfg.interfaces(0).device(), "net_af_packet0,iface=sf-fe-ua");
+  EXPECT_EQ(cfg.interfaces(0).device(), "net_af_packet0,iface=fe-acc");
   EXPECT_EQ(cfg.interfaces(0).side(), v1::SIDE_ACCESS);
   EXPECT_EQ(cfg.interfaces(1).address(), "198.18.2.1/24");
   EXPECT_EQ(cfg.interfaces(1).side(), v1::SIDE_CORE);
