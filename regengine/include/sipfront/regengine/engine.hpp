@@ -1,0 +1,86 @@
+// The per-core registration engine: consumes parsed messages, produces messages
+// to send. DPDK-free, so it is unit-testable and benchmarkable without a NIC.
+//
+// One engine per worker lcore, single-threaded. All memory (transaction pool,
+// hash buckets) is allocated once in the constructor; on_message/on_tick never allocate.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string_view>
+
+#include "sipfront/regengine/counters.hpp"
+#include "sipfront/regengine/output.hpp"
+#include "sipfront/regengine/types.hpp"
+#include "sipfront/sipparse/message.hpp"
+#include "sipfront/sipparse/validate.hpp"
+
+namespace sipfront::reg {
+
+inline constexpr std::size_t max_registrars = 6;
+
+struct registrar_target {
+  endpoint addr;              ///< where REGISTERs go (core side)
+  std::string_view domain{};  ///< R-URI host that selects this registrar in end-to-end mode (optional)
+};
+
+struct engine_config {
+  unsigned worker_id = 0;
+  unsigned n_workers = 1;
+  endpoint access_local{};  ///< the front end's address toward phones
+  endpoint core_local{};    ///< the front end's address toward registrars (our Via sent-by)
+  std::array<registrar_target, max_registrars> registrars{};
+  unsigned n_registrars = 0;
+  unsigned default_registrar = 0;
+  // RFC 3261 §17.1.2.2 timers, in ms.
+  std::uint32_t t1_ms = 500;
+  std::uint32_t t2_ms = 4000;
+  std::uint32_t timer_f_ms = 64 * 500;
+  std::uint32_t timer_k_ms = 5000;   ///< how long a completed transaction keeps absorbing retransmissions
+  std::uint16_t timeout_code = 408;  ///< answer to the phone when Timer F fires (408 or 503)
+  std::size_t max_transactions = 1U << 16;
+  sip::validation_policy policy{};
+};
+
+/// Per-packet facts from the dataplane.
+struct packet_meta {
+  endpoint src;  ///< sender's address as seen on the wire
+  side from = side::access;
+};
+
+class engine {
+ public:
+  explicit engine(const engine_config& cfg);
+  ~engine();
+  engine(const engine&) = delete;
+  engine& operator=(const engine&) = delete;
+
+  /// Handles one received message (parsed or not: a failed parse is answered or
+  /// dropped per sipparse's validation). Messages to send are appended to `out`.
+  void on_message(const sip::message& msg, const packet_meta& meta, std::uint64_t now_ms, output_queue& out) noexcept;
+  /// Runs due timers (retransmissions, timeouts, clean-up), at most `budget` of them.
+  std::size_t on_tick(std::uint64_t now_ms, output_queue& out, std::size_t budget = 256) noexcept;
+
+  [[nodiscard]] const engine_counters& counters() const noexcept { return counters_; }
+  [[nodiscard]] std::size_t live_transactions() const noexcept;
+  [[nodiscard]] const engine_config& config() const noexcept { return cfg_; }
+
+ private:
+  struct impl;
+  engine_config cfg_;
+  engine_counters counters_{};
+  std::unique_ptr<impl> impl_;
+};
+
+/// The worker that owns a message: requests by hash of Call-ID; responses by the
+/// worker index the front end encoded in its own top-Via branch. Messages that
+/// cannot be steered (failed parse, foreign branch) stay on `self`.
+unsigned steer(const sip::message& msg, unsigned n_workers, unsigned self) noexcept;
+
+/// The hash used for Call-ID sharding (stable across builds and cores).
+std::uint64_t call_id_hash(std::string_view call_id) noexcept;
+
+}  // namespace sipfront::reg
