@@ -227,8 +227,9 @@ verdict validate(const message& msg, const validation_policy& policy) noexcept {
 
 bool can_answer(const message& msg) noexcept {
   if (!msg.is_request()) return false;
+  // A repeated single-value header (RFC 4475 multi01) is still answered with 400:
+  // the response copies the first From/To/Call-ID/CSeq, as write_response() does.
   for (header_id id : {header_id::via, header_id::from, header_id::to, header_id::call_id, header_id::cseq}) {
-    if (msg.count(id) != 1 && id != header_id::via) return false;
     if (msg.count(id) == 0) return false;
   }
   return top_via(msg).ok() && parse_name_addr(msg.value_of(header_id::from)).ok() &&

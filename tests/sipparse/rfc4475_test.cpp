@@ -520,6 +520,7 @@ const std::map<std::string, check_fn, std::less<>>& semantic_checks() {
          EXPECT_TRUE(sip::is_single_header(v.header));
          EXPECT_GT(m.count(v.header), 1U);
          EXPECT_EQ(v.status_code(m.kind()), 400);
+         EXPECT_TRUE(sip::can_answer(m));  // RFC 4475 §3.3.8: answered 400, with the first values
        }},
       {"mcl01",
        [](const sip::message& m) {

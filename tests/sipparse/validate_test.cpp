@@ -274,6 +274,7 @@ TEST_P(repeated_header, gets_400) {
   EXPECT_EQ(c.v().header, GetParam().id) << describe(c.v());
   EXPECT_EQ(c.code(), 400);
   EXPECT_TRUE(sip::is_single_header(GetParam().id));
+  EXPECT_TRUE(sip::can_answer(c.msg()));
 }
 
 INSTANTIATE_TEST_SUITE_P(single_value, repeated_header,
@@ -640,12 +641,13 @@ TEST(can_answer, needs_every_response_header) {
   EXPECT_TRUE(sip::can_answer(checked(msg_text{}.without("Contact")).msg()));
 }
 
-TEST(can_answer, headers_must_parse_and_be_single) {
+TEST(can_answer, headers_must_parse_and_repeats_use_the_first) {
   EXPECT_FALSE(sip::can_answer(checked(msg_text{}.set("Via: SIP/2.0/UDP")).msg()));
   EXPECT_FALSE(sip::can_answer(checked(msg_text{}.set("CSeq: x INVITE")).msg()));
   EXPECT_FALSE(sip::can_answer(checked(msg_text{}.set("Call-ID: a b")).msg()));
   EXPECT_FALSE(sip::can_answer(checked(msg_text{}.set("To: \"Bob <sip:bob@b.example>")).msg()));
-  EXPECT_FALSE(sip::can_answer(checked(msg_text{}.add("From: <sip:x@y.example>;tag=2")).msg()));
+  // A repeated single-value header is answered 400 with its first value (RFC 4475 §3.3.8).
+  EXPECT_TRUE(sip::can_answer(checked(msg_text{}.add("From: <sip:x@y.example>;tag=2")).msg()));
   // Several Via lines are normal; only the top one must parse.
   EXPECT_TRUE(sip::can_answer(checked(msg_text{}.add("Via: SIP/2.0/TCP p2.example.com;branch=z9hG4bK9")).msg()));
 }
