@@ -49,7 +49,6 @@ options=(
   -Dbenchmarks=false
   -Db_sanitize=address,undefined
   -Db_lundef=false
-  -Dcpp_args=-fsanitize=fuzzer-no-link
 )
 export CC=clang CXX=clang++
 # Quiet on success; meson's own report (it prints errors on stdout) on failure.

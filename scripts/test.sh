@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds, and runs every test suite of sipfront:
+# format check, clang-tidy, unit tests (plain and ASan+UBSan), integration tests
+# in network namespaces, and the parser fuzzer. Exits non-zero on any failure.
+#
+# Environment: FUZZ_SECONDS (default 60), SKIP_TIDY=1, SKIP_FUZZ=1, SKIP_INTEGRATION=1
+# for quicker local runs (CI sets none of them).
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+jobs=$(nproc)
+
+step() { printf '\n=== %s\n' "$*"; }
+
+step "bootstrap"
+./scripts/bootstrap.sh
+
+step "format check (.clang-format)"
+mapfile -t sources < <(git ls-files -co --exclude-standard '*.cpp' '*.hpp' '*.h' '*.cc' | grep -v '^build' || true)
+[ ${#sources[@]} -gt 0 ] && clang-format --dry-run --Werror "${sources[@]}"
+
+step "configure + build (warnings are errors)"
+[ -f build/build.ninja ] || meson setup build --werror -Dbuildtype=debugoptimized
+meson configure build --werror >/dev/null
+ninja -C build -j"$jobs"
+
+if [ "${SKIP_TIDY:-0}" != 1 ]; then
+  step "clang-tidy (.clang-tidy) on the libraries"
+  mapfile -t lib_sources < <(git ls-files -co --exclude-standard 'sipparse/src/*.cpp' 'regengine/src/*.cpp')
+  if ! tidy_out=$(clang-tidy --quiet -p build "${lib_sources[@]}" 2>&1); then
+    printf '%s\n' "$tidy_out" | grep -v 'warnings generated' >&2
+    echo "clang-tidy found problems" >&2
+    exit 1
+  fi
+fi
+
+step "unit tests"
+meson test -C build --print-errorlogs --no-rebuild --suite unit
+
+step "unit tests under ASan + UBSan"
+[ -f build-asan/build.ninja ] ||
+  meson setup build-asan --werror -Db_sanitize=address,undefined -Db_lundef=false -Dbenchmarks=false
+ninja -C build-asan -j"$jobs"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+  meson test -C build-asan --print-errorlogs --no-rebuild --suite unit
+
+if [ "${SKIP_INTEGRATION:-0}" != 1 ]; then
+  step "integration tests (network namespaces, sipp, Kamailio)"
+  meson test -C build --print-errorlogs --no-rebuild --suite integration
+fi
+
+if [ "${SKIP_FUZZ:-0}" != 1 ]; then
+  step "fuzzing sipparse for ${FUZZ_SECONDS:-60} s"
+  ./scripts/fuzz.sh "${FUZZ_SECONDS:-60}"
+fi
+
+step "all test suites passed"
