@@ -26,7 +26,7 @@ ninja -C build -j"$jobs"
 
 if [ "${SKIP_TIDY:-0}" != 1 ]; then
   step "clang-tidy (.clang-tidy) on the libraries"
-  mapfile -t lib_sources < <(git ls-files -co --exclude-standard 'sipparse/src/*.cpp' 'regengine/src/*.cpp')
+  mapfile -t lib_sources < <(git ls-files -co --exclude-standard 'sipparse/src/*.cpp' 'regengine/src/*.cpp' 'ctrl/src/*.cpp' 'dataplane/src/*.cpp')
   if ! tidy_out=$(clang-tidy --quiet -p build "${lib_sources[@]}" 2>&1); then
     printf '%s\n' "$tidy_out" | grep -v 'warnings generated' >&2
     echo "clang-tidy found problems" >&2
@@ -43,6 +43,9 @@ step "unit tests under ASan + UBSan"
 ninja -C build-asan -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   meson test -C build-asan --print-errorlogs --no-rebuild --suite unit
+
+step "DPDK tests (EAL --no-huge on net_ring: steering, ARP, reassembly)"
+meson test -C build --print-errorlogs --no-rebuild --suite dataplane
 
 if [ "${SKIP_INTEGRATION:-0}" != 1 ]; then
   step "integration tests (network namespaces, sipp, Kamailio)"
