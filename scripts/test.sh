@@ -12,6 +12,22 @@ jobs=$(nproc)
 
 step() { printf '\n=== %s\n' "$*"; }
 
+# Runs `meson test` and adds its Ok/Fail counts to the closing summary.
+passed=0
+failed=0
+suite() {
+  local log rc=0
+  log=$(mktemp)
+  meson test "$@" 2>&1 | tee "$log" || rc=$?
+  passed=$((passed + $(awk '/^Ok:/ {n += $2} END {print n + 0}' "$log")))
+  failed=$((failed + $(awk '/^Fail:|^Timeout:/ {n += $2} END {print n + 0}' "$log")))
+  rm -f "$log"
+  if [ "$rc" -ne 0 ]; then
+    echo "$passed passed, $failed failed"
+    exit "$rc"
+  fi
+}
+
 step "bootstrap"
 ./scripts/bootstrap.sh
 
@@ -35,21 +51,21 @@ if [ "${SKIP_TIDY:-0}" != 1 ]; then
 fi
 
 step "unit tests"
-meson test -C build --print-errorlogs --no-rebuild --suite unit
+suite -C build --print-errorlogs --no-rebuild --suite unit
 
 step "unit tests under ASan + UBSan"
 [ -f build-asan/build.ninja ] ||
   meson setup build-asan --werror -Db_sanitize=address,undefined -Db_lundef=false -Dbenchmarks=false
 ninja -C build-asan -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-  meson test -C build-asan --print-errorlogs --no-rebuild --suite unit
+  suite -C build-asan --print-errorlogs --no-rebuild --suite unit
 
 step "DPDK tests (EAL --no-huge on net_ring: steering, ARP, reassembly)"
-meson test -C build --print-errorlogs --no-rebuild --suite dataplane
+suite -C build --print-errorlogs --no-rebuild --suite dataplane
 
 if [ "${SKIP_INTEGRATION:-0}" != 1 ]; then
   step "integration tests (network namespaces, sipp, Kamailio)"
-  meson test -C build --print-errorlogs --no-rebuild --suite integration
+  suite -C build --print-errorlogs --no-rebuild --suite integration
 fi
 
 if [ "${SKIP_FUZZ:-0}" != 1 ]; then
@@ -58,3 +74,4 @@ if [ "${SKIP_FUZZ:-0}" != 1 ]; then
 fi
 
 step "all test suites passed"
+echo "$passed passed, $failed failed"
