@@ -50,21 +50,11 @@ rte_mempool* make_pool(const std::string& name, unsigned n, std::uint16_t data_r
   return mp;
 }
 
-void on_worker_unsent(rte_mbuf** pkts, std::uint16_t unsent, void* userdata) {
-  auto* c = static_cast<worker_counters*>(userdata);
-  std::uint64_t bytes = 0;
-  for (std::uint16_t i = 0; i < unsent; ++i) {
-    bytes += rte_pktmbuf_pkt_len(pkts[i]);
-    rte_pktmbuf_free(pkts[i]);
-  }
-  // tx.packets counted them when buffered; move them to tx.drops.
-  c->tx_packets.sub(unsent);
-  c->tx_bytes.sub(bytes);
-  c->tx_drops.add(unsent);
-}
-
-void on_control_unsent(rte_mbuf** pkts, std::uint16_t unsent, void* userdata) {
-  auto* c = static_cast<control_counters*>(userdata);
+// tx-buffer error callback: frees what the NIC did not take. tx.packets counted
+// the frames when they were buffered, so they move to tx.drops.
+template <class Counters>
+void on_unsent(rte_mbuf** pkts, std::uint16_t unsent, void* userdata) {
+  auto* c = static_cast<Counters*>(userdata);
   std::uint64_t bytes = 0;
   for (std::uint16_t i = 0; i < unsent; ++i) {
     bytes += rte_pktmbuf_pkt_len(pkts[i]);
@@ -216,7 +206,7 @@ bool runtime::build(const dataplane_config& cfg, std::string& error) {
       }
       tx_buffers_.push_back(b);
       (void)rte_eth_tx_buffer_init(b, static_cast<std::uint16_t>(cfg.burst));
-      (void)rte_eth_tx_buffer_set_err_callback(b, on_worker_unsent, &w->counters);
+      (void)rte_eth_tx_buffer_set_err_callback(b, on_unsent<worker_counters>, &w->counters);
       w->tx[p] = b;
     }
   }
@@ -256,7 +246,7 @@ bool runtime::build(const dataplane_config& cfg, std::string& error) {
     }
     tx_buffers_.push_back(b);
     (void)rte_eth_tx_buffer_init(b, static_cast<std::uint16_t>(cfg.burst));
-    (void)rte_eth_tx_buffer_set_err_callback(b, on_control_unsent, &c.counters);
+    (void)rte_eth_tx_buffer_set_err_callback(b, on_unsent<control_counters>, &c.counters);
     c.tx[p] = b;
   }
   return true;
