@@ -1,4 +1,6 @@
-// End-to-end registration pass-through with RFC 3261 §17 UDP transaction handling.
+// Registration pass-through with RFC 3261 §17 UDP transaction handling:
+// end-to-end (the phone's request relayed with our Via on top) and peer-to-peer
+// (a new out-leg request per binding, rate limiting; see the peer-to-peer section).
 //
 // One record per REGISTER transaction pairs the server side (toward the phone)
 // with the client side (toward the registrar). It is found from a phone
@@ -7,8 +9,9 @@
 // generated ("z9hG4bKsf<worker>.<id>"), which also tells the dataplane which
 // worker owns the response (steer()).
 //
-// Sizing: a record is ~200 bytes plus one 2 KiB message slot (the forwarded
-// request while pending, the final response once completed). Messages above
+// Sizing: a record is ~230 bytes plus one 2 KiB message slot (the forwarded
+// request while pending - in peer-to-peer mode followed by the phone's request,
+// from which its answer is built - and the final response once completed). Messages above
 // 2 KiB use one of the 8 KiB slots (1/32 as many). With the default 16384
 // transactions per worker that is ~37 MiB per worker, allocated once.
 #include "sipfront/regengine/engine.hpp"
@@ -35,9 +38,15 @@ constexpr std::string_view k_branch_prefix = "z9hG4bKsf";
 constexpr std::size_t k_small_slot = 2048;
 constexpr std::size_t k_large_slot = 8192;
 constexpr std::uint32_t k_no_slot = 0xffffffffU;
+constexpr std::string_view k_retry_5_lines[] = {"Retry-After: 5"};
+constexpr std::span<const std::string_view> k_retry_5{k_retry_5_lines};
 
-enum timer_kind : std::uint8_t { timer_e = 1, timer_f = 2, timer_k = 3 };
+enum timer_kind : std::uint8_t { timer_e = 1, timer_f = 2, timer_k = 3, binding_timer = 16 };
 enum class txn_state : std::uint8_t { free, pending, completed };
+// What a transaction is for. End-to-end transactions relay the phone's request;
+// peer-to-peer ones carry an out-leg request of a binding, on the phone's behalf
+// or on the front end's own (refresh before out-expires, fail-count deregistration).
+enum class txn_role : std::uint8_t { relay, phone, refresh, deregister };
 
 // FNV-1a, 64-bit: stable across builds and cores (steering needs that), cheap on
 // the short strings it hashes (Call-IDs, branches).
@@ -113,6 +122,13 @@ struct txn {
   std::uint32_t e_interval = 0;
   bool large = false;
   txn_state state = txn_state::free;
+  txn_role role = txn_role::relay;
+  // Peer-to-peer only.
+  std::uint16_t phone_off = 0;  // the phone's request, kept after the out-leg request in the slot
+  std::uint16_t phone_len = 0;
+  std::uint32_t out_expires = 0;  // what the out-leg request asked for
+  endpoint phone_src{};           // the phone's source address (the binding's NAT check)
+  binding_handle bind{};
 };
 
 struct server_key_of {
@@ -135,7 +151,7 @@ using client_set = bi::unordered_set<txn, bi::member_hook<txn, bi::unordered_set
                                      bi::constant_time_size<false>>;
 
 struct engine::impl {
-  impl(const engine_config& config, engine_counters& counters, std::uint64_t now)
+  impl(const engine_config& config, engine_counters& counters, explain_ring& ring, std::uint64_t now)
       : txns(config.max_transactions),
         server_buckets(bucket_count(config.max_transactions)),
         client_buckets(bucket_count(config.max_transactions)),
@@ -146,7 +162,12 @@ struct engine::impl {
         wheel(now),
         cfg(config),
         c(counters),
-        scratch(output_queue::max_message) {
+        scratch(output_queue::max_message),
+        bindings(
+            binding_table_config{.capacity = config.mode == passthrough_mode::peer_to_peer ? config.max_bindings : 0U,
+                                 .worker_id = config.worker_id,
+                                 .seed = config.binding_seed}),
+        explain(ring) {
     free_txns.reserve(txns.size());
     for (std::size_t i = txns.size(); i-- > 0;) free_txns.push_back(static_cast<std::uint32_t>(i));
     const std::size_t n_large = large.size() / k_large_slot;
@@ -198,6 +219,47 @@ struct engine::impl {
   const engine_config& cfg;
   engine_counters& c;
   std::vector<char> scratch;  // cold-path workspace (Timer F answers)
+  // Declared after the wheel: records unlink their timers when the table goes first.
+  binding_table bindings;
+  explain_ring& explain;
+
+  // ---- peer-to-peer (see the section comment in the p2p part below)
+  std::string_view our_via(std::array<char, 128>& buf, std::uint64_t client_id) const noexcept;
+  void on_register_p2p(const sip::message& msg, const endpoint& src, const endpoint& reply_to, std::uint64_t key,
+                       std::uint64_t now, output_queue& out) noexcept;
+  bool send_out_register(binding& b, txn_role role, std::uint32_t expires, const sip::message* phone,
+                         const endpoint& src, const endpoint& reply_to, std::uint64_t key, std::uint64_t now,
+                         output_queue& out) noexcept;
+  void answer_local(const sip::message& req, const endpoint& dst, std::uint64_t key, const binding* b,
+                    std::uint64_t now, output_queue& out) noexcept;
+  void on_response_p2p(txn& t, const sip::message& msg, std::uint64_t now, output_queue& out) noexcept;
+  void time_out_p2p(txn& t, std::uint64_t now, output_queue& out) noexcept;
+  void on_binding_timer(binding& b, std::uint64_t now, output_queue& out) noexcept;
+  void arm_binding(binding& b, std::uint64_t not_before) noexcept;
+  void deregister(binding& b, std::uint64_t now, output_queue& out) noexcept;
+  [[nodiscard]] std::uint64_t out_refresh_at(const binding& b) const noexcept;
+  [[nodiscard]] std::uint32_t granted_expires(const sip::message& resp, const binding& b,
+                                              std::uint32_t asked) const noexcept;
+  std::string_view phone_request(txn& t) noexcept { return {slot_of(t).data() + t.phone_off, t.phone_len}; }
+
+  // Keeps the out-leg request and the phone's request back to back in the slot.
+  bool store_pair(txn& t, std::string_view first, std::string_view second) noexcept {
+    const std::size_t total = first.size() + second.size();
+    if (total > k_large_slot) return false;
+    if (total > k_small_slot && !t.large) {
+      if (free_large.empty()) return false;
+      t.slot = free_large.back();
+      free_large.pop_back();
+      t.large = true;
+    }
+    const std::span<char> slot = slot_of(t);
+    std::memcpy(slot.data(), first.data(), first.size());
+    std::memcpy(slot.data() + first.size(), second.data(), second.size());
+    t.msg_len = static_cast<std::uint32_t>(first.size());
+    t.phone_off = static_cast<std::uint16_t>(first.size());
+    t.phone_len = static_cast<std::uint16_t>(second.size());
+    return true;
+  }
 
   // Keeps `bytes` in the record's slot, moving to a large slot when needed.
   bool store(txn& t, std::string_view bytes) noexcept {
@@ -211,6 +273,7 @@ struct engine::impl {
     }
     std::memcpy(slot_of(t).data(), bytes.data(), bytes.size());
     t.msg_len = static_cast<std::uint32_t>(bytes.size());
+    t.phone_len = 0;
     return true;
   }
 
@@ -222,6 +285,10 @@ struct engine::impl {
     t.large = false;
     t.slot = k_no_slot;
     t.msg_len = 0;
+    t.role = txn_role::relay;
+    t.phone_off = 0;
+    t.phone_len = 0;
+    t.bind = {};
     return &t;
   }
 
@@ -354,6 +421,18 @@ std::size_t engine::impl::pick_registrar(const sip::message& msg) const noexcept
   return cfg.default_registrar;
 }
 
+std::string_view engine::impl::our_via(std::array<char, 128>& buf, std::uint64_t client_id) const noexcept {
+  // Our Via: branch = magic cookie + "sf" + owner worker + "." + id (steer() reads it back).
+  sip::writer vw(buf);
+  vw.put("SIP/2.0/UDP ");
+  put_ipv4(vw, cfg.core_local.ip);
+  vw.put(':').put_uint(cfg.core_local.port).put(";branch=").put(k_branch_prefix);
+  vw.put(hex_digit(cfg.worker_id >> 4)).put(hex_digit(cfg.worker_id)).put('.');
+  put_hex(vw, client_id);
+  vw.put(";rport");
+  return vw.view();
+}
+
 void engine::impl::on_register(const sip::message& msg, const sip::via& top, const endpoint& src,
                                const endpoint& reply_to, std::uint64_t now, output_queue& out) noexcept {
   const std::uint64_t key = server_key(msg, top);
@@ -371,11 +450,14 @@ void engine::impl::on_register(const sip::message& msg, const sip::via& top, con
     answer(msg, reply_to, {503, "Service Unavailable - No Registrar", {}}, out, c);
     return;
   }
+  if (cfg.mode == passthrough_mode::peer_to_peer) {
+    on_register_p2p(msg, src, reply_to, key, now, out);
+    return;
+  }
   txn* tp = alloc();
   if (tp == nullptr) [[unlikely]] {
     ++c.transactions_full;
-    static constexpr std::string_view retry[] = {"Retry-After: 5"};
-    answer(msg, reply_to, {503, "Service Unavailable - Overloaded", retry}, out, c);
+    answer(msg, reply_to, {503, "Service Unavailable - Overloaded", k_retry_5}, out, c);
     return;
   }
   txn& t = *tp;
@@ -385,15 +467,8 @@ void engine::impl::on_register(const sip::message& msg, const sip::via& top, con
   t.phone = reply_to;
   t.registrar = reg.addr;
 
-  // Our Via: branch = magic cookie + "sf" + owner worker + "." + id (steer() reads it back).
-  std::array<char, 128> our_via{};
-  sip::writer vw(our_via);
-  vw.put("SIP/2.0/UDP ");
-  put_ipv4(vw, cfg.core_local.ip);
-  vw.put(':').put_uint(cfg.core_local.port).put(";branch=").put(k_branch_prefix);
-  vw.put(hex_digit(cfg.worker_id >> 4)).put(hex_digit(cfg.worker_id)).put('.');
-  put_hex(vw, t.client_id);
-  vw.put(";rport");
+  std::array<char, 128> via_buf{};
+  const std::string_view via = our_via(via_buf, t.client_id);
   std::array<char, 512> phone_via{};
   sip::writer pw(phone_via);
   std::array<char, 4> mf{};
@@ -403,7 +478,7 @@ void engine::impl::on_register(const sip::message& msg, const sip::via& top, con
 
   const std::span<char> buf = out.reserve();
   sip::message_edit edit;
-  edit.push_via(vw.view()).replace(sip::header_id::max_forwards, mw.view());
+  edit.push_via(via).replace(sip::header_id::max_forwards, mw.view());
   if (rewrite_phone_via(top, src, pw)) edit.set_top_via(pw.view());
   const auto n = buf.empty() ? sip::result<std::size_t>(sip::errc::too_large) : sip::write_message(msg, edit, buf);
   if (!n || !store(t, {buf.data(), *n})) [[unlikely]] {
@@ -440,6 +515,10 @@ void engine::impl::on_response(const sip::message& msg, std::uint64_t now, outpu
     ++c.duplicate_responses;  // a registrar retransmitting its final response
     return;
   }
+  if (t.role != txn_role::relay) {
+    on_response_p2p(t, msg, now, out);
+    return;
+  }
   const std::span<char> buf = out.reserve();
   sip::message_edit edit;
   edit.pop_via();
@@ -463,6 +542,10 @@ void engine::impl::on_response(const sip::message& msg, std::uint64_t now, outpu
 }
 
 void engine::impl::time_out(txn& t, std::uint64_t now, output_queue& out) noexcept {
+  if (t.role != txn_role::relay) {
+    time_out_p2p(t, now, out);
+    return;
+  }
   ++c.timer_f_timeouts;
   timer_wheel::cancel(t.retrans);
   t.state = txn_state::completed;
@@ -494,6 +577,10 @@ void engine::impl::time_out(txn& t, std::uint64_t now, output_queue& out) noexce
 }
 
 void engine::impl::on_timer(timer_hook& h, std::uint64_t now, output_queue& out) noexcept {
+  if (h.kind == binding_timer) {
+    on_binding_timer(bindings.owner_of(h), now, out);
+    return;
+  }
   txn& t = owner_of(h);
   switch (h.kind) {
     case timer_e:
@@ -510,12 +597,557 @@ void engine::impl::on_timer(timer_hook& h, std::uint64_t now, output_queue& out)
   }
 }
 
+// ---------------------------------------------------------------- peer-to-peer
+//
+// The front end is the registrar's client: each binding has its own out-leg
+// dialog (Call-ID and From-tag derived from the binding's handle and nonce, a CSeq
+// sequence of its own) and registers one Contact, the front end's core address
+// with the out-leg Call-ID as user part, so a request from the core names its
+// binding. The phone's Contacts stay in the binding and are stored only once the
+// registrar said 2xx. decide_register() says what each phone REGISTER gets; the
+// binding's timer refreshes the out-leg before it lapses and counts missed
+// in-leg refreshes (fail-count).
+
+namespace {
+
+// "Name: value" lines for write_response(), built in a fixed buffer.
+class extra_lines {
+ public:
+  sip::writer& begin() noexcept {
+    start_ = w_.size();
+    return w_;
+  }
+  void end() noexcept {
+    if (!w_.overflowed() && n_ < lines_.size()) lines_[n_++] = {buf_.data() + start_, w_.size() - start_};
+  }
+  [[nodiscard]] std::span<const std::string_view> lines() const noexcept { return {lines_.data(), n_}; }
+
+ private:
+  std::array<char, 2048> buf_{};
+  sip::writer w_{buf_};
+  std::size_t start_ = 0;
+  std::array<std::string_view, 12> lines_{};
+  std::size_t n_ = 0;
+};
+
+// "Contact: <uri>;expires=<seconds left>" for each of the binding's Contacts.
+void contact_lines(const binding& b, std::uint64_t now, extra_lines& x) noexcept {
+  for (std::size_t i = 0; i < b.n_contacts(); ++i) {
+    const std::uint64_t at = b.contact_expires_at(i);
+    const std::uint64_t left = at > now ? (at - now + 999) / 1000 : 0;
+    x.begin().put("Contact: <").put(b.contact_uri(i)).put(">;expires=").put_uint(left);
+    x.end();
+  }
+}
+
+std::string_view reject_reason(register_rule r) noexcept {
+  switch (r) {
+    case register_rule::too_many_contacts: return "Bad Request - Too Many Contacts";
+    case register_rule::aor_changed: return "Bad Request - Call-ID Registers Another AOR";
+    case register_rule::star_with_other_contacts: return "Bad Request - Contact * With Other Contacts";
+    case register_rule::star_without_expires_zero: return "Bad Request - Contact * Without Expires 0";
+    default: return "Bad Request";
+  }
+}
+
+}  // namespace
+
+void engine::impl::answer_local(const sip::message& req, const endpoint& dst, std::uint64_t key, const binding* b,
+                                std::uint64_t now, output_queue& out) noexcept {
+  extra_lines x;
+  if (b != nullptr) contact_lines(*b, now, x);
+  const std::span<char> buf = out.reserve();
+  std::array<char, 18> tag{};
+  const auto n = buf.empty() ? sip::result<std::size_t>(sip::errc::too_large)
+                             : sip::write_response(req, 200, "OK", local_tag(req, tag), x.lines(), buf);
+  if (!n) [[unlikely]] {
+    ++c.output_full;
+    return;
+  }
+  out.commit(dst, *n);
+  ++c.local_responses;
+  // A completed transaction answers the phone's retransmissions with the same 200;
+  // without it a retransmission (same CSeq) would look like a stale request and go upstream.
+  txn* t = alloc();
+  if (t == nullptr) return;  // answered anyway; a retransmission is then decided again
+  t->state = txn_state::completed;
+  t->role = txn_role::phone;
+  t->server_key = key;
+  t->phone = dst;
+  if (!store(*t, {buf.data(), *n})) t->msg_len = 0;
+  by_server.insert(*t);
+  t->life.kind = timer_k;
+  wheel.arm(t->life, now + cfg.timer_k_ms);
+}
+
+void engine::impl::on_register_p2p(const sip::message& msg, const endpoint& src, const endpoint& reply_to,
+                                   std::uint64_t key, std::uint64_t now, output_queue& out) noexcept {
+  using enum register_rule;
+  // The binding this request belongs to: by its Call-ID, else by its AOR (decide_register's contract).
+  binding* b = nullptr;
+  if (const auto cid = sip::parse_call_id(msg.value_of(sip::header_id::call_id))) b = bindings.find_by_call_id(*cid);
+  if (b == nullptr) {
+    if (const auto to = sip::parse_name_addr(msg.value_of(sip::header_id::to))) b = bindings.find_by_aor(to->uri);
+  }
+  const register_decision d = decide_register(msg, src, b, now, cfg.registrar);
+  explain_record rec{.at_ms = now,
+                     .call_id_hash = call_id_hash(d.call_id),
+                     .binding = b != nullptr ? bindings.handle_of(*b) : binding_handle{},
+                     .cseq = d.cseq,
+                     .in_expires = d.in_expires,
+                     .code = 0,
+                     .outcome = explain_outcome::rejected,
+                     .action = d.action,
+                     .rule = d.rule};
+  auto reject = [&](std::uint16_t code, std::string_view reason, std::span<const std::string_view> extra) {
+    rec.outcome = explain_outcome::rejected;
+    rec.code = code;
+    ++(code == 423 ? c.register_rejected_423 : c.register_rejected);
+    answer(msg, reply_to, {code, reason, extra}, out, c);
+    explain.push(rec);
+  };
+  auto absorb = [&](const binding* from) {
+    rec.outcome = explain_outcome::absorbed;
+    rec.code = 200;
+    ++c.register_absorbed;
+    answer_local(msg, reply_to, key, from, now, out);
+    explain.push(rec);
+  };
+
+  switch (d.action) {
+    case register_action::reject_400: reject(400, reject_reason(d.rule), {}); return;
+    case register_action::reject_423: {
+      std::array<char, 32> line{};
+      sip::writer w(line);
+      w.put("Min-Expires: ").put_uint(d.min_expires);
+      const std::string_view extra[] = {w.view()};
+      reject(423, "Interval Too Brief", extra);
+      return;
+    }
+    case register_action::query: absorb(b); return;
+    case register_action::absorb: {
+      // Same Contact set (decide_register checked it): only the expiries move.
+      std::array<contact_spec, max_contacts> cs{};
+      for (std::size_t i = 0; i < d.contacts.size(); ++i) {
+        cs[i] = {d.contacts[i].uri, now + std::uint64_t{d.contacts[i].expires} * 1000};
+      }
+      (void)b->set_contacts({cs.data(), d.contacts.size()});  // same strings: cannot outgrow the arena
+      b->in_cseq = d.cseq;
+      b->in_expires = d.in_expires;
+      b->missed_refreshes = 0;
+      arm_binding(*b, now + 1);
+      absorb(b);
+      return;
+    }
+    case register_action::forward_upstream: break;
+  }
+
+  const bool unreg = d.rule == unregister || d.rule == unregister_all;
+  if (b == nullptr && (unreg || d.rule == query_unknown)) {
+    // Every binding made through this front end is in the table: nothing known here
+    // is nothing registered upstream, so the answer is local and empty.
+    absorb(nullptr);
+    return;
+  }
+  if (d.rule == too_many_contacts || d.rule == aor_changed) {
+    reject(400, reject_reason(d.rule), {});
+    return;
+  }
+  std::size_t need = d.call_id.size() + d.aor.size();
+  for (const contact_request& cr : d.contacts) need += cr.uri.size();
+  if (need > binding::arena_bytes) {
+    reject(400, "Bad Request - Contacts Too Long", {});
+    return;
+  }
+  bool created = false;
+  if (b == nullptr) {
+    const insert_result r = bindings.insert(d.aor, d.call_id, src);
+    if (!r) {
+      if (r.error == binding_errc::table_full) {
+        ++c.bindings_full;
+        reject(503, "Service Unavailable - Overloaded", k_retry_5);
+      } else {
+        reject(400, "Bad Request", {});
+      }
+      return;
+    }
+    b = r.rec;
+    b->registrar_index = static_cast<std::uint8_t>(cfg.default_registrar);
+    created = true;
+    rec.binding = bindings.handle_of(*b);
+  } else if (d.rule == new_call_id) {
+    // The phone restarted with a new Call-ID: same binding and out-leg, new in-leg.
+    if (bindings.rekey_call_id(*b, d.call_id) != binding_errc::ok) {
+      reject(400, "Bad Request", {});
+      return;
+    }
+    b->in_cseq = 0;
+  }
+  const std::uint32_t asked = unreg ? 0 : cfg.registrar.out_expires != 0 ? cfg.registrar.out_expires : d.in_expires;
+  if (!send_out_register(*b, txn_role::phone, asked, &msg, src, reply_to, key, now, out)) [[unlikely]] {
+    if (created) bindings.erase(*b);
+    rec.binding = {};
+    reject(503, "Service Unavailable - Overloaded", k_retry_5);
+    return;
+  }
+  if (b->state == binding_state::new_) {
+    b->state = binding_state::pending_upstream;
+  } else if (b->state == binding_state::registered) {
+    b->state = binding_state::refreshing;
+  }
+  rec.outcome = explain_outcome::forwarded;
+  rec.in_expires = asked;
+  ++c.register_forwarded;
+  explain.push(rec);
+}
+
+bool engine::impl::send_out_register(binding& b, txn_role role, std::uint32_t expires, const sip::message* phone,
+                                     const endpoint& src, const endpoint& reply_to, std::uint64_t key,
+                                     std::uint64_t now, output_queue& out) noexcept {
+  txn* tp = alloc();
+  if (tp == nullptr) [[unlikely]] {
+    ++c.transactions_full;
+    return false;
+  }
+  txn& t = *tp;
+  const registrar_target& reg = cfg.registrars[b.registrar_index];
+  t.client_id = next_id++;
+  t.server_key = key;
+  t.phone = reply_to;
+  t.phone_src = src;
+  t.registrar = reg.addr;
+  t.role = role;
+  t.bind = bindings.handle_of(b);
+  t.out_expires = expires;
+
+  std::array<char, 128> via_buf{};
+  const std::string_view via = our_via(via_buf, t.client_id);
+  out_call_id_buffer cid_buf{};
+  const std::string_view out_cid = bindings.out_call_id(b, cid_buf);
+  out_tag_buffer tag_buf{};
+  const std::string_view out_tag = binding_table::out_from_tag(b, tag_buf);
+  // The registrar from config, not the phone's Request-URI: its domain when it has one.
+  std::array<char, 300> ruri_buf{};
+  sip::writer rw(ruri_buf);
+  rw.put("sip:");
+  if (!reg.domain.empty()) {
+    rw.put(reg.domain);
+  } else {
+    put_ipv4(rw, reg.addr.ip);
+    rw.put(':').put_uint(reg.addr.port);
+  }
+  std::array<char, binding::arena_bytes + 32> from_buf{};
+  sip::writer fw(from_buf);
+  fw.put('<').put(b.aor()).put(">;tag=").put(out_tag);
+  std::array<char, binding::arena_bytes + 4> to_buf{};
+  sip::writer tw(to_buf);
+  tw.put('<').put(b.aor()).put('>');
+  std::array<char, 24> cseq_buf{};
+  sip::writer cw(cseq_buf);
+  cw.put_uint(++b.out_cseq).put(" REGISTER");
+  std::array<char, 96> contact_buf{};
+  sip::writer kw(contact_buf);
+  kw.put("<sip:").put(out_cid).put('@');
+  put_ipv4(kw, cfg.core_local.ip);
+  kw.put(':').put_uint(cfg.core_local.port).put('>');
+  std::array<char, 12> exp_buf{};
+  sip::writer ew(exp_buf);
+  ew.put_uint(expires);
+
+  const std::span<char> buf = out.reserve();
+  sip::result<std::size_t> n(sip::errc::too_large);
+  if (!buf.empty() && !rw.overflowed() && !fw.overflowed() && !tw.overflowed()) {
+    if (phone != nullptr) {
+      // The phone's request with the out-leg identity: its other headers (Authorization,
+      // User-Agent, Supported...) go along; its Via stays here (a new request, RFC 3261 §16 does not apply).
+      sip::message_edit e;
+      e.set_request_uri(rw.view())
+          .replace(sip::header_id::via, via)
+          .replace(sip::header_id::max_forwards, "70")
+          .replace(sip::header_id::from, fw.view())
+          .replace(sip::header_id::call_id, out_cid)
+          .replace(sip::header_id::cseq, cw.view())
+          .replace(sip::header_id::contact, kw.view())
+          .replace(sip::header_id::expires, ew.view());
+      n = sip::write_message(*phone, e, buf);
+    } else {
+      sip::writer w(buf);
+      w.put("REGISTER ").put(rw.view()).put(" SIP/2.0").crlf();
+      w.header("Via", via).header("Max-Forwards", "70").header("From", fw.view()).header("To", tw.view());
+      w.header("Call-ID", out_cid).header("CSeq", cw.view()).header("Contact", kw.view());
+      w.header("Expires", ew.view()).put("Content-Length: 0\r\n\r\n");
+      if (!w.overflowed()) n = w.size();
+    }
+  }
+  const bool stored =
+      n && (phone != nullptr ? store_pair(t, {buf.data(), *n}, phone->bytes()) : store(t, {buf.data(), *n}));
+  if (!stored) [[unlikely]] {
+    ++c.output_full;
+    release(t);
+    return false;
+  }
+  out.commit(t.registrar, *n);
+  if (role == txn_role::phone) by_server.insert(t);  // the phone's retransmissions find it
+  by_client.insert(t);
+  t.e_interval = cfg.t1_ms;
+  t.retrans.kind = timer_e;
+  wheel.arm(t.retrans, now + cfg.t1_ms);
+  t.life.kind = timer_f;
+  wheel.arm(t.life, now + cfg.timer_f_ms);
+  ++c.forwarded_upstream;
+  return true;
+}
+
+std::uint32_t engine::impl::granted_expires(const sip::message& resp, const binding& b,
+                                            std::uint32_t asked) const noexcept {
+  // RFC 3261 §10.2.4: the registrar lists the AOR's Contacts with what it granted each.
+  out_call_id_buffer cid_buf{};
+  const std::string_view ours = bindings.out_call_id(b, cid_buf);
+  sip::list_iterator it(resp, sip::header_id::contact);
+  std::string_view entry;
+  while (it.next(entry)) {
+    const auto na = sip::parse_name_addr(entry);
+    if (!na) continue;
+    const auto u = sip::parse_uri(na->uri);
+    if (!u || u->user != ours) continue;
+    if (const auto e = na->expires()) return *e;
+    break;
+  }
+  if (const sip::header_entry* h = resp.find(sip::header_id::expires)) {
+    if (const auto e = sip::parse_delta_seconds(resp.value(*h))) return *e;
+  }
+  return asked;
+}
+
+void engine::impl::on_response_p2p(txn& t, const sip::message& msg, std::uint64_t now, output_queue& out) noexcept {
+  const std::uint16_t code = msg.status_code();
+  if (code < 200) {
+    t.e_interval = cfg.t2_ms;  // Proceeding; the phone's own transaction needs no 1xx from us
+    return;
+  }
+  timer_wheel::cancel(t.retrans);
+  t.state = txn_state::completed;
+  t.life.kind = timer_k;
+  wheel.arm(t.life, now + cfg.timer_k_ms);
+  const bool ok = code < 300;
+  binding* b = bindings.get(t.bind);  // nullptr when it was erased meanwhile
+  const std::uint32_t granted = b != nullptr && ok && t.out_expires != 0 ? granted_expires(msg, *b, t.out_expires) : 0;
+  auto out_leg_up = [&](binding& r) {
+    r.out_expires = granted;
+    r.out_expires_at_ms = now + std::uint64_t{granted} * 1000;
+    r.state = binding_state::registered;
+  };
+  auto refused = [&](binding& r) {  // the registrar said no to a refresh: what it granted before still holds
+    r.state = r.out_expires_at_ms > now ? binding_state::registered : binding_state::failed;
+  };
+
+  if (t.role != txn_role::phone) {
+    t.msg_len = 0;
+    if (b == nullptr) return;
+    if (t.role == txn_role::deregister || (ok && granted == 0)) {
+      bindings.erase(*b);
+    } else {
+      if (ok) {
+        out_leg_up(*b);
+      } else {
+        refused(*b);
+      }
+      arm_binding(*b, now + 1);
+    }
+    return;
+  }
+
+  sip::message phone_req;
+  if (t.phone_len == 0 || phone_req.parse(phone_request(t)) != sip::errc::ok) [[unlikely]] {
+    t.msg_len = 0;
+    return;
+  }
+  if (b != nullptr) {
+    if (ok && granted != 0) {
+      // The registrar accepted: now (and only now) the phone's Contacts are stored.
+      const register_decision d = decide_register(phone_req, t.phone_src, nullptr, now, cfg.registrar);
+      std::array<contact_spec, max_contacts> cs{};
+      std::size_t n = 0;
+      for (const contact_request& cr : d.contacts) {
+        if (cr.expires != 0) cs[n++] = {cr.uri, now + std::uint64_t{cr.expires} * 1000};
+      }
+      if (n == 0 || b->set_contacts({cs.data(), n}) != binding_errc::ok) {
+        deregister(*b, now, out);  // nothing to keep (or it no longer fits): take ours back upstream
+        b = nullptr;
+      } else {
+        b->in_cseq = d.cseq;
+        b->in_expires = d.in_expires;
+        b->source = t.phone_src;
+        b->missed_refreshes = 0;
+        out_leg_up(*b);
+        arm_binding(*b, now + 1);
+      }
+    } else if (ok) {  // un-REGISTER accepted (or the registrar granted 0)
+      bindings.erase(*b);
+      b = nullptr;
+    } else if (code == 401 || code == 407) {
+      // A challenge for the phone to answer: the binding waits as it is.
+      if (b->state == binding_state::refreshing) refused(*b);
+    } else if (b->state == binding_state::pending_upstream || b->state == binding_state::new_) {
+      bindings.erase(*b);  // never registered: nothing to keep
+      b = nullptr;
+    } else {
+      refused(*b);
+      arm_binding(*b, now + 1);
+    }
+  }
+
+  extra_lines x;
+  if (ok) {
+    if (b != nullptr) contact_lines(*b, now, x);
+  } else {
+    // What the phone needs to act on the refusal.
+    for (const sip::header_entry& h : msg.headers()) {
+      if (h.id == sip::header_id::www_authenticate || h.id == sip::header_id::proxy_authenticate ||
+          h.id == sip::header_id::min_expires || h.id == sip::header_id::retry_after) {
+        x.begin().put(sip::canonical_name(h.id)).put(": ").put(msg.value(h));
+        x.end();
+      }
+    }
+  }
+  const std::span<char> buf = out.reserve();
+  std::array<char, 18> tag{};
+  const auto n = buf.empty()
+                     ? sip::result<std::size_t>(sip::errc::too_large)
+                     : sip::write_response(phone_req, code, msg.reason(), local_tag(phone_req, tag), x.lines(), buf);
+  if (!n) [[unlikely]] {
+    ++c.output_full;
+    t.msg_len = 0;
+    return;
+  }
+  out.commit(t.phone, *n);
+  ++c.relayed_downstream;
+  if (!store(t, {buf.data(), *n})) t.msg_len = 0;  // overwrites the phone's request: no use of phone_req after this
+}
+
+void engine::impl::time_out_p2p(txn& t, std::uint64_t now, output_queue& out) noexcept {
+  ++c.timer_f_timeouts;
+  timer_wheel::cancel(t.retrans);
+  t.state = txn_state::completed;
+  t.life.kind = timer_k;
+  wheel.arm(t.life, now + cfg.timer_k_ms);
+  binding* b = bindings.get(t.bind);
+  if (b != nullptr) {
+    if (t.role == txn_role::deregister || b->state == binding_state::pending_upstream ||
+        b->state == binding_state::new_ || (t.role == txn_role::phone && t.out_expires == 0)) {
+      bindings.erase(*b);
+    } else {
+      b->state = b->out_expires_at_ms > now ? binding_state::registered : binding_state::failed;
+      if (t.role == txn_role::refresh) b->state = binding_state::failed;  // let the phone's next refresh go upstream
+      arm_binding(*b, now + 1);
+    }
+  }
+  sip::message phone_req;
+  if (t.role != txn_role::phone || t.phone_len == 0 || phone_req.parse(phone_request(t)) != sip::errc::ok) {
+    t.msg_len = 0;
+    return;
+  }
+  const std::span<char> buf = out.reserve();
+  std::array<char, 18> tag{};
+  const std::string_view reason =
+      cfg.timeout_code == 503 ? "Service Unavailable - Registrar Timeout" : "Request Timeout";
+  const auto r = buf.empty()
+                     ? sip::result<std::size_t>(sip::errc::too_large)
+                     : sip::write_response(phone_req, cfg.timeout_code, reason, local_tag(phone_req, tag), {}, buf);
+  if (!r) {
+    ++c.output_full;
+    t.msg_len = 0;
+    return;
+  }
+  out.commit(t.phone, *r);
+  ++c.local_responses;
+  if (!store(t, {buf.data(), *r})) t.msg_len = 0;
+}
+
+std::uint64_t engine::impl::out_refresh_at(const binding& b) const noexcept {
+  // Refresh a tenth of the lifetime early, at least a Timer F early (so a lost
+  // refresh still times out, and the phone's next one goes upstream, before the
+  // registrar drops the binding), at most half of it.
+  const std::uint64_t life = std::uint64_t{b.out_expires} * 1000;
+  const std::uint64_t lead = std::min(std::max<std::uint64_t>(life / 10, cfg.timer_f_ms), life / 2);
+  return b.out_expires_at_ms - lead;
+}
+
+namespace {
+// When the phone's next refresh is overdue: its Contacts' expiry, then one in-leg
+// period more per refresh already missed.
+std::uint64_t in_check_at(const binding& b) noexcept {
+  return b.in_expires_at() + std::uint64_t{b.missed_refreshes} * std::max<std::uint32_t>(b.in_expires, 1) * 1000;
+}
+}  // namespace
+
+void engine::impl::arm_binding(binding& b, std::uint64_t not_before) noexcept {
+  std::uint64_t due = in_check_at(b);
+  if (b.state == binding_state::registered) due = std::min(due, out_refresh_at(b));
+  b.timer.kind = binding_timer;
+  // Never at or before the current tick: a callback re-arming for "now" would fire again in the same advance().
+  wheel.arm(b.timer, std::max(due, not_before));
+}
+
+void engine::impl::deregister(binding& b, std::uint64_t now, output_queue& out) noexcept {
+  timer_wheel::cancel(b.timer);
+  if (!send_out_register(b, txn_role::deregister, 0, nullptr, {}, {}, 0, now, out)) {
+    bindings.erase(b);  // could not send: the registrar lets it lapse at out-expires
+    return;
+  }
+  b.state = binding_state::unregistering;
+}
+
+void engine::impl::on_binding_timer(binding& b, std::uint64_t now, output_queue& out) noexcept {
+  if (b.state == binding_state::unregistering) return;  // the deregistration's answer (or Timer F) erases it
+  if (now >= in_check_at(b) && note_missed_refresh(b, cfg.registrar)) {
+    ++c.fail_count_deregs;
+    deregister(b, now, out);
+    return;
+  }
+  std::uint64_t not_before = now + 1;
+  if (b.state == binding_state::registered && now >= out_refresh_at(b)) {
+    const std::uint32_t asked = cfg.registrar.out_expires != 0 ? cfg.registrar.out_expires : b.in_expires;
+    if (send_out_register(b, txn_role::refresh, asked, nullptr, {}, {}, 0, now, out)) {
+      b.state = binding_state::refreshing;
+      ++c.upstream_refreshes;
+    } else {
+      not_before = now + cfg.t1_ms;  // no transaction or output space: try again shortly
+    }
+  }
+  arm_binding(b, not_before);
+}
+
 // ---------------------------------------------------------------- engine
 
-engine::engine(const engine_config& cfg) : cfg_(cfg), impl_(std::make_unique<impl>(cfg_, counters_, 0)) {}
+engine::engine(const engine_config& cfg) : cfg_(cfg), impl_(std::make_unique<impl>(cfg_, counters_, explain_, 0)) {}
 engine::~engine() = default;
 
 std::size_t engine::live_transactions() const noexcept { return impl_->txns.size() - impl_->free_txns.size(); }
+
+std::size_t engine::live_bindings() const noexcept { return impl_->bindings.size(); }
+
+const binding* engine::find_binding(std::string_view aor) noexcept { return impl_->bindings.find_by_aor(aor); }
+
+const binding* engine::binding_for_contact(std::string_view contact_uri) noexcept {
+  const auto u = sip::parse_uri(contact_uri);
+  if (!u || !u->is_sip() || !u->has_user) return nullptr;
+  return impl_->bindings.find_by_out_call_id(u->user);
+}
+
+bool decode_contact(std::string_view contact_uri, out_call_id_fields& out) noexcept {
+  const auto u = sip::parse_uri(contact_uri);
+  return u && u->is_sip() && u->has_user && decode_out_call_id(u->user, out);
+}
+
+std::string_view to_string(explain_outcome o) noexcept {
+  switch (o) {
+    case explain_outcome::absorbed: return "absorbed";
+    case explain_outcome::forwarded: return "forwarded";
+    case explain_outcome::rejected: return "rejected";
+  }
+  return "unknown";
+}
 
 std::uint64_t call_id_hash(std::string_view call_id) noexcept { return fnv1a(call_id); }
 

@@ -28,6 +28,14 @@ struct engine_counters {
   std::uint64_t malformed_responses = 0;  ///< responses failing validation (dropped)
   std::uint64_t unanswerable = 0;         ///< broken requests too damaged to answer
   std::uint64_t output_full = 0;          ///< messages lost because the output queue was full
+  // Peer-to-peer mode: the local registrar's decisions and the front end's own out-leg traffic.
+  std::uint64_t register_absorbed = 0;      ///< phone REGISTERs answered locally from the binding (refresh, query)
+  std::uint64_t register_forwarded = 0;     ///< phone REGISTERs the local registrar sent upstream
+  std::uint64_t register_rejected_423 = 0;  ///< phone REGISTERs answered 423 Interval Too Brief
+  std::uint64_t register_rejected = 0;      ///< other local refusals (400, 503 when the binding table is full)
+  std::uint64_t upstream_refreshes = 0;     ///< out-leg refreshes the front end sent on its own
+  std::uint64_t fail_count_deregs = 0;      ///< bindings deregistered upstream after fail-count missed refreshes
+  std::uint64_t bindings_full = 0;          ///< new bindings refused because the table was full
   std::array<std::uint64_t, sip::rule_count> by_rule{};  ///< validation failures by rule
 };
 

@@ -12,7 +12,9 @@
 #include <span>
 #include <string_view>
 
+#include "sipfront/regengine/bindings.hpp"
 #include "sipfront/regengine/counters.hpp"
+#include "sipfront/regengine/explain.hpp"
 #include "sipfront/regengine/output.hpp"
 #include "sipfront/regengine/types.hpp"
 #include "sipfront/sipparse/message.hpp"
@@ -25,6 +27,12 @@ inline constexpr std::size_t max_registrars = 6;
 struct registrar_target {
   endpoint addr;              ///< where REGISTERs go (core side)
   std::string_view domain{};  ///< R-URI host that selects this registrar in end-to-end mode (optional)
+};
+
+/// How REGISTERs reach the registrar.
+enum class passthrough_mode : std::uint8_t {
+  end_to_end,    ///< registrar from the Request-URI; the phone's request relayed with our Via on top
+  peer_to_peer,  ///< registrar from config; a new out-leg dialog per binding, Contact rewritten to the front end
 };
 
 struct engine_config {
@@ -43,6 +51,15 @@ struct engine_config {
   std::uint16_t timeout_code = 408;  ///< answer to the phone when Timer F fires (408 or 503)
   std::size_t max_transactions = 1U << 16;
   sip::validation_policy policy{};
+
+  passthrough_mode mode = passthrough_mode::end_to_end;
+  /// Peer-to-peer: the local registrar and the rate limiter. `registrar.out_expires`
+  /// is what the front end asks the registrar for; 0 means "what the phone was
+  /// granted" (rate limiting off: every refresh goes upstream).
+  registrar_policy registrar{};
+  /// Bindings per worker (peer-to-peer only; end-to-end keeps none). ~512 B each.
+  std::uint32_t max_bindings = 1U << 16;
+  std::uint64_t binding_seed = 0;  ///< out-leg nonces; 0 takes one from the clock
 };
 
 /// Per-packet facts from the dataplane.
@@ -67,11 +84,20 @@ class engine {
   [[nodiscard]] const engine_counters& counters() const noexcept { return counters_; }
   [[nodiscard]] std::size_t live_transactions() const noexcept;
   [[nodiscard]] const engine_config& config() const noexcept { return cfg_; }
+  /// Why each recent REGISTER was absorbed, forwarded or rejected (peer-to-peer mode).
+  [[nodiscard]] const explain_ring& explain() const noexcept { return explain_; }
+  [[nodiscard]] std::size_t live_bindings() const noexcept;
+  /// The binding registered for `aor` (To URI as the phone wrote it), or nullptr.
+  [[nodiscard]] const binding* find_binding(std::string_view aor) noexcept;
+  /// The binding whose upstream Contact is `contact_uri` (the URI the front end gave
+  /// the registrar, as the core sends requests to it), or nullptr.
+  [[nodiscard]] const binding* binding_for_contact(std::string_view contact_uri) noexcept;
 
  private:
   struct impl;
   engine_config cfg_;
   engine_counters counters_{};
+  explain_ring explain_{};
   std::unique_ptr<impl> impl_;
 };
 
@@ -79,6 +105,11 @@ class engine {
 /// worker index the front end encoded in its own top-Via branch. Messages that
 /// cannot be steered (failed parse, foreign branch) stay on `self`.
 unsigned steer(const sip::message& msg, unsigned n_workers, unsigned self) noexcept;
+
+/// Decodes the user part of a Contact URI the front end gave a registrar in
+/// peer-to-peer mode ("sip:sf<ww>-<index>-<gen>-<nonce>@core-address"): the owner
+/// worker and the binding's handle. False for any other URI.
+bool decode_contact(std::string_view contact_uri, out_call_id_fields& out) noexcept;
 
 /// The hash used for Call-ID sharding (stable across builds and cores).
 std::uint64_t call_id_hash(std::string_view call_id) noexcept;
