@@ -28,6 +28,12 @@ constexpr std::uint32_t default_t2_ms = 4000;
 constexpr std::uint32_t default_timer_k_ms = 5000;
 constexpr std::uint32_t default_timeout_response = 408;
 constexpr std::uint32_t default_max_transactions = 65536;
+constexpr std::uint32_t default_expires_min = 60;
+constexpr std::uint32_t default_expires_max = 3600;
+constexpr std::uint32_t default_expires_default = 3600;
+constexpr std::uint32_t default_max_bindings = 65536;
+constexpr std::uint32_t default_out_expires = 3600;
+constexpr std::uint32_t default_fail_count = 3;
 
 // Limits.
 constexpr std::uint32_t min_mtu = 576;  // the smallest datagram every IPv4 host must accept (RFC 791)
@@ -42,6 +48,10 @@ constexpr std::uint32_t min_t1_ms = 50;
 constexpr std::uint32_t max_t1_ms = 10000;
 constexpr std::uint32_t max_transactions_limit = 1U << 24;
 constexpr std::uint32_t max_registrar_index = reg::max_registrars;
+constexpr std::uint32_t max_expires = 86400;  // a day: longer, and a dead phone's binding outlives any outage report
+constexpr std::uint32_t min_out_expires = 60;
+constexpr std::uint32_t max_bindings_limit = 1U << 24;  // 8 GiB of records per worker
+constexpr std::uint32_t max_fail_count = 255;           // the binding's counter is 8 bits
 
 using detail::accepts_access;
 using detail::accepts_core;
@@ -303,13 +313,12 @@ std::optional<config_error> check_passthrough(const v1::Config& cfg) {
   const auto& pt = cfg.passthrough();
   switch (pt.mode()) {
     case v1::Passthrough::END_TO_END: break;
-    case v1::Passthrough::PEER_TO_PEER:
-      return error("passthrough.mode",
-                   "peer-to-peer mode is not implemented yet (regengine issue); use \"END_TO_END\"");
+    case v1::Passthrough::PEER_TO_PEER: break;
     default:
       return error("passthrough.mode",
                    "not set; set \"mode\": \"END_TO_END\" (registrar chosen by the Request-URI "
-                   "host, challenges relayed untouched)");
+                   "host, challenges relayed untouched) or \"PEER_TO_PEER\" (registrar from defaultRegistrar, "
+                   "Contact rewritten to the front end)");
   }
   const bool configured = std::any_of(cfg.registrars().begin(), cfg.registrars().end(),
                                       [&](const v1::Registrar& r) { return r.index() == pt.default_registrar(); });
@@ -318,6 +327,57 @@ std::optional<config_error> check_passthrough(const v1::Config& cfg) {
     for (const auto& r : cfg.registrars()) list += (list.empty() ? "" : ", ") + std::to_string(r.index());
     return error("passthrough.defaultRegistrar", "registrar index " + std::to_string(pt.default_registrar()) +
                                                      " is not configured (configured: " + list + ")");
+  }
+  return std::nullopt;
+}
+
+std::optional<config_error> check_local_registrar(const v1::Config& cfg) {
+  const auto& lr = cfg.local_registrar();
+  if (lr.expires_max() > max_expires) {
+    return error("localRegistrar.expiresMax", std::to_string(lr.expires_max()) + " s is above " +
+                                                  std::to_string(max_expires) + " s (a day; default 3600)");
+  }
+  if (lr.expires_min() > lr.expires_max()) {
+    return error("localRegistrar.expiresMin", std::to_string(lr.expires_min()) + " s is above expiresMax (" +
+                                                  std::to_string(lr.expires_max()) +
+                                                  " s); every registration would get 423 (default 60)");
+  }
+  if (lr.expires_default() < lr.expires_min() || lr.expires_default() > lr.expires_max()) {
+    return error("localRegistrar.expiresDefault",
+                 std::to_string(lr.expires_default()) + " s is outside expiresMin..expiresMax (" +
+                     std::to_string(lr.expires_min()) + ".." + std::to_string(lr.expires_max()) +
+                     " s); phones that give no expiry get this, so it must be grantable (default 3600)");
+  }
+  if (lr.max_bindings_per_worker() > max_bindings_limit) {
+    return error("localRegistrar.maxBindingsPerWorker", std::to_string(lr.max_bindings_per_worker()) + " is above " +
+                                                            std::to_string(max_bindings_limit) +
+                                                            " (about 512 B each, allocated at start; default 65536)");
+  }
+  return std::nullopt;
+}
+
+std::optional<config_error> check_rate_limit(const v1::Config& cfg) {
+  const auto& rl = cfg.rate_limit();
+  if (rl.enabled() && cfg.passthrough().mode() != v1::Passthrough::PEER_TO_PEER) {
+    return error("rateLimit.enabled",
+                 "needs \"passthrough\": {\"mode\": \"PEER_TO_PEER\"}; in END_TO_END the phone's own Call-ID and "
+                 "Contact go upstream, so the front end cannot refresh the registration for it");
+  }
+  if (rl.out_expires() < min_out_expires || rl.out_expires() > max_expires) {
+    return error("rateLimit.outExpires", std::to_string(rl.out_expires()) + " s is outside " +
+                                             std::to_string(min_out_expires) + ".." + std::to_string(max_expires) +
+                                             " s (default 3600)");
+  }
+  const std::uint64_t timer_f = cfg.sip().timers().timer_f_ms();
+  if (std::uint64_t{rl.out_expires()} * 1000 < 2 * timer_f) {
+    return error("rateLimit.outExpires", std::to_string(rl.out_expires()) + " s is less than twice Timer F (" +
+                                             std::to_string(timer_f) +
+                                             " ms, sip.timers.timerFMs); the front end refreshes at least a Timer F "
+                                             "early and needs the rest of the lifetime to be refreshed in");
+  }
+  if (rl.fail_count() > max_fail_count) {
+    return error("rateLimit.failCount",
+                 std::to_string(rl.fail_count()) + " is outside 1.." + std::to_string(max_fail_count) + " (default 3)");
   }
   return std::nullopt;
 }
@@ -347,6 +407,16 @@ void apply_defaults(v1::Config& cfg) {
   if (sip.timeout_response() == 0) sip.set_timeout_response(default_timeout_response);
   if (sip.max_transactions_per_worker() == 0) sip.set_max_transactions_per_worker(default_max_transactions);
 
+  auto& lr = *cfg.mutable_local_registrar();
+  if (lr.expires_min() == 0) lr.set_expires_min(default_expires_min);
+  if (lr.expires_max() == 0) lr.set_expires_max(default_expires_max);
+  // RFC 3261's 3600, but never more than may be granted: "expiresMax": 1800 alone must be a valid config.
+  if (lr.expires_default() == 0) lr.set_expires_default(std::min(default_expires_default, lr.expires_max()));
+  if (lr.max_bindings_per_worker() == 0) lr.set_max_bindings_per_worker(default_max_bindings);
+  auto& rl = *cfg.mutable_rate_limit();
+  if (rl.out_expires() == 0) rl.set_out_expires(default_out_expires);
+  if (rl.fail_count() == 0) rl.set_fail_count(default_fail_count);
+
   auto& pt = *cfg.mutable_passthrough();
   if (pt.default_registrar() == 0) {
     std::uint32_t lowest = 0;
@@ -358,7 +428,8 @@ void apply_defaults(v1::Config& cfg) {
 }
 
 std::optional<config_error> validate_config(const v1::Config& cfg) {
-  for (auto check : {check_interfaces, check_workers, check_sip, check_registrars, check_passthrough}) {
+  for (auto check : {check_interfaces, check_workers, check_sip, check_registrars, check_passthrough,
+                     check_local_registrar, check_rate_limit}) {
     if (auto e = check(cfg)) return e;
   }
   return std::nullopt;

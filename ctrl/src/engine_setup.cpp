@@ -78,6 +78,17 @@ engine_setup make_engine_config(const v1::Config& cfg, unsigned worker_id, unsig
   e.timeout_code = static_cast<std::uint16_t>(cfg.sip().timeout_response());
   e.max_transactions = cfg.sip().max_transactions_per_worker();
 
+  e.mode = cfg.passthrough().mode() == v1::Passthrough::PEER_TO_PEER ? reg::passthrough_mode::peer_to_peer
+                                                                     : reg::passthrough_mode::end_to_end;
+  const auto& lr = cfg.local_registrar();
+  const auto& rl = cfg.rate_limit();
+  e.registrar.in_expires_min = lr.expires_min();
+  e.registrar.in_expires_max = lr.expires_max();
+  e.registrar.in_expires_default = lr.expires_default();
+  e.registrar.out_expires = rl.enabled() ? rl.out_expires() : 0;  // 0: ask for what the phone was granted
+  e.registrar.fail_count = static_cast<std::uint8_t>(rl.fail_count());
+  e.max_bindings = lr.max_bindings_per_worker();
+
   e.policy.require_max_forwards = !cfg.sip().accept_rfc2543();
   e.policy.forwarding = true;
   out.supported_options.assign(cfg.sip().supported_options().begin(), cfg.sip().supported_options().end());

@@ -171,13 +171,37 @@ TEST(ConfigValidate, GatewayMakesOffLinkRegistrarReachable) {
   EXPECT_FALSE(err.has_value()) << err->to_string();
 }
 
-TEST(ConfigValidate, PeerToPeerIsRefusedHonestly) {
-  v1::Config cfg = lab();
-  cfg.mutable_passthrough()->set_mode(v1::Passthrough::PEER_TO_PEER);
-  const auto err = validate_config(cfg);
-  ASSERT_TRUE(err.has_value());
-  EXPECT_EQ(err->path, "passthrough.mode");
-  EXPECT_THAT(err->reason, HasSubstr("peer-to-peer mode is not implemented yet (regengine issue)"));
+TEST(ConfigValidate, PeerToPeerWithRateLimitIsAccepted) {
+  v1::Config cfg;
+  const auto err = parse_config_json(R"({
+    "interfaces": [
+      {"device": "net_af_packet0,iface=a", "side": "SIDE_ACCESS", "address": "198.18.1.1/24"},
+      {"device": "net_af_packet1,iface=c", "side": "SIDE_CORE", "address": "198.18.2.1/24"}
+    ],
+    "registrars": [{"index": 1, "address": "198.18.2.2"}],
+    "passthrough": {"mode": "PEER_TO_PEER"},
+    "localRegistrar": {"expiresMin": 120, "expiresMax": 1800},
+    "rateLimit": {"enabled": true, "outExpires": 7200, "failCount": 5}
+  })",
+                                     cfg);
+  ASSERT_FALSE(err.has_value()) << err->to_string();
+  EXPECT_EQ(cfg.passthrough().mode(), v1::Passthrough::PEER_TO_PEER);
+  EXPECT_EQ(cfg.local_registrar().expires_min(), 120U);
+  EXPECT_EQ(cfg.local_registrar().expires_max(), 1800U);
+  EXPECT_EQ(cfg.local_registrar().expires_default(), 1800U) << "3600 by default, but never above expiresMax";
+  EXPECT_EQ(cfg.rate_limit().out_expires(), 7200U);
+  EXPECT_EQ(cfg.rate_limit().fail_count(), 5U);
+}
+
+TEST(ConfigDefaults, LocalRegistrarAndRateLimit) {
+  const v1::Config cfg = lab();
+  EXPECT_EQ(cfg.local_registrar().expires_min(), 60U);
+  EXPECT_EQ(cfg.local_registrar().expires_max(), 3600U);
+  EXPECT_EQ(cfg.local_registrar().expires_default(), 3600U);
+  EXPECT_EQ(cfg.local_registrar().max_bindings_per_worker(), 65536U);
+  EXPECT_FALSE(cfg.rate_limit().enabled());
+  EXPECT_EQ(cfg.rate_limit().out_expires(), 3600U);
+  EXPECT_EQ(cfg.rate_limit().fail_count(), 3U);
 }
 
 // ------------------------------------------------- one case per refused rule
@@ -318,8 +342,32 @@ const bad_config bad_configs[] = {
     {"PassthroughMissing", [](v1::Config& c) { c.clear_passthrough(); }, "passthrough.mode", "END_TO_END"},
     {"ModeUnspecified", [](v1::Config& c) { c.mutable_passthrough()->set_mode(v1::Passthrough::MODE_UNSPECIFIED); },
      "passthrough.mode", "not set; set \"mode\": \"END_TO_END\""},
-    {"PeerToPeer", [](v1::Config& c) { c.mutable_passthrough()->set_mode(v1::Passthrough::PEER_TO_PEER); },
-     "passthrough.mode", "not implemented yet"},
+    // localRegistrar
+    {"ExpiresMaxAboveADay", [](v1::Config& c) { c.mutable_local_registrar()->set_expires_max(86401); },
+     "localRegistrar.expiresMax", "86401 s is above 86400 s"},
+    {"ExpiresMinAboveMax", [](v1::Config& c) { c.mutable_local_registrar()->set_expires_min(3601); },
+     "localRegistrar.expiresMin", "3601 s is above expiresMax (3600 s); every registration would get 423"},
+    {"ExpiresDefaultBelowMin", [](v1::Config& c) { c.mutable_local_registrar()->set_expires_default(30); },
+     "localRegistrar.expiresDefault", "30 s is outside expiresMin..expiresMax (60..3600 s)"},
+    {"ExpiresDefaultAboveMax", [](v1::Config& c) { c.mutable_local_registrar()->set_expires_default(7200); },
+     "localRegistrar.expiresDefault", "7200 s is outside expiresMin..expiresMax"},
+    {"TooManyBindings", [](v1::Config& c) { c.mutable_local_registrar()->set_max_bindings_per_worker(1U << 25); },
+     "localRegistrar.maxBindingsPerWorker", "is above 16777216"},
+    // rateLimit
+    {"RateLimitInEndToEnd", [](v1::Config& c) { c.mutable_rate_limit()->set_enabled(true); }, "rateLimit.enabled",
+     "needs \"passthrough\": {\"mode\": \"PEER_TO_PEER\"}"},
+    {"OutExpiresTooShort", [](v1::Config& c) { c.mutable_rate_limit()->set_out_expires(59); }, "rateLimit.outExpires",
+     "59 s is outside 60..86400 s"},
+    {"OutExpiresTooLong", [](v1::Config& c) { c.mutable_rate_limit()->set_out_expires(86401); }, "rateLimit.outExpires",
+     "86401 s is outside 60..86400 s"},
+    {"OutExpiresBelowTwiceTimerF",
+     [](v1::Config& c) {
+       c.mutable_rate_limit()->set_out_expires(60);
+       timers(c).set_timer_f_ms(31000);
+     },
+     "rateLimit.outExpires", "60 s is less than twice Timer F (31000 ms, sip.timers.timerFMs)"},
+    {"FailCountTooLarge", [](v1::Config& c) { c.mutable_rate_limit()->set_fail_count(256); }, "rateLimit.failCount",
+     "256 is outside 1..255"},
     {"DefaultRegistrarUnknown", [](v1::Config& c) { c.mutable_passthrough()->set_default_registrar(3); },
      "passthrough.defaultRegistrar", "index 3 is not configured (configured: 1)"},
 };

@@ -143,6 +143,43 @@ TEST(MakeEngineConfig, LabExampleUsesDefaults) {
   EXPECT_TRUE(e.policy.supported_options.empty());
 }
 
+TEST(MakeEngineConfig, EndToEndByDefaultWithTheLocalRegistrarDefaults) {
+  const auto e = make_engine_config(config(), 0, 1).engine;
+  EXPECT_EQ(e.mode, reg::passthrough_mode::end_to_end);
+  EXPECT_EQ(e.registrar.in_expires_min, 60U);
+  EXPECT_EQ(e.registrar.in_expires_max, 3600U);
+  EXPECT_EQ(e.registrar.in_expires_default, 3600U);
+  EXPECT_EQ(e.registrar.out_expires, 0U) << "rate limiting off: ask for what the phone was granted";
+  EXPECT_EQ(e.registrar.fail_count, 3U);
+  EXPECT_EQ(e.max_bindings, 65536U);
+}
+
+TEST(MakeEngineConfig, PeerToPeerMapsLocalRegistrarAndRateLimit) {
+  v1::Config cfg = config();
+  cfg.mutable_passthrough()->set_mode(v1::Passthrough::PEER_TO_PEER);
+  auto& lr = *cfg.mutable_local_registrar();
+  lr.set_expires_min(120);
+  lr.set_expires_max(1800);
+  lr.set_expires_default(900);
+  lr.set_max_bindings_per_worker(5000);
+  auto& rl = *cfg.mutable_rate_limit();
+  rl.set_enabled(true);
+  rl.set_out_expires(7200);
+  rl.set_fail_count(7);
+  const auto err = validate_config(cfg);
+  ASSERT_FALSE(err.has_value()) << err->to_string();
+  const auto e = make_engine_config(cfg, 0, 1).engine;
+  EXPECT_EQ(e.mode, reg::passthrough_mode::peer_to_peer);
+  EXPECT_EQ(e.registrar.in_expires_min, 120U);
+  EXPECT_EQ(e.registrar.in_expires_max, 1800U);
+  EXPECT_EQ(e.registrar.in_expires_default, 900U);
+  EXPECT_EQ(e.registrar.out_expires, 7200U);
+  EXPECT_EQ(e.registrar.fail_count, 7U);
+  EXPECT_EQ(e.max_bindings, 5000U);
+  rl.set_enabled(false);
+  EXPECT_EQ(make_engine_config(cfg, 0, 1).engine.registrar.out_expires, 0U);
+}
+
 TEST(EngineSetup, CopiesAndMovesRepointTheOptionSpan) {
   const v1::Config cfg = config();
   engine_setup original = make_engine_config(cfg, 0, 1);

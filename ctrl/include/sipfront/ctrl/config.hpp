@@ -80,6 +80,10 @@ struct engine_setup {
 /// `default_registrar` is the slot (index - 1) of passthrough.defaultRegistrar.
 /// access_local/core_local are the first ACCESS-/CORE-capable interface's address
 /// with sip.udpPort; every endpoint's port_id is the interface (DPDK port) that reaches it.
+/// `mode` follows passthrough.mode; `registrar` takes localRegistrar's expiries and
+/// rateLimit's failCount, and rateLimit.outExpires when rateLimit.enabled (else 0:
+/// the registrar is asked for what the phone was granted); `max_bindings` is
+/// localRegistrar.maxBindingsPerWorker.
 engine_setup make_engine_config(const v1::Config& cfg, unsigned worker_id, unsigned n_workers);
 
 }  // namespace sipfront::ctrl
