@@ -54,6 +54,7 @@ TEST(CountersTable, FromCoreCounters) {
   c.arp_requests_sent.add(1);
   c.rx_packets.add(1);
   e0.register_in = 2;
+  e0.register_absorbed = 9;
   e0.by_rule[static_cast<std::size_t>(sip::rule::missing_header)] = 1;
   counter_sources src;
   src.worker_lcores = {1, 2};
@@ -70,6 +71,8 @@ TEST(CountersTable, FromCoreCounters) {
   EXPECT_THAT(out, ::testing::ContainsRegex("drop.udp_port_closed +1 +0 +- +1"));
   EXPECT_THAT(out, ::testing::ContainsRegex("arp.requests_sent +- +- +1 +1"));
   EXPECT_THAT(out, ::testing::ContainsRegex("eng.register_in +2 +- +- +2"));
+  EXPECT_THAT(out, ::testing::ContainsRegex("eng.register_absorbed +9 +- +- +9"));
+  EXPECT_THAT(out, Not(HasSubstr("eng.fail_count_deregs"))) << "peer-to-peer rows are detail: hidden while zero";
   EXPECT_THAT(out, HasSubstr("rule.missing_header"));
   EXPECT_THAT(out, Not(HasSubstr("rule.too_many_hops")));
 }
