@@ -570,6 +570,24 @@ TEST_F(p2p_test, query_is_answered_from_the_binding) {
   EXPECT_EQ(eng_->explain().recent(0).rule, reg::register_rule::query_binding);
 }
 
+TEST_F(p2p_test, retransmissions_are_absorbed_then_answered_and_timer_e_resends_the_out_leg_request) {
+  const auto fwd = from_phone({});
+  ASSERT_EQ(fwd.size(), 1U);
+  EXPECT_TRUE(from_phone({}).empty());
+  EXPECT_EQ(eng_->counters().retrans_absorbed, 1U);
+  const auto e = advance_to(now_ + cfg_.t1_ms);
+  ASSERT_EQ(e.size(), 1U);
+  EXPECT_EQ(e[0].dst, k_registrar);
+  EXPECT_EQ(e[0].bytes, fwd[0].bytes) << "Timer E resends exactly the out-leg request, not the phone's";
+  const auto ok = from_registrar(registrar_answer(fwd[0].bytes, 200, "OK", 3600));
+  ASSERT_EQ(ok.size(), 1U);
+  const auto again = from_phone({});
+  ASSERT_EQ(again.size(), 1U);
+  EXPECT_EQ(again[0].bytes, ok[0].bytes);
+  EXPECT_EQ(eng_->counters().register_forwarded, 1U) << "a retransmission is not a new decision";
+  EXPECT_EQ(eng_->explain().total(), 1U);
+}
+
 TEST_F(p2p_test, timer_f_answers_the_phone_and_drops_the_unconfirmed_binding) {
   from_phone({});
   const auto out = advance_to(now_ + cfg_.timer_f_ms);
