@@ -77,7 +77,9 @@ std::unique_ptr<runtime> runtime::create(const dataplane_config& cfg, std::strin
   try {
     if (!rt->build(cfg, error)) return nullptr;
   } catch (const std::bad_alloc&) {
-    error = "out of memory while setting up the workers (engines are sized by sip.maxTransactionsPerWorker)";
+    error =
+        "out of memory while setting up the workers (engines are sized by sip.maxTransactionsPerWorker and, in "
+        "PEER_TO_PEER mode, localRegistrar.maxBindingsPerWorker)";
     return nullptr;
   }
   return rt;
