@@ -578,7 +578,10 @@ void engine::impl::time_out(txn& t, std::uint64_t now, output_queue& out) noexce
 
 void engine::impl::on_timer(timer_hook& h, std::uint64_t now, output_queue& out) noexcept {
   if (h.kind == binding_timer) {
-    on_binding_timer(bindings.owner_of(h), now, out);
+    // The wheel's tick (the timer's deadline), not the caller's clock: after a stall
+    // or a clock jump each missed in-leg period still counts once, at its own time.
+    (void)now;
+    on_binding_timer(bindings.owner_of(h), wheel.now(), out);
     return;
   }
   txn& t = owner_of(h);
@@ -790,7 +793,9 @@ void engine::impl::on_register_p2p(const sip::message& msg, const endpoint& src,
     reject(503, "Service Unavailable - Overloaded", k_retry_5);
     return;
   }
-  if (b->state == binding_state::new_) {
+  if (b->state == binding_state::new_ || b->state == binding_state::unregistering) {
+    // (A phone coming back while its fail-count deregistration is out: the binding is
+    // its again, and that deregistration's answer must not free it.)
     b->state = binding_state::pending_upstream;
   } else if (b->state == binding_state::registered) {
     b->state = binding_state::refreshing;
@@ -944,7 +949,9 @@ void engine::impl::on_response_p2p(txn& t, const sip::message& msg, std::uint64_
   if (t.role != txn_role::phone) {
     t.msg_len = 0;
     if (b == nullptr) return;
-    if (t.role == txn_role::deregister || (ok && granted == 0)) {
+    if (t.role == txn_role::deregister) {
+      if (b->state == binding_state::unregistering) bindings.erase(*b);
+    } else if (ok && granted == 0) {
       bindings.erase(*b);
     } else {
       if (ok) {
@@ -1033,8 +1040,10 @@ void engine::impl::time_out_p2p(txn& t, std::uint64_t now, output_queue& out) no
   wheel.arm(t.life, now + cfg.timer_k_ms);
   binding* b = bindings.get(t.bind);
   if (b != nullptr) {
-    if (t.role == txn_role::deregister || b->state == binding_state::pending_upstream ||
-        b->state == binding_state::new_ || (t.role == txn_role::phone && t.out_expires == 0)) {
+    if (t.role == txn_role::deregister) {
+      if (b->state == binding_state::unregistering) bindings.erase(*b);
+    } else if (b->state == binding_state::pending_upstream || b->state == binding_state::new_ ||
+               (t.role == txn_role::phone && t.out_expires == 0)) {
       bindings.erase(*b);
     } else {
       b->state = b->out_expires_at_ms > now ? binding_state::registered : binding_state::failed;

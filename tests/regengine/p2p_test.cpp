@@ -332,9 +332,10 @@ TEST_F(p2p_test, refresh_inside_the_out_leg_lifetime_is_answered_locally) {
 }
 
 TEST_F(p2p_test, refresh_that_would_outlive_the_out_leg_goes_upstream_on_the_same_out_leg) {
-  const std::string first = register_phone();
-  now_ += 3'100'000;  // 3100 s + 600 s > 3600 s of out-leg lifetime
   reg_opts o;
+  o.expires = "3000";
+  const std::string first = register_phone(o);
+  now_ += 2'900'000;  // before the phone's 3000 s lapse, but 2900 s + 3000 s > 3600 s of out-leg lifetime
   o.cseq = 8;
   o.branch = "z9hG4bK-p3";
   const auto out = from_phone(o);
@@ -515,6 +516,32 @@ TEST_F(p2p_test, phone_missing_fail_count_refreshes_is_deregistered_upstream) {
   EXPECT_TRUE(from_registrar(registrar_answer(d, 200, "OK")).empty());
   EXPECT_EQ(eng_->live_bindings(), 0U);
   EXPECT_EQ(eng_->find_binding(k_aor), nullptr);
+}
+
+TEST_F(p2p_test, phone_returning_during_its_fail_count_deregistration_keeps_the_binding) {
+  const std::string first = register_phone();
+  const std::uint64_t t0 = now_;
+  advance_to(t0 + 1'200'000);
+  const auto dereg = advance_to(t0 + 1'800'000);
+  ASSERT_EQ(dereg.size(), 1U);
+  EXPECT_EQ(header(dereg[0].bytes, sip::header_id::expires), "0");
+  reg_opts o;
+  o.cseq = 8;
+  o.branch = "z9hG4bK-back";
+  const auto fwd = from_phone(o);
+  ASSERT_EQ(fwd.size(), 1U);
+  EXPECT_EQ(fwd[0].dst, k_registrar);
+  EXPECT_EQ(header(fwd[0].bytes, sip::header_id::cseq), "3 REGISTER") << "after the deregistration's CSeq 2";
+  EXPECT_EQ(header(fwd[0].bytes, sip::header_id::expires), "3600");
+  EXPECT_TRUE(from_registrar(registrar_answer(dereg[0].bytes, 200, "OK")).empty());
+  EXPECT_EQ(eng_->live_bindings(), 1U) << "the deregistration's 200 must not free the revived binding";
+  const auto back = from_registrar(registrar_answer(fwd[0].bytes, 200, "OK", 3600));
+  ASSERT_EQ(back.size(), 1U);
+  EXPECT_EQ(contacts(back[0].bytes), std::vector<std::string>{"<sip:alice@198.18.1.2:5062>;expires=600"});
+  const reg::binding* b = eng_->find_binding(k_aor);
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(b->state, reg::binding_state::registered);
+  EXPECT_EQ(b->missed_refreshes, 0U);
 }
 
 TEST_F(p2p_test, unregister_goes_upstream_with_expires_zero_and_frees_the_binding) {
