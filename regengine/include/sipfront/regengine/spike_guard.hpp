@@ -30,13 +30,16 @@
 //   batch b = clamp((N - R) / (8 * workers), 1, 64), reserve batch rb likewise of R;
 //   a cache is returned down to b when it exceeds 2b (hysteresis, so a worker at
 //   the edge does not refill/return on alternate messages).
-// So a worker touches the pool at most once per b messages, and the slots idle in
-// caches are at most workers * 2 * (b + rb) <= (N - R)/4 + R/4 for small N, and at
-// most workers * 256 for large N (4 workers: 1024 slots, 5% of N = 20000). The
-// common suggestion of N / (4 * workers) would let caches strand up to N/2 under
-// skewed load (one busy worker, others idle between flushes); 8 halves that.
-// Below 8 * workers slots b is 1 and every acquire touches the pool: such a small
-// N is an operator's deliberate throttle, not a rate concern.
+// So a worker touches the pool at most once per b of its acquires/releases (after a
+// refill its cache is b: b acquires empty it, b + 1 releases overflow it), and the
+// slots idle in caches are at most workers * 2 * (b + rb): about (N - R)/4 + R/4
+// while the batches are not clamped, and at most workers * 256 once they are capped
+// at 64 (4 workers: 1024 slots, 5% of N = 20000). The common suggestion of
+// N / (4 * workers) would let caches strand up to N/2 under skewed load (one busy
+// worker, the others idle between flushes); 8 halves that. Below 8 * workers slots
+// b is clamped up to 1, every acquire touches the pool and caches may hold up to
+// 2 * workers slots: such a small N is an operator's deliberate throttle, not a rate
+// concern, and flush() on idle ticks gives those slots back.
 #pragma once
 
 #include <atomic>
