@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "header_table.hpp"
 #include "sipfront/sipparse/chars.hpp"
 #include "sipfront/sipparse/cursor.hpp"
 #include "sipfront/sipparse/values.hpp"
@@ -29,14 +30,57 @@ errc check_version(std::string_view v) noexcept {
 // a scheme, no white space and no angle brackets (RFC 4475 ltgtruri, lwsruri).
 bool plausible_request_uri(std::string_view u) noexcept {
   if (u.empty() || !chars::is_alpha(u[0])) return false;
-  bool seen_colon = false;
   for (char c : u) {
-    const auto uc = static_cast<unsigned char>(c);
-    if (uc <= 0x20 || uc >= 0x7f || c == '<' || c == '>' || c == '"') return false;
-    if (c == ':') seen_colon = true;
+    if (!chars::is(c, chars::k_ruri)) return false;
   }
-  return seen_colon;
+  return u.find(':') != std::string_view::npos;
 }
+
+// Streams the datagram through the scanner's 64-byte classifier, one block at a
+// time and only as far as the header index reads: a body is never classified.
+// Queries move forward, so one block's masks are all the state there is. Kept
+// in locals of the parse loop (the struct never escapes), so it lives in registers.
+struct block_stream {
+  const char* base;
+  std::size_t size;
+  block_masks (*classify)(const char*) noexcept;
+  std::size_t block = ~std::size_t{0};
+  block_masks m{0, 0};
+
+  [[gnu::always_inline]] void load(std::size_t at) noexcept {
+    block = at;
+    if (size - at >= 64) [[likely]] {
+      m = classify(base + at);
+      return;
+    }
+    // The last, partial block: classify a zero-padded copy (no byte past the datagram is read).
+    char tail[64] = {};
+    std::memcpy(tail, base + at, size - at);
+    m = classify(tail);
+  }
+
+  /// Offset of the first byte at or after `pos` whose bit is set in `select(m)`, or the size.
+  template <class Select>
+  [[gnu::always_inline]] std::size_t next(std::size_t pos, Select select) noexcept {
+    for (;;) {
+      const std::size_t at = pos & ~std::size_t{63};
+      if (at >= size) [[unlikely]]
+        return size;
+      if (at != block) [[unlikely]]
+        load(at);
+      const std::uint64_t bits = select(m) & (~std::uint64_t{0} << (pos & 63));
+      if (bits != 0) [[likely]]
+        return at + static_cast<std::size_t>(__builtin_ctzll(bits));
+      pos = at + 64;
+    }
+  }
+  std::size_t next_lf(std::size_t pos) noexcept {
+    return next(pos, [](const block_masks& x) { return x.lf; });
+  }
+  std::size_t next_colon_or_lf(std::size_t pos) noexcept {
+    return next(pos, [](const block_masks& x) { return x.lf | x.colon; });
+  }
+};
 
 }  // namespace
 
@@ -130,55 +174,67 @@ errc message::parse(std::string_view datagram, const scanner& scan) noexcept {
   while (p < end && (*p == '\r' || *p == '\n')) ++p;  // RFC 3261 §7.5: ignore leading CRLFs
   lead_ = static_cast<std::uint16_t>(p - datagram.data());
   base_ = p;
-  size_ = static_cast<std::uint16_t>(end - p);
+  const std::size_t size = static_cast<std::size_t>(end - p);
+  size_ = static_cast<std::uint16_t>(size);
   if (p == end) return error_ = errc::empty;
 
-  const char* lf = scan.find_lf(p, end);
-  const std::string_view line = strip_cr({p, static_cast<std::size_t>(lf - p)});
+  block_stream blocks{base_, size, scan.classify64};
+  const char* const b = base_;  // a local: stores into the index must not force reloads
+  const std::size_t lf = blocks.next_lf(0);
+  const std::string_view line = strip_cr({base_, lf});
   start_len_ = static_cast<std::uint16_t>(line.size());
   errc first_error = parse_start_line(line);
-  if (lf == end) return error_ = (first_error != errc::ok ? first_error : errc::no_header_end);
-  p = lf + 1;
-  headers_off_ = static_cast<std::uint16_t>(p - base_);
+  if (lf == size) return error_ = (first_error != errc::ok ? first_error : errc::no_header_end);
+  std::size_t pos = lf + 1;
+  headers_off_ = static_cast<std::uint16_t>(pos);
 
   for (;;) {
-    if (p >= end) {
+    if (pos >= size) {
       // The datagram ends right after a complete header line: some senders omit the
       // blank line when there is no body. Take it as the end of the headers.
       if (n_headers_ == 0) return error_ = (first_error != errc::ok ? first_error : errc::no_header_end);
       head_end_ = body_off_ = size_;
       break;
     }
-    if (*p == '\n' || (*p == '\r' && p + 1 < end && p[1] == '\n')) {
-      head_end_ = static_cast<std::uint16_t>(p - base_);
-      body_off_ = static_cast<std::uint16_t>(head_end_ + (*p == '\n' ? 1 : 2));
+    const char c0 = b[pos];
+    if (c0 == '\n' || (c0 == '\r' && pos + 1 < size && b[pos + 1] == '\n')) {
+      head_end_ = static_cast<std::uint16_t>(pos);
+      body_off_ = static_cast<std::uint16_t>(pos + (c0 == '\n' ? 1 : 2));
       break;
     }
     // One header line, with its folded continuation lines.
-    const char* line_start = p;
-    const char* colon = scan.find_colon_or_eol(p, end);
-    const char* eol = scan.find_lf(colon, end);
-    while (eol < end && eol + 1 < end && chars::is_ws(eol[1])) eol = scan.find_lf(eol + 1, end);
-    if (eol == end) return error_ = (first_error != errc::ok ? first_error : errc::no_header_end);
-    p = eol + 1;
+    const std::size_t line_start = pos;
+    const std::size_t colon = blocks.next_colon_or_lf(pos);
+    const bool has_colon = colon < size && b[colon] == ':';
+    std::size_t eol = has_colon ? blocks.next_lf(colon + 1) : colon;
+    while (eol + 1 < size && chars::is_ws(b[eol + 1])) eol = blocks.next_lf(eol + 1);
+    if (eol >= size) return error_ = (first_error != errc::ok ? first_error : errc::no_header_end);
+    pos = eol + 1;
 
-    std::string_view name{line_start, static_cast<std::size_t>(colon - line_start)};
-    while (!name.empty() && chars::is_ws(name.back())) name.remove_suffix(1);
-    if (colon == end || *colon != ':' || name.size() > 255 || !chars::is_token_string(name)) {
+    std::size_t name_len = colon - line_start;
+    while (name_len > 0 && chars::is_ws(b[line_start + name_len - 1])) --name_len;
+    const char* name = b + line_start;
+    const header_id id = detail::lookup_name(name, name_len);
+    // A known name is a token by construction; only unknown ones need the character check.
+    if (!has_colon || name_len > 255 || (id == header_id::other && !chars::is_token_string({name, name_len})))
+        [[unlikely]] {
       if (first_error == errc::ok) first_error = errc::bad_header_line;
       continue;  // skip the line; keep indexing so a 400 can still be built
     }
-    if (n_headers_ == max_headers) {
+    if (n_headers_ == max_headers) [[unlikely]] {
       if (first_error == errc::ok) first_error = errc::too_many_headers;
       continue;
     }
-    const std::string_view val = trim_lws({colon + 1, static_cast<std::size_t>(eol - colon - 1)});
-    const header_id id = header_from_name(name);
+    // The value without surrounding LWS: usually one SP before, CR after.
+    std::size_t vb = colon + 1;
+    std::size_t ve = eol;
+    while (vb < ve && chars::is_lws_byte(b[vb])) ++vb;
+    while (ve > vb && chars::is_lws_byte(b[ve - 1])) --ve;
     header_entry& h = headers_[n_headers_];
-    h.name_off = static_cast<std::uint16_t>(line_start - base_);
-    h.name_len = static_cast<std::uint8_t>(name.size());
-    h.value_off = static_cast<std::uint16_t>(val.data() - base_);
-    h.value_len = static_cast<std::uint16_t>(val.size());
+    h.name_off = static_cast<std::uint16_t>(line_start);
+    h.name_len = static_cast<std::uint8_t>(name_len);
+    h.value_off = static_cast<std::uint16_t>(vb);
+    h.value_len = static_cast<std::uint16_t>(ve - vb);
     h.id = id;
     const auto idx = static_cast<std::size_t>(id);
     if (first_[idx] == npos8) first_[idx] = n_headers_;

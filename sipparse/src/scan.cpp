@@ -1,6 +1,11 @@
 #include "sipfront/sipparse/scan.hpp"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "scan_impl.hpp"
+#include "sipfront/sipparse/chars.hpp"
 
 namespace sipfront::sip {
 namespace detail {
@@ -15,13 +20,50 @@ const char* find_colon_or_eol_scalar(const char* p, const char* end) noexcept {
   return p;
 }
 
+block_masks classify64_scalar(const char* p) noexcept {
+  std::uint64_t l = 0;
+  std::uint64_t c = 0;
+  for (unsigned i = 0; i < 64; ++i) {
+    l |= static_cast<std::uint64_t>(p[i] == '\n') << i;
+    c |= static_cast<std::uint64_t>(p[i] == ':') << i;
+  }
+  return {l, c};
+}
+
+const char* find_list_special_scalar(const char* p, const char* end) noexcept {
+  while (p < end && !chars::is(*p, chars::k_list_special)) ++p;
+  return p;
+}
+
+#if defined(__SSE2__)
+const char* find_list_special_sse2(const char* p, const char* end) noexcept {
+  const __m128i comma = _mm_set1_epi8(',');
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i lt = _mm_set1_epi8('<');
+  const __m128i gt = _mm_set1_epi8('>');
+  const __m128i bs = _mm_set1_epi8('\\');
+  while (end - p >= 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));  // NOLINT
+    const __m128i hit =
+        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, comma), _mm_cmpeq_epi8(v, quote)),
+                     _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, lt), _mm_cmpeq_epi8(v, gt)), _mm_cmpeq_epi8(v, bs)));
+    const auto mask = static_cast<unsigned>(_mm_movemask_epi8(hit));
+    if (mask != 0) return p + __builtin_ctz(mask);
+    p += 16;
+  }
+  return find_list_special_scalar(p, end);
+}
+#endif
+
 }  // namespace detail
 
 namespace {
 
-constexpr scanner k_scalar{scan_isa::scalar, detail::find_lf_scalar, detail::find_colon_or_eol_scalar};
-constexpr scanner k_sse42{scan_isa::sse42, detail::find_lf_sse42, detail::find_colon_or_eol_sse42};
-constexpr scanner k_avx2{scan_isa::avx2, detail::find_lf_avx2, detail::find_colon_or_eol_avx2};
+constexpr scanner k_scalar{scan_isa::scalar, detail::find_lf_scalar, detail::find_colon_or_eol_scalar,
+                           detail::classify64_scalar};
+constexpr scanner k_sse42{scan_isa::sse42, detail::find_lf_sse42, detail::find_colon_or_eol_sse42,
+                          detail::classify64_sse42};
+constexpr scanner k_avx2{scan_isa::avx2, detail::find_lf_avx2, detail::find_colon_or_eol_avx2, detail::classify64_avx2};
 
 }  // namespace
 

@@ -10,11 +10,14 @@
 namespace sipfront::sip {
 namespace {
 
-// Every character is in `cls`, or a %HH escape. `extra` lists further allowed characters.
-bool all_of_class(std::string_view s, std::uint8_t cls, std::string_view extra) noexcept {
+// Every character is in `cls`, or a %HH escape. `extra` lists further allowed
+// characters, for the rare rules (tel, absolute URIs) that have no class of their own.
+bool all_of_class(std::string_view s, std::uint16_t cls, std::string_view extra = {}) noexcept {
   for (std::size_t i = 0; i < s.size(); ++i) {
     const char c = s[i];
-    if (chars::is(c, cls) || extra.find(c) != std::string_view::npos) continue;
+    if (chars::is(c, cls)) [[likely]]
+      continue;
+    if (!extra.empty() && extra.find(c) != std::string_view::npos) continue;
     if (c == '%' && i + 2 < s.size() && chars::is_hex(s[i + 1]) && chars::is_hex(s[i + 2])) {
       i += 2;
       continue;
@@ -118,15 +121,16 @@ errc detail::parse_hostport(std::string_view hp, std::string_view& host, host_ki
     if (host_end == std::string_view::npos) return errc::bad_uri;
     ++host_end;
   } else {
-    host_end = hp.find(':');
-    if (host_end == std::string_view::npos) host_end = hp.size();
+    while (host_end < hp.size() && hp[host_end] != ':') ++host_end;
   }
   host = hp.substr(0, host_end);
   std::uint32_t v4 = 0;
   if (!host.empty() && host[0] == '[') {
     if (!valid_ipv6_reference(host)) return errc::bad_uri;
     kind = host_kind::ipv6;
-  } else if (parse_ipv4(host, v4)) {
+  } else if (!host.empty() && chars::is_digit(host.back()) && parse_ipv4(host, v4)) {
+    // An IPv4address ends in a digit; a hostname's toplabel cannot, so only a
+    // digit at the end makes the IPv4 parse worth trying.
     kind = host_kind::ipv4;
   } else if (valid_hostname(host)) {
     kind = host_kind::hostname;
@@ -175,14 +179,16 @@ errc parse_sip_uri(std::string_view hier, uri& u) noexcept {
     if (colon != std::string_view::npos) {
       u.password = userinfo.substr(colon + 1);
       u.has_password = true;
-      if (!all_of_class(u.password, chars::k_unreserved, "&=+$,")) return errc::bad_uri;
+      if (!all_of_class(u.password, chars::k_password)) return errc::bad_uri;
     }
-    if (u.user.empty() || !all_of_class(u.user, chars::k_unreserved | chars::k_user_unres, "")) {
+    if (u.user.empty() || !all_of_class(u.user, chars::k_unreserved | chars::k_user_unres)) {
       return errc::bad_uri;
     }
   }
   // hostport ends at ';' (params) or '?' (headers).
-  const std::size_t hp_end = rest.find_first_of(";?");
+  std::size_t hp_end = 0;
+  while (hp_end < rest.size() && rest[hp_end] != ';' && rest[hp_end] != '?') ++hp_end;
+  if (hp_end == rest.size()) hp_end = std::string_view::npos;
   const std::string_view hp = rest.substr(0, hp_end);
   if (const errc e = detail::parse_hostport(hp, u.host, u.host_type, u.port, u.has_port); e != errc::ok) return e;
   if (hp_end == std::string_view::npos) return errc::ok;
@@ -197,10 +203,10 @@ errc parse_sip_uri(std::string_view hier, uri& u) noexcept {
       const std::string_view p = ps.substr(0, semi);
       const std::size_t eq = p.find('=');
       const std::string_view pname = p.substr(0, eq);
-      if (pname.empty() || !all_of_class(pname, chars::k_unreserved | chars::k_param_unres, "")) return errc::bad_uri;
+      if (pname.empty() || !all_of_class(pname, chars::k_unreserved | chars::k_param_unres)) return errc::bad_uri;
       if (eq != std::string_view::npos) {
         const std::string_view pvalue = p.substr(eq + 1);
-        if (pvalue.empty() || !all_of_class(pvalue, chars::k_unreserved | chars::k_param_unres, "")) {
+        if (pvalue.empty() || !all_of_class(pvalue, chars::k_unreserved | chars::k_param_unres)) {
           return errc::bad_uri;
         }
       }
@@ -218,8 +224,7 @@ errc parse_sip_uri(std::string_view hier, uri& u) noexcept {
     const std::string_view h = hs.substr(0, amp);
     const std::size_t eq = h.find('=');
     if (eq == std::string_view::npos || eq == 0) return errc::bad_uri;
-    if (!all_of_class(h.substr(0, eq), chars::k_unreserved, "[]/?:+$") ||
-        !all_of_class(h.substr(eq + 1), chars::k_unreserved, "[]/?:+$")) {
+    if (!all_of_class(h.substr(0, eq), chars::k_hnv) || !all_of_class(h.substr(eq + 1), chars::k_hnv)) {
       return errc::bad_uri;
     }
     if (amp == std::string_view::npos) break;

@@ -1,5 +1,6 @@
 #include "sipfront/sipparse/values.hpp"
 
+#include "scan_impl.hpp"
 #include "sipfront/sipparse/chars.hpp"
 #include "sipfront/sipparse/cursor.hpp"
 #include "uri_detail.hpp"
@@ -8,7 +9,7 @@ namespace sipfront::sip {
 namespace {
 
 // gen-value = token / host / quoted-string. Host adds ':' '[' ']' for IPv6.
-constexpr bool is_gen_value_char(char c) noexcept { return chars::is_token(c) || c == ':' || c == '[' || c == ']'; }
+constexpr bool is_gen_value_char(char c) noexcept { return chars::is(c, chars::k_gen_value); }
 
 // Reads `name [= value]` at the cursor; the value keeps its quotes.
 bool read_param(cursor& c, std::string_view& name, std::string_view& value) noexcept {
@@ -90,7 +91,11 @@ bool next_list_entry(std::string_view& rest, std::string_view& entry, bool& fail
   bool quoted = false;
   int angle = 0;
   std::size_t i = 0;
+  const char* const base = rest.data();
+  const char* const end = base + rest.size();
   for (; i < rest.size(); ++i) {
+    i = static_cast<std::size_t>(detail::find_list_special(base + i, end) - base);
+    if (i == rest.size()) break;
     const char c = rest[i];
     if (quoted) {
       if (c == '\\') {
@@ -376,20 +381,14 @@ result<cseq> parse_cseq(std::string_view s) noexcept {
 result<std::string_view> parse_call_id(std::string_view s) noexcept {
   // word = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~" /
   //        "(" / ")" / "<" / ">" / ":" / "\" / DQUOTE / "/" / "[" / "]" / "?" / "{" / "}")
-  constexpr std::string_view extra = "-.!%*_+`'~()<>:\\\"/[]?{}";
-  if (s.empty()) return errc::bad_call_id;
+  if (s.empty() || s.front() == '@' || s.back() == '@') return errc::bad_call_id;
   bool at = false;
-  char prev = '@';
   for (char c : s) {
-    if (c == '@') {
-      if (at || prev == '@') return errc::bad_call_id;
-      at = true;
-    } else if (!chars::is_alpha(c) && !chars::is_digit(c) && extra.find(c) == std::string_view::npos) {
-      return errc::bad_call_id;
-    }
-    prev = c;
+    if (chars::is(c, chars::k_word)) [[likely]]
+      continue;
+    if (c != '@' || at) return errc::bad_call_id;
+    at = true;
   }
-  if (prev == '@') return errc::bad_call_id;
   return s;
 }
 

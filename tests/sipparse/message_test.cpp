@@ -76,6 +76,35 @@ TEST_P(parse_isa, scanner_functions_match_scalar_at_every_offset) {
   EXPECT_EQ(sc.find_colon_or_eol(high.data(), high.data() + high.size()), high.data() + 70);
 }
 
+// The 64-byte classifier behind the header index: every variant sets exactly the
+// bits of '\n' and ':' bytes, for every position, next to bytes with the high bit set.
+TEST_P(parse_isa, classify64_matches_scalar_for_every_position) {
+  if (!sip::isa_supported(GetParam())) GTEST_SKIP() << "CPU lacks " << sip::to_string(GetParam());
+  const sip::scanner& ref = sip::scanner_for(sip::scan_isa::scalar);
+  const sip::scanner& sc = scan();
+  for (char filler : {'a', '\xff', '\r', '\0'}) {
+    for (std::size_t pos = 0; pos < 64; ++pos) {
+      for (char target : {'\n', ':'}) {
+        std::string buf(64, filler);
+        buf[pos] = target;
+        buf[63 - pos] = target == '\n' ? ':' : '\n';
+        const sip::block_masks r = ref.classify64(buf.data());
+        const sip::block_masks v = sc.classify64(buf.data());
+        std::uint64_t lf = 0;
+        std::uint64_t colon = 0;
+        for (std::size_t i = 0; i < 64; ++i) {
+          lf |= static_cast<std::uint64_t>(buf[i] == '\n') << i;
+          colon |= static_cast<std::uint64_t>(buf[i] == ':') << i;
+        }
+        ASSERT_EQ(r.lf, lf) << pos;
+        ASSERT_EQ(r.colon, colon) << pos;
+        ASSERT_EQ(v.lf, lf) << pos;
+        ASSERT_EQ(v.colon, colon) << pos;
+      }
+    }
+  }
+}
+
 // Header names and values of every length put ':' and line ends at every offset
 // from a 16/32-byte boundary; the index must equal the scalar one.
 TEST_P(parse_isa, index_matches_scalar_for_every_alignment) {

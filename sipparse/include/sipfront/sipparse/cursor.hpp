@@ -39,6 +39,8 @@ class cursor {
   }
   /// Skips linear white space: SP, HTAB and folded line ends (CRLF or LF followed by SP/HTAB).
   constexpr bool skip_lws() noexcept {
+    // Most calls find no white space at all: answer those with one compare.
+    if (p_ >= end_ || !chars::is_lws_byte(*p_)) return false;
     const char* start = p_;
     for (;;) {
       if (chars::is_ws(peek())) {
@@ -65,7 +67,7 @@ class cursor {
     return true;
   }
   /// Consumes a run of characters of class `cls`; empty view when none.
-  constexpr std::string_view take_while(std::uint8_t cls) noexcept {
+  constexpr std::string_view take_while(std::uint16_t cls) noexcept {
     const char* s = p_;
     while (p_ < end_ && chars::is(*p_, cls)) ++p_;
     return {s, static_cast<std::size_t>(p_ - s)};

@@ -11,12 +11,21 @@ namespace sipfront::sip {
 
 enum class scan_isa : std::uint8_t { scalar, sse42, avx2 };
 
+/// Bit i set when byte i of a 64-byte block is '\n' (lf) or ':' (colon).
+struct block_masks {
+  std::uint64_t lf;
+  std::uint64_t colon;
+};
+
 struct scanner {
   scan_isa isa;
   /// First '\n' in [p, end), or end.
   const char* (*find_lf)(const char* p, const char* end) noexcept;
   /// First ':' , '\r' or '\n' in [p, end), or end.
   const char* (*find_colon_or_eol)(const char* p, const char* end) noexcept;
+  /// Classifies the 64 readable bytes at `p`. The header index streams the datagram
+  /// through this once, so each line end and separator costs a bit scan, not a byte loop.
+  block_masks (*classify64)(const char* p) noexcept;
 };
 
 /// The scanner of a given variant. Asking for one the CPU lacks returns the scalar one.
