@@ -36,49 +36,60 @@ bool plausible_request_uri(std::string_view u) noexcept {
   return u.find(':') != std::string_view::npos;
 }
 
-// Streams the datagram through the scanner's 64-byte classifier, one block at a
-// time and only as far as the header index reads: a body is never classified.
-// Queries move forward, so one block's masks are all the state there is. Kept
-// in locals of the parse loop (the struct never escapes), so it lives in registers.
-struct block_stream {
+// Walks the datagram's line ends and colons one 64-byte block at a time, and only
+// as far as the header index reads: a body is never classified. The masks keep
+// only the bits at or after the walk position, so the next line end or colon is
+// a tzcnt away and moving on is a shift and two ands. Kept in locals of the parse
+// loop (the struct never escapes), so it lives in registers.
+struct line_walker {
   const char* base;
   std::size_t size;
   block_masks (*classify)(const char*) noexcept;
-  std::size_t block = ~std::size_t{0};
-  block_masks m{0, 0};
+  std::size_t block = 0;  // offset of the classified block
+  std::uint64_t lf = 0;
+  std::uint64_t colon = 0;
 
   [[gnu::always_inline]] void load(std::size_t at) noexcept {
     block = at;
+    block_masks m;
     if (size - at >= 64) [[likely]] {
       m = classify(base + at);
-      return;
+    } else {
+      // The last, partial block: classify a zero-padded copy (no byte past the datagram is read).
+      char tail[64] = {};
+      std::memcpy(tail, base + at, size - at);
+      m = classify(tail);
     }
-    // The last, partial block: classify a zero-padded copy (no byte past the datagram is read).
-    char tail[64] = {};
-    std::memcpy(tail, base + at, size - at);
-    m = classify(tail);
+    lf = m.lf;
+    colon = m.colon;
   }
 
-  /// Offset of the first byte at or after `pos` whose bit is set in `select(m)`, or the size.
-  template <class Select>
-  [[gnu::always_inline]] std::size_t next(std::size_t pos, Select select) noexcept {
+  /// Moves the walk forward to `pos` (< size).
+  [[gnu::always_inline]] void seek(std::size_t pos) noexcept {
+    const std::size_t at = pos & ~std::size_t{63};
+    if (at != block) [[unlikely]]
+      load(at);
+    const std::uint64_t keep = ~std::uint64_t{0} << (pos & 63);
+    lf &= keep;
+    colon &= keep;
+  }
+
+  /// The first byte at or after the walk position whose bit is in `pick(lf, colon)`; size when none.
+  template <class Pick>
+  [[gnu::always_inline]] std::size_t next(Pick pick) noexcept {
     for (;;) {
-      const std::size_t at = pos & ~std::size_t{63};
-      if (at >= size) [[unlikely]]
-        return size;
-      if (at != block) [[unlikely]]
-        load(at);
-      const std::uint64_t bits = select(m) & (~std::uint64_t{0} << (pos & 63));
+      const std::uint64_t bits = pick(lf, colon);
       if (bits != 0) [[likely]]
-        return at + static_cast<std::size_t>(__builtin_ctzll(bits));
-      pos = at + 64;
+        return block + static_cast<std::size_t>(__builtin_ctzll(bits));
+      if (size - block <= 64) return size;
+      load(block + 64);
     }
   }
-  std::size_t next_lf(std::size_t pos) noexcept {
-    return next(pos, [](const block_masks& x) { return x.lf; });
+  std::size_t next_lf() noexcept {
+    return next([](std::uint64_t l, std::uint64_t) { return l; });
   }
-  std::size_t next_colon_or_lf(std::size_t pos) noexcept {
-    return next(pos, [](const block_masks& x) { return x.lf | x.colon; });
+  std::size_t next_colon_or_lf() noexcept {
+    return next([](std::uint64_t l, std::uint64_t c) { return l | c; });
   }
 };
 
@@ -101,11 +112,19 @@ void message::reset(std::string_view datagram) noexcept {
 
 errc message::parse_request_line(std::string_view line) noexcept {
   kind_ = start_kind::request;
-  const std::size_t sp1 = line.find(' ');
-  const std::size_t sp2 = line.rfind(' ');
+  // Nearly every request line ends in " SIP/2.0": recognise that with one compare
+  // and leave the general version grammar to the others.
+  constexpr std::string_view k_tail = " SIP/2.0";
+  const bool plain_tail = line.size() > k_tail.size() && line.ends_with(k_tail);
+  // The method is the token run at the start; the first SP must end it.
+  std::size_t sp1 = 0;
+  while (sp1 < line.size() && chars::is_token(line[sp1])) ++sp1;
+  const bool method_ok = sp1 > 0 && sp1 < line.size() && line[sp1] == ' ';
+  if (!method_ok) sp1 = line.find(' ', sp1);
+  const std::size_t sp2 = plain_tail ? line.size() - k_tail.size() : line.rfind(' ');
   if (sp1 == std::string_view::npos || sp1 == sp2) return errc::bad_start_line;
+  if (!method_ok || sp1 > 255) return errc::bad_method;
   const std::string_view m = line.substr(0, sp1);
-  if (m.size() > 255 || !chars::is_token_string(m)) return errc::bad_method;
   method_off_ = 0;
   method_len_ = static_cast<std::uint8_t>(m.size());
   method_ = method_from_token(m);
@@ -115,7 +134,7 @@ errc message::parse_request_line(std::string_view line) noexcept {
   // Exactly one SP between the elements and none after the version (RFC 4475 lwsstart, trws).
   if (u.empty() || u.front() == ' ' || u.back() == ' ' || sp2 + 1 == line.size()) return errc::bad_start_line;
   if (!plausible_request_uri(u)) return errc::bad_request_uri;
-  return check_version(line.substr(sp2 + 1));
+  return plain_tail ? errc::ok : check_version(line.substr(sp2 + 1));
 }
 
 errc message::parse_status_line(std::string_view line) noexcept {
@@ -178,9 +197,10 @@ errc message::parse(std::string_view datagram, const scanner& scan) noexcept {
   size_ = static_cast<std::uint16_t>(size);
   if (p == end) return error_ = errc::empty;
 
-  block_stream blocks{base_, size, scan.classify64};
+  line_walker walk{base_, size, scan.classify64};
+  walk.load(0);
   const char* const b = base_;  // a local: stores into the index must not force reloads
-  const std::size_t lf = blocks.next_lf(0);
+  const std::size_t lf = walk.next_lf();
   const std::string_view line = strip_cr({base_, lf});
   start_len_ = static_cast<std::uint16_t>(line.size());
   errc first_error = parse_start_line(line);
@@ -204,15 +224,23 @@ errc message::parse(std::string_view datagram, const scanner& scan) noexcept {
     }
     // One header line, with its folded continuation lines.
     const std::size_t line_start = pos;
-    const std::size_t colon = blocks.next_colon_or_lf(pos);
+    walk.seek(pos);
+    const std::size_t colon = walk.next_colon_or_lf();
     const bool has_colon = colon < size && b[colon] == ':';
-    std::size_t eol = has_colon ? blocks.next_lf(colon + 1) : colon;
-    while (eol + 1 < size && chars::is_ws(b[eol + 1])) eol = blocks.next_lf(eol + 1);
+    std::size_t eol = colon;
+    if (has_colon) [[likely]] {
+      walk.seek(colon + 1 < size ? colon + 1 : colon);
+      eol = colon + 1 < size ? walk.next_lf() : size;
+    }
+    while (eol + 1 < size && chars::is_ws(b[eol + 1])) [[unlikely]] {
+        walk.seek(eol + 1);
+        eol = walk.next_lf();
+      }
     if (eol >= size) return error_ = (first_error != errc::ok ? first_error : errc::no_header_end);
     pos = eol + 1;
 
     std::size_t name_len = colon - line_start;
-    while (name_len > 0 && chars::is_ws(b[line_start + name_len - 1])) --name_len;
+    while (name_len > 0 && chars::is_ws(b[line_start + name_len - 1])) [[unlikely]]-- name_len;
     const char* name = b + line_start;
     const header_id id = detail::lookup_name(name, name_len);
     // A known name is a token by construction; only unknown ones need the character check.
@@ -225,11 +253,14 @@ errc message::parse(std::string_view datagram, const scanner& scan) noexcept {
       if (first_error == errc::ok) first_error = errc::too_many_headers;
       continue;
     }
-    // The value without surrounding LWS: usually one SP before, CR after.
+    // The value without surrounding LWS: usually one SP before and CR after, so
+    // take those first and loop only for the rest.
     std::size_t vb = colon + 1;
     std::size_t ve = eol;
-    while (vb < ve && chars::is_lws_byte(b[vb])) ++vb;
-    while (ve > vb && chars::is_lws_byte(b[ve - 1])) --ve;
+    if (ve > vb && b[ve - 1] == '\r') --ve;
+    if (vb < ve && b[vb] == ' ') ++vb;
+    while (vb < ve && chars::is_lws_byte(b[vb])) [[unlikely]]++ vb;
+    while (ve > vb && chars::is_lws_byte(b[ve - 1])) [[unlikely]]-- ve;
     header_entry& h = headers_[n_headers_];
     h.name_off = static_cast<std::uint16_t>(line_start);
     h.name_len = static_cast<std::uint8_t>(name_len);

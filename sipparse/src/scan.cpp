@@ -35,23 +35,38 @@ const char* find_list_special_scalar(const char* p, const char* end) noexcept {
   return p;
 }
 
+const char* find_quote_or_backslash_scalar(const char* p, const char* end) noexcept {
+  while (p < end && *p != '"' && *p != '\\') ++p;
+  return p;
+}
+
 #if defined(__SSE2__)
-const char* find_list_special_sse2(const char* p, const char* end) noexcept {
-  const __m128i comma = _mm_set1_epi8(',');
-  const __m128i quote = _mm_set1_epi8('"');
-  const __m128i lt = _mm_set1_epi8('<');
-  const __m128i gt = _mm_set1_epi8('>');
-  const __m128i bs = _mm_set1_epi8('\\');
+namespace {
+
+// First byte of [p, end) equal to one of Cs, 16 bytes per step; the last <16
+// bytes go to `tail`, so nothing past `end` is read.
+template <char... Cs>
+const char* find_any_sse2(const char* p, const char* end,
+                          const char* (*tail)(const char*, const char*) noexcept) noexcept {
   while (end - p >= 16) {
     const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));  // NOLINT
-    const __m128i hit =
-        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, comma), _mm_cmpeq_epi8(v, quote)),
-                     _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, lt), _mm_cmpeq_epi8(v, gt)), _mm_cmpeq_epi8(v, bs)));
+    __m128i hit = _mm_setzero_si128();
+    ((hit = _mm_or_si128(hit, _mm_cmpeq_epi8(v, _mm_set1_epi8(Cs)))), ...);
     const auto mask = static_cast<unsigned>(_mm_movemask_epi8(hit));
     if (mask != 0) return p + __builtin_ctz(mask);
     p += 16;
   }
-  return find_list_special_scalar(p, end);
+  return tail(p, end);
+}
+
+}  // namespace
+
+const char* find_list_special_sse2(const char* p, const char* end) noexcept {
+  return find_any_sse2<',', '"', '<', '>', '\\'>(p, end, find_list_special_scalar);
+}
+
+const char* find_quote_or_backslash_sse2(const char* p, const char* end) noexcept {
+  return find_any_sse2<'"', '\\'>(p, end, find_quote_or_backslash_scalar);
 }
 #endif
 

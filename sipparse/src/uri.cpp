@@ -12,11 +12,11 @@ namespace {
 
 // Every character is in `cls`, or a %HH escape. `extra` lists further allowed
 // characters, for the rare rules (tel, absolute URIs) that have no class of their own.
-bool all_of_class(std::string_view s, std::uint16_t cls, std::string_view extra = {}) noexcept {
+bool all_of_class(std::string_view s, std::uint32_t cls, std::string_view extra = {}) noexcept {
   for (std::size_t i = 0; i < s.size(); ++i) {
+    i = static_cast<std::size_t>(chars::skip_class(s.data() + i, s.data() + s.size(), cls) - s.data());
+    if (i == s.size()) break;
     const char c = s[i];
-    if (chars::is(c, cls)) [[likely]]
-      continue;
     if (!extra.empty() && extra.find(c) != std::string_view::npos) continue;
     if (c == '%' && i + 2 < s.size() && chars::is_hex(s[i + 1]) && chars::is_hex(s[i + 2])) {
       i += 2;
@@ -89,26 +89,30 @@ bool valid_ipv6_reference(std::string_view h) noexcept {
 }  // namespace
 
 bool parse_ipv4(std::string_view s, std::uint32_t& value) noexcept {
+  // IPv4address = 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT, each octet <= 255.
+  const char* p = s.data();
+  const char* const e = p + s.size();
+  auto digit = [&](const char* at) {
+    return at < e ? static_cast<unsigned>(static_cast<unsigned char>(*at)) - '0' : 10U;
+  };
   std::uint32_t v = 0;
-  int parts = 0;
-  std::size_t i = 0;
-  while (parts < 4) {
-    std::size_t digits = 0;
-    std::uint32_t octet = 0;
-    while (i < s.size() && chars::is_digit(s[i]) && digits < 4) {
-      octet = octet * 10 + static_cast<std::uint32_t>(s[i] - '0');
-      ++i;
-      ++digits;
+  for (int part = 0; part < 4; ++part) {
+    if (part != 0) {
+      if (p == e || *p != '.') return false;
+      ++p;
     }
-    if (digits == 0 || digits > 3 || octet > 255) return false;
+    unsigned octet = digit(p);
+    if (octet > 9) return false;
+    ++p;
+    for (int k = 0; k < 2; ++k, ++p) {
+      const unsigned d = digit(p);
+      if (d > 9) break;
+      octet = octet * 10 + d;
+    }
+    if (octet > 255) return false;
     v = (v << 8) | octet;
-    ++parts;
-    if (parts < 4) {
-      if (i >= s.size() || s[i] != '.') return false;
-      ++i;
-    }
   }
-  if (i != s.size()) return false;
+  if (p != e) return false;
   value = v;
   return true;
 }
@@ -181,7 +185,7 @@ errc parse_sip_uri(std::string_view hier, uri& u) noexcept {
       u.has_password = true;
       if (!all_of_class(u.password, chars::k_password)) return errc::bad_uri;
     }
-    if (u.user.empty() || !all_of_class(u.user, chars::k_unreserved | chars::k_user_unres)) {
+    if (u.user.empty() || !all_of_class(u.user, chars::k_user)) {
       return errc::bad_uri;
     }
   }
@@ -203,10 +207,10 @@ errc parse_sip_uri(std::string_view hier, uri& u) noexcept {
       const std::string_view p = ps.substr(0, semi);
       const std::size_t eq = p.find('=');
       const std::string_view pname = p.substr(0, eq);
-      if (pname.empty() || !all_of_class(pname, chars::k_unreserved | chars::k_param_unres)) return errc::bad_uri;
+      if (pname.empty() || !all_of_class(pname, chars::k_pchar)) return errc::bad_uri;
       if (eq != std::string_view::npos) {
         const std::string_view pvalue = p.substr(eq + 1);
-        if (pvalue.empty() || !all_of_class(pvalue, chars::k_unreserved | chars::k_param_unres)) {
+        if (pvalue.empty() || !all_of_class(pvalue, chars::k_pchar)) {
           return errc::bad_uri;
         }
       }

@@ -36,4 +36,35 @@ bool isa_supported(scan_isa isa) noexcept;
 const scanner& best_scanner() noexcept;
 std::string_view to_string(scan_isa isa) noexcept;
 
+namespace detail {
+/// The first byte in [p, end) that splits or nests a list entry (, " < > backslash), or end.
+/// SSE2 is part of x86-64 itself, so that variant needs no run-time selection;
+/// the scalar twin serves other targets and the tests compare the two.
+const char* find_list_special_scalar(const char* p, const char* end) noexcept;
+#if defined(__SSE2__)
+const char* find_list_special_sse2(const char* p, const char* end) noexcept;
+#endif
+inline const char* find_list_special(const char* p, const char* end) noexcept {
+#if defined(__SSE2__)
+  return find_list_special_sse2(p, end);
+#else
+  return find_list_special_scalar(p, end);
+#endif
+}
+
+/// The first '"' or backslash in [p, end), or end: the bytes a quoted-string stops at.
+const char* find_quote_or_backslash_scalar(const char* p, const char* end) noexcept;
+#if defined(__SSE2__)
+const char* find_quote_or_backslash_sse2(const char* p, const char* end) noexcept;
+#endif
+inline const char* find_quote_or_backslash(const char* p, const char* end) noexcept {
+#if defined(__SSE2__)
+  return find_quote_or_backslash_sse2(p, end);
+#else
+  return find_quote_or_backslash_scalar(p, end);
+#endif
+}
+
+}  // namespace detail
+
 }  // namespace sipfront::sip
