@@ -1,9 +1,12 @@
 #include "sipfront/sipparse/scan.hpp"
 
+#include <cstring>
+
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
 
+#include "index_impl.hpp"
 #include "scan_impl.hpp"
 #include "sipfront/sipparse/chars.hpp"
 
@@ -30,9 +33,19 @@ block_masks classify64_scalar(const char* p) noexcept {
   return {l, c};
 }
 
-const char* find_list_special_scalar(const char* p, const char* end) noexcept {
-  while (p < end && !chars::is(*p, chars::k_list_special)) ++p;
-  return p;
+errc index_scalar(message& m, std::string_view datagram) noexcept {
+  struct scalar_classifier {
+    block_masks operator()(const char* p) const noexcept { return classify64_scalar(p); }
+  };
+  return indexer::run(m, datagram, scalar_classifier{});
+}
+
+std::uint32_t list_special_mask16_scalar(const char* p, std::size_t n) noexcept {
+  std::uint32_t m = 0;
+  for (std::size_t i = 0; i < n && i < 16; ++i) {
+    if (chars::is(p[i], chars::k_list_special)) m |= 1U << i;
+  }
+  return m;
 }
 
 const char* find_quote_or_backslash_scalar(const char* p, const char* end) noexcept {
@@ -61,8 +74,18 @@ const char* find_any_sse2(const char* p, const char* end,
 
 }  // namespace
 
-const char* find_list_special_sse2(const char* p, const char* end) noexcept {
-  return find_any_sse2<',', '"', '<', '>', '\\'>(p, end, find_list_special_scalar);
+std::uint32_t list_special_mask16_sse2(const char* p, std::size_t n) noexcept {
+  if (n < 16) {
+    alignas(16) char tail[16] = {};  // NUL is not special: the copy's padding adds no bits
+    std::memcpy(tail, p, n);
+    return list_special_mask16_sse2(tail, 16);
+  }
+  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));  // NOLINT
+  const __m128i hit = _mm_or_si128(
+      _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(',')), _mm_cmpeq_epi8(v, _mm_set1_epi8('"'))),
+      _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('<')), _mm_cmpeq_epi8(v, _mm_set1_epi8('>'))),
+                   _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+  return static_cast<std::uint32_t>(_mm_movemask_epi8(hit));
 }
 
 const char* find_quote_or_backslash_sse2(const char* p, const char* end) noexcept {
@@ -75,10 +98,11 @@ const char* find_quote_or_backslash_sse2(const char* p, const char* end) noexcep
 namespace {
 
 constexpr scanner k_scalar{scan_isa::scalar, detail::find_lf_scalar, detail::find_colon_or_eol_scalar,
-                           detail::classify64_scalar};
+                           detail::classify64_scalar, detail::index_scalar};
 constexpr scanner k_sse42{scan_isa::sse42, detail::find_lf_sse42, detail::find_colon_or_eol_sse42,
-                          detail::classify64_sse42};
-constexpr scanner k_avx2{scan_isa::avx2, detail::find_lf_avx2, detail::find_colon_or_eol_avx2, detail::classify64_avx2};
+                          detail::classify64_sse42, detail::index_sse42};
+constexpr scanner k_avx2{scan_isa::avx2, detail::find_lf_avx2, detail::find_colon_or_eol_avx2, detail::classify64_avx2,
+                         detail::index_avx2};
 
 }  // namespace
 

@@ -1,5 +1,7 @@
 #include "sipfront/sipparse/values.hpp"
 
+#include <algorithm>
+
 #include "scan_impl.hpp"
 #include "sipfront/sipparse/chars.hpp"
 #include "sipfront/sipparse/cursor.hpp"
@@ -30,7 +32,7 @@ bool param_iterator::next(std::string_view& name, std::string_view& value) noexc
   };
   // name [ EQUAL value ], value = token / host / quoted-string (quotes kept).
   const char* const ns = p;
-  while (p < e && chars::is(*p, chars::k_token)) ++p;
+  p = chars::skip_class(p, e, chars::k_token);
   if (p == ns) return fail();
   name = {ns, static_cast<std::size_t>(p - ns)};
   value = {};
@@ -46,7 +48,7 @@ bool param_iterator::next(std::string_view& name, std::string_view& value) noexc
       }
       ++p;
     } else {
-      while (p < e && chars::is(*p, chars::k_gen_value)) ++p;
+      p = chars::skip_class(p, e, chars::k_gen_value);
       if (p == vs) return fail();
     }
     value = {vs, static_cast<std::size_t>(p - vs)};
@@ -87,27 +89,40 @@ bool next_list_entry(std::string_view& rest, std::string_view& entry, bool& fail
   if (rest.empty()) return false;
   bool quoted = false;
   int angle = 0;
-  std::size_t i = 0;
-  const char* const base = rest.data();
-  const char* const end = base + rest.size();
-  for (; i < rest.size(); ++i) {
-    i = static_cast<std::size_t>(detail::find_list_special(base + i, end) - base);
-    if (i == rest.size()) break;
-    const char c = rest[i];
-    if (quoted) {
-      if (c == '\\') {
-        ++i;
+  std::size_t i = rest.size();  // where the entry ends: a top-level ',' or the end
+  // Walk the special bytes (, " < > backslash) through 16-byte masks: a list with
+  // many commas inside quotes (Contact methods="INVITE,ACK,...") costs a bit scan
+  // per special byte, not a new search.
+  bool skip_first = false;  // a backslash in quotes at the end of the previous chunk
+  for (std::size_t at = 0; at < rest.size() && i == rest.size(); at += 16) {
+    std::uint32_t m = detail::list_special_mask16(rest.data() + at, std::min<std::size_t>(16, rest.size() - at));
+    if (skip_first) m &= ~1U;
+    skip_first = false;
+    while (m != 0) {
+      const auto k = static_cast<unsigned>(__builtin_ctz(m));
+      m &= m - 1;
+      const char c = rest[at + k];
+      if (quoted) {
+        if (c == '\\') {
+          // A quoted-pair: the next byte is content, whatever it is.
+          if (k == 15) {
+            skip_first = true;
+          } else {
+            m &= ~(1U << (k + 1));
+          }
+        } else if (c == '"') {
+          quoted = false;
+        }
       } else if (c == '"') {
-        quoted = false;
+        quoted = true;
+      } else if (c == '<') {
+        ++angle;
+      } else if (c == '>') {
+        --angle;
+      } else if (c == ',' && angle == 0) {
+        i = at + k;
+        break;
       }
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == '<') {
-      ++angle;
-    } else if (c == '>') {
-      --angle;
-    } else if (c == ',' && angle == 0) {
-      break;
     }
   }
   if (quoted || angle != 0) {
@@ -451,13 +466,11 @@ result<std::string_view> parse_call_id(std::string_view s) noexcept {
   // word = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~" /
   //        "(" / ")" / "<" / ">" / ":" / "\" / DQUOTE / "/" / "[" / "]" / "?" / "{" / "}")
   if (s.empty() || s.front() == '@' || s.back() == '@') return errc::bad_call_id;
-  bool at = false;
-  for (char c : s) {
-    if (chars::is(c, chars::k_word)) [[likely]]
-      continue;
-    if (c != '@' || at) return errc::bad_call_id;
-    at = true;
-  }
+  // word ["@" word]: a run of word characters, at most one '@', another run.
+  const char* const e = s.data() + s.size();
+  const char* p = chars::skip_class(s.data(), e, chars::k_word);
+  if (p < e && *p == '@') p = chars::skip_class(p + 1, e, chars::k_word);
+  if (p != e) return errc::bad_call_id;
   return s;
 }
 

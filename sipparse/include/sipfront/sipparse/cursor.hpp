@@ -74,7 +74,7 @@ class cursor {
     return true;
   }
   /// Consumes a run of characters of class `cls`; empty view when none.
-  constexpr std::string_view take_while(std::uint32_t cls) noexcept {
+  std::string_view take_while(std::uint32_t cls) noexcept {
     const char* s = p_;
     p_ = chars::skip_class(p_, end_, cls);
     return {s, static_cast<std::size_t>(p_ - s)};
@@ -85,7 +85,7 @@ class cursor {
     while (p_ < end_ && pred(*p_)) ++p_;
     return {s, static_cast<std::size_t>(p_ - s)};
   }
-  constexpr std::string_view token() noexcept { return take_while(chars::k_token); }
+  std::string_view token() noexcept { return take_while(chars::k_token); }
 
   /// Consumes a quoted-string; returns the content between the quotes (escapes kept as written).
   /// Empty optional-like: `ok` false when unterminated or not at a quote.

@@ -17,6 +17,9 @@
 #include "sipfront/sipparse/scan.hpp"
 
 namespace sipfront::sip {
+namespace detail {
+struct indexer;
+}  // namespace detail
 
 struct header_entry {
   std::uint16_t name_off;
@@ -95,6 +98,10 @@ class message {
   [[nodiscard]] std::size_t leading_skipped() const noexcept { return lead_; }
 
  private:
+  friend struct detail::indexer;
+  /// The index loop (src/index_impl.hpp), instantiated per ISA with its 64-byte classifier.
+  template <class Classify>
+  errc index_with(std::string_view datagram, Classify classify) noexcept;
   [[nodiscard]] std::string_view view(std::size_t off, std::size_t len) const noexcept { return {base_ + off, len}; }
   errc parse_start_line(std::string_view line) noexcept;
   errc parse_request_line(std::string_view line) noexcept;

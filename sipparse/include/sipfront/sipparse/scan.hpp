@@ -4,8 +4,11 @@
 // benchmarks can ask for a specific one. All variants return the same answers.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
+
+#include "sipfront/sipparse/error.hpp"
 
 namespace sipfront::sip {
 
@@ -17,6 +20,8 @@ struct block_masks {
   std::uint64_t colon;
 };
 
+class message;
+
 struct scanner {
   scan_isa isa;
   /// First '\n' in [p, end), or end.
@@ -26,6 +31,8 @@ struct scanner {
   /// Classifies the 64 readable bytes at `p`. The header index streams the datagram
   /// through this once, so each line end and separator costs a bit scan, not a byte loop.
   block_masks (*classify64)(const char* p) noexcept;
+  /// The header index of message::parse(), built around this variant's classifier.
+  errc (*index)(message& m, std::string_view datagram) noexcept;
 };
 
 /// The scanner of a given variant. Asking for one the CPU lacks returns the scalar one.
@@ -37,18 +44,21 @@ const scanner& best_scanner() noexcept;
 std::string_view to_string(scan_isa isa) noexcept;
 
 namespace detail {
-/// The first byte in [p, end) that splits or nests a list entry (, " < > backslash), or end.
-/// SSE2 is part of x86-64 itself, so that variant needs no run-time selection;
-/// the scalar twin serves other targets and the tests compare the two.
-const char* find_list_special_scalar(const char* p, const char* end) noexcept;
+/// SSE2 is part of x86-64 itself, so the SIMD variants below need no run-time
+/// selection; the scalar twins serve other targets and the tests compare the two.
+///
+/// Bit i set when p[i] (i < n <= 16) splits or nests a list entry (, " < > backslash);
+/// bytes at n and beyond are not read. The list splitter walks these masks 16
+/// bytes at a time instead of restarting a search after every special byte.
+std::uint32_t list_special_mask16_scalar(const char* p, std::size_t n) noexcept;
 #if defined(__SSE2__)
-const char* find_list_special_sse2(const char* p, const char* end) noexcept;
+std::uint32_t list_special_mask16_sse2(const char* p, std::size_t n) noexcept;
 #endif
-inline const char* find_list_special(const char* p, const char* end) noexcept {
+inline std::uint32_t list_special_mask16(const char* p, std::size_t n) noexcept {
 #if defined(__SSE2__)
-  return find_list_special_sse2(p, end);
+  return list_special_mask16_sse2(p, n);
 #else
-  return find_list_special_scalar(p, end);
+  return list_special_mask16_scalar(p, n);
 #endif
 }
 
