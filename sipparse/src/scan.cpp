@@ -80,12 +80,7 @@ std::uint32_t list_special_mask16_sse2(const char* p, std::size_t n) noexcept {
     std::memcpy(tail, p, n);
     return list_special_mask16_sse2(tail, 16);
   }
-  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));  // NOLINT
-  const __m128i hit = _mm_or_si128(
-      _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(',')), _mm_cmpeq_epi8(v, _mm_set1_epi8('"'))),
-      _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('<')), _mm_cmpeq_epi8(v, _mm_set1_epi8('>'))),
-                   _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
-  return static_cast<std::uint32_t>(_mm_movemask_epi8(hit));
+  return list_special_mask16_full(p);
 }
 
 const char* find_quote_or_backslash_sse2(const char* p, const char* end) noexcept {

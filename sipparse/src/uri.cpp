@@ -117,17 +117,17 @@ bool parse_ipv4(std::string_view s, std::uint32_t& value) noexcept {
   return true;
 }
 
-errc detail::parse_hostport(std::string_view hp, std::string_view& host, host_kind& kind, std::uint16_t& port,
-                            bool& has_port) noexcept {
-  std::size_t host_end = 0;
-  if (!hp.empty() && hp[0] == '[') {
-    host_end = hp.find(']');
-    if (host_end == std::string_view::npos) return errc::bad_uri;
-    ++host_end;
+errc detail::scan_hostport(std::string_view s, std::string_view& host, host_kind& kind, std::uint16_t& port,
+                           bool& has_port, std::size_t& used) noexcept {
+  std::size_t i = 0;
+  if (!s.empty() && s[0] == '[') {
+    i = s.find(']');
+    if (i == std::string_view::npos) return errc::bad_uri;
+    ++i;
   } else {
-    while (host_end < hp.size() && hp[host_end] != ':') ++host_end;
+    i = static_cast<std::size_t>(chars::skip_class(s.data(), s.data() + s.size(), chars::k_host) - s.data());
   }
-  host = hp.substr(0, host_end);
+  host = s.substr(0, i);
   std::uint32_t v4 = 0;
   if (!host.empty() && host[0] == '[') {
     if (!valid_ipv6_reference(host)) return errc::bad_uri;
@@ -143,14 +143,23 @@ errc detail::parse_hostport(std::string_view hp, std::string_view& host, host_ki
   }
   has_port = false;
   port = 0;
-  if (host_end < hp.size()) {
-    if (hp[host_end] != ':') return errc::bad_uri;
-    auto p = parse_uint(hp.substr(host_end + 1), 65535);
+  if (i < s.size() && s[i] == ':') {
+    const std::size_t digits = i + 1;
+    i = static_cast<std::size_t>(chars::skip_class(s.data() + digits, s.data() + s.size(), chars::k_digit) - s.data());
+    auto p = parse_uint(s.substr(digits, i - digits), 65535);
     if (!p) return errc::bad_uri;
     port = static_cast<std::uint16_t>(*p);
     has_port = true;
   }
+  used = i;
   return errc::ok;
+}
+
+errc detail::parse_hostport(std::string_view hp, std::string_view& host, host_kind& kind, std::uint16_t& port,
+                            bool& has_port) noexcept {
+  std::size_t used = 0;
+  if (const errc e = scan_hostport(hp, host, kind, port, has_port, used); e != errc::ok) return e;
+  return used == hp.size() ? errc::ok : errc::bad_uri;
 }
 
 std::optional<std::string_view> uri::param(std::string_view name) const noexcept {
@@ -189,13 +198,13 @@ errc parse_sip_uri(std::string_view hier, uri& u) noexcept {
       return errc::bad_uri;
     }
   }
-  // hostport ends at ';' (params) or '?' (headers).
+  // hostport, then the end, ';' (params) or '?' (headers).
   std::size_t hp_end = 0;
-  while (hp_end < rest.size() && rest[hp_end] != ';' && rest[hp_end] != '?') ++hp_end;
-  if (hp_end == rest.size()) hp_end = std::string_view::npos;
-  const std::string_view hp = rest.substr(0, hp_end);
-  if (const errc e = detail::parse_hostport(hp, u.host, u.host_type, u.port, u.has_port); e != errc::ok) return e;
-  if (hp_end == std::string_view::npos) return errc::ok;
+  if (const errc e = detail::scan_hostport(rest, u.host, u.host_type, u.port, u.has_port, hp_end); e != errc::ok) {
+    return e;
+  }
+  if (hp_end == rest.size()) return errc::ok;
+  if (rest[hp_end] != ';' && rest[hp_end] != '?') return errc::bad_uri;
   rest.remove_prefix(hp_end);
   if (rest[0] == ';') {
     const std::size_t q = rest.find('?');

@@ -8,6 +8,10 @@
 #include <cstdint>
 #include <string_view>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "sipfront/sipparse/error.hpp"
 
 namespace sipfront::sip {
@@ -53,10 +57,19 @@ namespace detail {
 std::uint32_t list_special_mask16_scalar(const char* p, std::size_t n) noexcept;
 #if defined(__SSE2__)
 std::uint32_t list_special_mask16_sse2(const char* p, std::size_t n) noexcept;
+/// The full-block case of list_special_mask16_sse2(), inline for the splitter's loop.
+inline std::uint32_t list_special_mask16_full(const char* p) noexcept {
+  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));  // NOLINT
+  const __m128i hit = _mm_or_si128(
+      _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(',')), _mm_cmpeq_epi8(v, _mm_set1_epi8('"'))),
+      _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('<')), _mm_cmpeq_epi8(v, _mm_set1_epi8('>'))),
+                   _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+  return static_cast<std::uint32_t>(_mm_movemask_epi8(hit));
+}
 #endif
 inline std::uint32_t list_special_mask16(const char* p, std::size_t n) noexcept {
 #if defined(__SSE2__)
-  return list_special_mask16_sse2(p, n);
+  return n >= 16 ? list_special_mask16_full(p) : list_special_mask16_sse2(p, n);
 #else
   return list_special_mask16_scalar(p, n);
 #endif
