@@ -21,10 +21,11 @@ namespace sipfront::sip {
 namespace detail {
 
 // Walks the datagram's line ends and colons one 64-byte block at a time, and only
-// as far as the header index reads: a body is never classified. The masks keep
-// only the bits at or after the walk position, so the next line end or colon is
-// a tzcnt away and moving on is a shift and two ands. Kept in locals of the parse
-// loop (the struct never escapes), so it lives in registers.
+// as far as the header index reads: a body is never classified. The masks hold
+// only the bits not yet consumed: taking the next line end or colon is a tzcnt,
+// and consuming it (and everything before it) clears the mask's low bits with
+// x & ~(x ^ (x - 1)), with no shift by a position and no block compare. Kept in
+// locals of the parse loop (the struct never escapes), so it lives in registers.
 template <class Classify>
 struct line_walker {
   const char* base;
@@ -49,33 +50,23 @@ struct line_walker {
     colon = m.colon;
   }
 
-  /// Moves the walk forward to `pos` (< size).
-  [[gnu::always_inline]] void seek(std::size_t pos) noexcept {
-    const std::size_t at = pos & ~std::size_t{63};
-    if (at != block) [[unlikely]]
-      load(at);
-    const std::uint64_t keep = ~std::uint64_t{0} << (pos & 63);
-    lf &= keep;
-    colon &= keep;
-  }
-
-  /// The first byte at or after the walk position whose bit is in `pick(lf, colon)`; size when none.
-  template <class Pick>
-  [[gnu::always_inline]] std::size_t next(Pick pick) noexcept {
+  /// Consumes through the next line end (or colon, with WithColon) and returns its offset; size when none.
+  template <bool WithColon>
+  [[gnu::always_inline]] std::size_t take() noexcept {
     for (;;) {
-      const std::uint64_t bits = pick(lf, colon);
-      if (bits != 0) [[likely]]
-        return block + static_cast<std::size_t>(__builtin_ctzll(bits));
+      const std::uint64_t x = WithColon ? (lf | colon) : lf;
+      if (x != 0) [[likely]] {
+        const std::uint64_t upto = x ^ (x - 1);  // the lowest set bit and every bit below it
+        lf &= ~upto;
+        colon &= ~upto;
+        return block + static_cast<std::size_t>(__builtin_ctzll(x));
+      }
       if (size - block <= 64) return size;
       load(block + 64);
     }
   }
-  std::size_t next_lf() noexcept {
-    return next([](std::uint64_t l, std::uint64_t) { return l; });
-  }
-  std::size_t next_colon_or_lf() noexcept {
-    return next([](std::uint64_t l, std::uint64_t c) { return l | c; });
-  }
+  std::size_t take_lf() noexcept { return take<false>(); }
+  std::size_t take_colon_or_lf() noexcept { return take<true>(); }
 };
 
 /// Runs the index with a given classifier; the friend through which the per-ISA
@@ -109,7 +100,7 @@ template <class Classify>
   detail::line_walker<Classify> walk{base_, size, classify};
   walk.load(0);
   const char* const b = base_;  // a local: stores into the index must not force reloads
-  const std::size_t lf = walk.next_lf();
+  const std::size_t lf = walk.take_lf();
   const std::string_view line = detail::strip_cr({base_, lf});
   start_len_ = static_cast<std::uint16_t>(line.size());
   errc first_error = parse_start_line(line);
@@ -133,18 +124,12 @@ template <class Classify>
     }
     // One header line, with its folded continuation lines.
     const std::size_t line_start = pos;
-    walk.seek(pos);
-    const std::size_t colon = walk.next_colon_or_lf();
+    // The walk stands right after the previous line's end: the next set bit is
+    // this line's colon, or its line end when it has none.
+    const std::size_t colon = walk.take_colon_or_lf();
     const bool has_colon = colon < size && b[colon] == ':';
-    std::size_t eol = colon;
-    if (has_colon) [[likely]] {
-      walk.seek(colon + 1 < size ? colon + 1 : colon);
-      eol = colon + 1 < size ? walk.next_lf() : size;
-    }
-    while (eol + 1 < size && chars::is_ws(b[eol + 1])) [[unlikely]] {
-        walk.seek(eol + 1);
-        eol = walk.next_lf();
-      }
+    std::size_t eol = has_colon ? walk.take_lf() : colon;
+    while (eol + 1 < size && chars::is_ws(b[eol + 1])) [[unlikely]] eol = walk.take_lf();
     if (eol >= size) return error_ = (first_error != errc::ok ? first_error : errc::no_header_end);
     pos = eol + 1;
 
