@@ -40,10 +40,10 @@ errc index_scalar(message& m, std::string_view datagram) noexcept {
   return indexer::run(m, datagram, scalar_classifier{});
 }
 
-std::uint32_t list_special_mask16_scalar(const char* p, std::size_t n) noexcept {
-  std::uint32_t m = 0;
-  for (std::size_t i = 0; i < n && i < 16; ++i) {
-    if (chars::is(p[i], chars::k_list_special)) m |= 1U << i;
+std::uint64_t list_special_mask64_scalar(const char* p, std::size_t n) noexcept {
+  std::uint64_t m = 0;
+  for (std::size_t i = 0; i < n && i < 64; ++i) {
+    if (chars::is(p[i], chars::k_list_special)) m |= std::uint64_t{1} << i;
   }
   return m;
 }
@@ -74,13 +74,13 @@ const char* find_any_sse2(const char* p, const char* end,
 
 }  // namespace
 
-std::uint32_t list_special_mask16_sse2(const char* p, std::size_t n) noexcept {
-  if (n < 16) {
-    alignas(16) char tail[16] = {};  // NUL is not special: the copy's padding adds no bits
+std::uint64_t list_special_mask64_sse2(const char* p, std::size_t n) noexcept {
+  if (n < 64) {
+    alignas(16) char tail[64] = {};  // NUL is not special: the copy's padding adds no bits
     std::memcpy(tail, p, n);
-    return list_special_mask16_sse2(tail, 16);
+    return list_special_mask64_full(tail);
   }
-  return list_special_mask16_full(p);
+  return list_special_mask64_full(p);
 }
 
 const char* find_quote_or_backslash_sse2(const char* p, const char* end) noexcept {

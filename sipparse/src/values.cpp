@@ -90,25 +90,25 @@ bool next_list_entry(std::string_view& rest, std::string_view& entry, bool& fail
   bool quoted = false;
   int angle = 0;
   std::size_t i = rest.size();  // where the entry ends: a top-level ',' or the end
-  // Walk the special bytes (, " < > backslash) through 16-byte masks: a list with
+  // Walk the special bytes (, " < > backslash) through 64-byte masks: a list with
   // many commas inside quotes (Contact methods="INVITE,ACK,...") costs a bit scan
   // per special byte, not a new search.
-  bool skip_first = false;  // a backslash in quotes at the end of the previous chunk
-  for (std::size_t at = 0; at < rest.size() && i == rest.size(); at += 16) {
-    std::uint32_t m = detail::list_special_mask16(rest.data() + at, std::min<std::size_t>(16, rest.size() - at));
-    if (skip_first) m &= ~1U;
+  bool skip_first = false;  // a backslash in quotes ended the previous block
+  for (std::size_t at = 0; at < rest.size() && i == rest.size(); at += 64) {
+    std::uint64_t m = detail::list_special_mask64(rest.data() + at, std::min<std::size_t>(64, rest.size() - at));
+    if (skip_first) m &= ~std::uint64_t{1};
     skip_first = false;
     while (m != 0) {
-      const auto k = static_cast<unsigned>(__builtin_ctz(m));
+      const auto k = static_cast<unsigned>(__builtin_ctzll(m));
       m &= m - 1;
       const char c = rest[at + k];
       if (quoted) {
         if (c == '\\') {
           // A quoted-pair: the next byte is content, whatever it is.
-          if (k == 15) {
+          if (k == 63) {
             skip_first = true;
           } else {
-            m &= ~(1U << (k + 1));
+            m &= ~(std::uint64_t{1} << (k + 1));
           }
         } else if (c == '"') {
           quoted = false;

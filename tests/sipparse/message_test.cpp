@@ -111,21 +111,21 @@ TEST_P(parse_isa, classify64_matches_scalar_for_every_position) {
 // special byte at every position and length, next to high-bit bytes.
 TEST(scanner, value_helpers_match_scalar_twins) {
   for (char filler : {'a', '\xff', '\0', ' '}) {
-    for (std::size_t len = 0; len <= 40; ++len) {
+    for (std::size_t len = 0; len <= 80; ++len) {
       for (std::size_t pos = 0; pos <= len; ++pos) {
         for (char special : {',', '"', '<', '>', '\\', 'x'}) {
           std::string buf(len, filler);
           if (pos < len) buf[pos] = special;
           const char* b = buf.data();
           const char* e = b + len;
-          const std::size_t n = std::min<std::size_t>(16, len);
-          std::uint32_t expect = 0;
+          const std::size_t n = std::min<std::size_t>(64, len);
+          std::uint64_t expect = 0;
           for (std::size_t i = 0; i < n; ++i) {
-            if (std::string_view(",\"<>\\").find(buf[i]) != std::string_view::npos) expect |= 1U << i;
+            if (std::string_view(",\"<>\\").find(buf[i]) != std::string_view::npos) expect |= std::uint64_t{1} << i;
           }
-          ASSERT_EQ(sip::detail::list_special_mask16_scalar(b, n), expect) << len << " " << pos;
+          ASSERT_EQ(sip::detail::list_special_mask64_scalar(b, n), expect) << len << " " << pos;
 #if defined(__SSE2__)
-          ASSERT_EQ(sip::detail::list_special_mask16_sse2(b, n), expect) << len << " " << pos;
+          ASSERT_EQ(sip::detail::list_special_mask64_sse2(b, n), expect) << len << " " << pos;
 #endif
           const char* q = b;
           while (q < e && *q != '"' && *q != '\\') ++q;

@@ -51,27 +51,31 @@ namespace detail {
 /// SSE2 is part of x86-64 itself, so the SIMD variants below need no run-time
 /// selection; the scalar twins serve other targets and the tests compare the two.
 ///
-/// Bit i set when p[i] (i < n <= 16) splits or nests a list entry (, " < > backslash);
-/// bytes at n and beyond are not read. The list splitter walks these masks 16
+/// Bit i set when p[i] (i < n <= 64) splits or nests a list entry (, " < > backslash);
+/// bytes at n and beyond are not read. The list splitter walks these masks 64
 /// bytes at a time instead of restarting a search after every special byte.
-std::uint32_t list_special_mask16_scalar(const char* p, std::size_t n) noexcept;
+std::uint64_t list_special_mask64_scalar(const char* p, std::size_t n) noexcept;
 #if defined(__SSE2__)
-std::uint32_t list_special_mask16_sse2(const char* p, std::size_t n) noexcept;
-/// The full-block case of list_special_mask16_sse2(), inline for the splitter's loop.
-inline std::uint32_t list_special_mask16_full(const char* p) noexcept {
-  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));  // NOLINT
-  const __m128i hit = _mm_or_si128(
-      _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(',')), _mm_cmpeq_epi8(v, _mm_set1_epi8('"'))),
-      _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('<')), _mm_cmpeq_epi8(v, _mm_set1_epi8('>'))),
-                   _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
-  return static_cast<std::uint32_t>(_mm_movemask_epi8(hit));
+std::uint64_t list_special_mask64_sse2(const char* p, std::size_t n) noexcept;
+/// The full-block case of list_special_mask64_sse2(), inline for the splitter's loop.
+inline std::uint64_t list_special_mask64_full(const char* p) noexcept {
+  std::uint64_t m = 0;
+  for (unsigned i = 0; i < 4; ++i) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * i));  // NOLINT
+    const __m128i hit = _mm_or_si128(
+        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(',')), _mm_cmpeq_epi8(v, _mm_set1_epi8('"'))),
+        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('<')), _mm_cmpeq_epi8(v, _mm_set1_epi8('>'))),
+                     _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+    m |= static_cast<std::uint64_t>(static_cast<std::uint16_t>(_mm_movemask_epi8(hit))) << (16 * i);
+  }
+  return m;
 }
 #endif
-inline std::uint32_t list_special_mask16(const char* p, std::size_t n) noexcept {
+inline std::uint64_t list_special_mask64(const char* p, std::size_t n) noexcept {
 #if defined(__SSE2__)
-  return n >= 16 ? list_special_mask16_full(p) : list_special_mask16_sse2(p, n);
+  return n >= 64 ? list_special_mask64_full(p) : list_special_mask64_sse2(p, n);
 #else
-  return list_special_mask16_scalar(p, n);
+  return list_special_mask64_scalar(p, n);
 #endif
 }
 
