@@ -163,7 +163,7 @@ template <class Classify>
     h.id = id;
     const auto idx = static_cast<std::size_t>(id);
     if (first_[idx] == npos8) first_[idx] = n_headers_;
-    if (counts_[idx] < 0xff) ++counts_[idx];
+    ++counts_[idx];  // at most max_headers (96): cannot wrap a byte
     ++n_headers_;
   }
 

@@ -434,6 +434,19 @@ result<via> top_via(const message& msg) noexcept {
 
 result<std::uint64_t> parse_uint(std::string_view s, std::uint64_t max) noexcept {
   if (s.empty()) return errc::bad_integer;
+  if (s.size() <= 18) {
+    // Eighteen digits cannot wrap 64 bits: accumulate, then compare once. A bad
+    // byte after a prefix already above `max` is an overflow, as the digit-by-digit
+    // rule below would have found first.
+    std::uint64_t v = 0;
+    for (char c : s) {
+      const unsigned d = static_cast<unsigned>(static_cast<unsigned char>(c)) - '0';
+      if (d > 9) return v > max ? errc::integer_overflow : errc::bad_integer;
+      v = v * 10 + d;
+    }
+    if (v > max) return errc::integer_overflow;
+    return v;
+  }
   // v * 10 + d > max, tested before computing it (with max near 2^64 the sum would
   // wrap), against limits divided once per call rather than once per digit.
   const std::uint64_t lim = max / 10;
@@ -449,15 +462,19 @@ result<std::uint64_t> parse_uint(std::string_view s, std::uint64_t max) noexcept
 }
 
 result<cseq> parse_cseq(std::string_view s) noexcept {
-  cursor c(trim_lws(s));
-  const auto digits = c.take_while(chars::k_digit);
-  const auto n = parse_uint(digits, 0x7fffffffULL);
+  // CSeq = 1*DIGIT LWS Method
+  s = trim_lws(s);
+  const char* const e = s.data() + s.size();
+  const char* const digits_end = chars::skip_class(s.data(), e, chars::k_digit);
+  const auto n = parse_uint({s.data(), static_cast<std::size_t>(digits_end - s.data())}, 0x7fffffffULL);
   if (!n) return n.error() == errc::integer_overflow ? errc::integer_overflow : errc::bad_cseq;
-  if (!c.skip_lws()) return errc::bad_cseq;
+  const char* const m = skip_lws_at(digits_end, e);
+  if (m == digits_end) return errc::bad_cseq;
+  const char* const m_end = chars::skip_class(m, e, chars::k_token);
+  if (m_end == m || m_end != e) return errc::bad_cseq;
   cseq out;
   out.number = static_cast<std::uint32_t>(*n);
-  out.method_token = c.token();
-  if (out.method_token.empty() || !c.at_end()) return errc::bad_cseq;
+  out.method_token = {m, static_cast<std::size_t>(m_end - m)};
   out.method = method_from_token(out.method_token);
   return out;
 }

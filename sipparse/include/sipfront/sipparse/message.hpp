@@ -35,6 +35,7 @@ enum class start_kind : std::uint8_t { unknown, request, response };
 class message {
  public:
   static constexpr std::size_t max_headers = 96;
+  static_assert(max_headers < 0xff, "counts_ and first_ hold header counts and indexes in a byte");
   static constexpr std::size_t max_datagram = 65535;
   static constexpr std::uint8_t npos8 = 0xff;
 
