@@ -119,11 +119,13 @@ const char* sipfront_fields(const sip::message& msg, fields& f) noexcept {
   if (!via || via->branch.empty()) return "Via branch";
   f.branch = via->branch;
 
-  const auto from = sip::parse_name_addr(msg.value_of(sip::header_id::from));
+  // From and To: only the tags are read, so their URIs are not parsed (lazy, as
+  // the dataplane does); the Contact below is fully validated, URI included.
+  const auto from = sip::split_name_addr(msg.value_of(sip::header_id::from));
   if (!from) return "From";
   f.from_tag = from->tag();
 
-  const auto to = sip::parse_name_addr(msg.value_of(sip::header_id::to));
+  const auto to = sip::split_name_addr(msg.value_of(sip::header_id::to));
   if (!to) return "To";
   f.to_tag = to->tag();
 

@@ -735,6 +735,53 @@ TEST(list_iterator, empty_entries_and_trailing_commas_fail) {
   }
 }
 
+// The splitter skips ordinary bytes 16 at a time; a separator, quote, bracket or
+// backslash at any offset from a block boundary must be seen exactly where it is.
+// The expectation comes from a byte-at-a-time reference written here.
+TEST(list_iterator, next_list_entry_finds_specials_at_every_offset) {
+  auto reference = [](std::string_view s) {
+    std::vector<std::string> out;
+    std::string cur;
+    bool quoted = false;
+    int angle = 0;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+      const char c = s[i];
+      if (quoted && c == '\\' && i + 1 < s.size()) {
+        cur += c;
+        cur += s[++i];
+        continue;
+      }
+      if (c == '"') quoted = !quoted;
+      if (!quoted && c == '<') ++angle;
+      if (!quoted && c == '>') --angle;
+      if (!quoted && angle == 0 && c == ',') {
+        out.push_back(cur);
+        cur.clear();
+        continue;
+      }
+      cur += c;
+    }
+    out.push_back(cur);
+    return out;
+  };
+  for (std::size_t len = 1; len <= 140; ++len) {  // past two 64-byte mask blocks
+    for (std::size_t pos = 0; pos < len; ++pos) {
+      for (std::string_view ins : {",", "\",x\"", "<,>", "\"a\\\"b,\""}) {
+        std::string v(len, 'x');
+        v.insert(pos, ins);
+        v += ",tail";
+        std::string_view rest = v;
+        std::string_view e;
+        bool failed = false;
+        std::vector<std::string> got;
+        while (sip::next_list_entry(rest, e, failed)) got.emplace_back(e);
+        ASSERT_FALSE(failed) << v;
+        ASSERT_EQ(got, reference(v)) << v;
+      }
+    }
+  }
+}
+
 TEST(list_iterator, next_list_entry_respects_quotes_and_angles) {
   std::string_view rest = R"("a,b" <sip:x@y.z;p=1,2>, plain , "q\",x")";
   std::string_view e;
@@ -817,6 +864,54 @@ TEST(message_index, long_names_round_trip) {
   EXPECT_EQ(sip::header_from_name("Vias"), sip::header_id::other);
   EXPECT_EQ(sip::header_from_name("Call-IDs"), sip::header_id::other);
   EXPECT_EQ(sip::header_from_name("C%6Fntact"), sip::header_id::other);
+}
+
+// The lookup hashes first/last letter and length, then compares whole words with
+// a per-byte case fold. Every single-byte change of every known name must miss,
+// except the case changes of letters: a fold bit on a non-letter ('-' vs CR, 0x0d)
+// or a word read past the name would show up here.
+TEST(message_index, every_one_byte_mutation_of_a_known_name_misses) {
+  for (std::size_t i = 1; i < sip::header_id_count; ++i) {
+    const auto id = static_cast<sip::header_id>(i);
+    const std::string name(sip::canonical_name(id));
+    for (std::size_t pos = 0; pos < name.size(); ++pos) {
+      for (int b = 0; b < 256; ++b) {
+        std::string m = name;
+        m[pos] = static_cast<char>(b);
+        const bool same_letter = sip::chars::lower(m[pos]) == sip::chars::lower(name[pos]);
+        EXPECT_EQ(sip::header_from_name(m), same_letter ? id : sip::header_id::other)
+            << name << " byte " << pos << " = " << b;
+      }
+    }
+    // Truncated, extended and embedded in a longer buffer: only the exact span matches.
+    const std::string padded = name + "Xyz";
+    EXPECT_EQ(sip::header_from_name(std::string_view(padded).substr(0, name.size())), id) << name;
+    EXPECT_EQ(sip::header_from_name(std::string_view(padded).substr(0, name.size() + 1)), sip::header_id::other);
+    // ("To" cut to "T" is the compact form of To itself.)
+    if (name.size() > 2) {
+      EXPECT_EQ(sip::header_from_name(std::string_view(name).substr(0, name.size() - 1)), sip::header_id::other);
+    }
+  }
+  EXPECT_EQ(sip::header_from_name(std::string(24, 'a')), sip::header_id::other);
+  EXPECT_EQ(sip::header_from_name(std::string(300, 'a')), sip::header_id::other);
+}
+
+// A name the table does not know still needs the token check; one it knows is a
+// token by construction. Both paths decide bad_header_line the same way.
+TEST(message_index, unknown_names_are_checked_for_token_characters) {
+  // The message view points into its datagram: each one must outlive the view's use.
+  sip::message m;
+  const std::string custom = request_with({"X-Custom.Tag~1: v"});
+  EXPECT_EQ(m.parse(custom), sip::errc::ok);
+  ASSERT_NE(m.find("x-custom.tag~1"), nullptr);
+  EXPECT_EQ(m.find("x-custom.tag~1")->id, sip::header_id::other);
+  const std::string space = request_with({"X Custom: v"});
+  EXPECT_EQ(m.parse(space), sip::errc::bad_header_line);
+  const std::string cr = request_with({"Call\rID: v"});
+  EXPECT_EQ(m.parse(cr), sip::errc::bad_header_line);
+  const std::string padded = request_with({"Call-ID : abc@h"});
+  EXPECT_EQ(m.parse(padded), sip::errc::ok);
+  EXPECT_EQ(m.value_of(sip::header_id::call_id), "abc@h");
 }
 
 TEST(message_index, folded_values) {

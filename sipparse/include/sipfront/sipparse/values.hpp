@@ -67,11 +67,17 @@ struct name_addr {
   bool angle = false;       ///< name-addr form (<...>) rather than addr-spec
   bool star = false;        ///< Contact: *
   std::string_view params;  ///< header params after the URI, without the leading ';'
+  /// The tag param (quotes stripped), recorded by the validating pass so reading
+  /// it costs nothing; only meaningful when `params_indexed`.
+  std::string_view tag_param{};
+  bool params_indexed = false;
 
   [[nodiscard]] std::optional<std::string_view> param(std::string_view n) const noexcept {
     return find_param(params, n);
   }
-  [[nodiscard]] std::string_view tag() const noexcept { return param("tag").value_or(std::string_view{}); }
+  [[nodiscard]] std::string_view tag() const noexcept {
+    return params_indexed ? tag_param : param("tag").value_or(std::string_view{});
+  }
   /// The expires param; errc::not_present when absent, integer_overflow above 2^32-1.
   [[nodiscard]] result<std::uint32_t> expires() const noexcept;
   /// q-value in thousandths (0..1000); not_present when absent.
@@ -85,6 +91,11 @@ struct name_addr {
 /// One name-addr / addr-spec with params (From, To, Contact, Route entry...).
 /// With `allow_star`, a lone "*" is accepted (Contact).
 result<name_addr> parse_name_addr(std::string_view s, bool allow_star = false) noexcept;
+/// The same, except that the URI's own grammar is not checked: the display name,
+/// the <> form and the header params are. For callers that read only params, such
+/// as the From and To tags that identify a dialog (lazy parsing: run parse_uri()
+/// on `uri` when the URI itself is wanted).
+result<name_addr> split_name_addr(std::string_view s, bool allow_star = false) noexcept;
 
 // ---------------------------------------------------------------- Via
 
