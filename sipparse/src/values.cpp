@@ -48,7 +48,7 @@ bool param_iterator::next(std::string_view& name, std::string_view& value) noexc
       }
       ++p;
     } else {
-      p = chars::skip_class(p, e, chars::k_gen_value);
+      p = chars::skip_class4<chars::k_gen_value>(p, e);
       if (p == vs) return fail();
     }
     value = {vs, static_cast<std::size_t>(p - vs)};
@@ -485,8 +485,8 @@ result<std::string_view> parse_call_id(std::string_view s) noexcept {
   if (s.empty() || s.front() == '@' || s.back() == '@') return errc::bad_call_id;
   // word ["@" word]: a run of word characters, at most one '@', another run.
   const char* const e = s.data() + s.size();
-  const char* p = chars::skip_class(s.data(), e, chars::k_word);
-  if (p < e && *p == '@') p = chars::skip_class(p + 1, e, chars::k_word);
+  const char* p = chars::skip_class4<chars::k_word>(s.data(), e);
+  if (p < e && *p == '@') p = chars::skip_class4<chars::k_word>(p + 1, e);
   if (p != e) return errc::bad_call_id;
   return s;
 }
