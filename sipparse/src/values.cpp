@@ -394,7 +394,7 @@ result<via> parse_via(std::string_view entry) noexcept {
     if (close == std::string_view::npos) return errc::bad_via;
     c.advance(close + 1);
   } else {
-    c.take_while(chars::k_host);
+    c.seek(chars::skip_class4<chars::k_host>(c.pos(), c.pos() + c.remaining()));
   }
   const std::string_view host_text{hs, static_cast<std::size_t>(c.pos() - hs)};
   std::uint16_t port = 0;
