@@ -129,14 +129,11 @@ const char* sipfront_fields(const sip::message& msg, fields& f) noexcept {
   if (!to) return "To";
   f.to_tag = to->tag();
 
-  sip::list_iterator contacts(msg, sip::header_id::contact);
-  std::string_view entry;
-  if (contacts.next(entry)) {
-    const auto contact = sip::parse_name_addr(entry, /*allow_star=*/true);
-    if (!contact) return "Contact";
+  // The first Contact, validated (URI included), parsed in one pass from its line.
+  if (const auto contact = sip::first_name_addr(msg, sip::header_id::contact, /*allow_star=*/true)) {
     f.contact = contact->uri;
-  } else if (contacts.failed()) {
-    return "Contact list";
+  } else if (contact.error() != sip::errc::not_present) {
+    return "Contact";
   }
 
   if (const sip::header_entry* h = msg.find(sip::header_id::expires)) {

@@ -125,7 +125,7 @@ errc detail::scan_hostport(std::string_view s, std::string_view& host, host_kind
     if (i == std::string_view::npos) return errc::bad_uri;
     ++i;
   } else {
-    i = static_cast<std::size_t>(chars::skip_class(s.data(), s.data() + s.size(), chars::k_host) - s.data());
+    i = static_cast<std::size_t>(chars::skip_class4<chars::k_host>(s.data(), s.data() + s.size()) - s.data());
   }
   host = s.substr(0, i);
   std::uint32_t v4 = 0;

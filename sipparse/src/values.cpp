@@ -10,6 +10,22 @@
 namespace sipfront::sip {
 namespace {
 
+// In a comma-separated value, whether `rest` ends the current entry: nothing but
+// LWS bytes, then a ',' or the end. A list split trims SP, HTAB, CR and LF at an
+// entry's ends (not only folded line ends), and the one-pass parsers must agree.
+bool ends_entry(const char* p, const char* e) noexcept {
+  while (p < e && chars::is_lws_byte(*p)) ++p;
+  return p == e || *p == ',';
+}
+
+// `params` up to `stop` (a list entry's ','), without the LWS before it: what a
+// list split would have left as the entry's params (leading LWS kept, as there).
+std::string_view cut_at(std::string_view params, const char* stop) noexcept {
+  std::size_t n = static_cast<std::size_t>(stop - params.data());
+  while (n > 0 && chars::is_lws_byte(params[n - 1])) --n;
+  return params.substr(0, n);
+}
+
 constexpr std::string_view unquote(std::string_view v) noexcept {
   return (v.size() >= 2 && v.front() == '"' && v.back() == '"') ? v.substr(1, v.size() - 2) : v;
 }
@@ -48,7 +64,7 @@ bool param_iterator::next(std::string_view& name, std::string_view& value) noexc
       }
       ++p;
     } else {
-      p = chars::skip_class(p, e, chars::k_gen_value);
+      p = chars::skip_class4<chars::k_gen_value>(p, e);
       if (p == vs) return fail();
     }
     value = {vs, static_cast<std::size_t>(p - vs)};
@@ -56,9 +72,16 @@ bool param_iterator::next(std::string_view& name, std::string_view& value) noexc
   }
   p = q;
   if (p < e) {
+    if (list_entry_ && ends_entry(p, e)) {
+      stop_ = p;  // the entry ends here; this parameter was its last
+      rest_ = {};
+      return true;
+    }
     if (*p != ';') return fail();
     ++p;
-    if (skip_lws_at(p, e) == e) return fail();  // a trailing ';' announces a parameter that never comes
+    const char* const after = skip_lws_at(p, e);
+    // A trailing ';' announces a parameter that never comes.
+    if (after == e || (list_entry_ && ends_entry(after, e))) return fail();
   }
   rest_ = {p, static_cast<std::size_t>(e - p)};
   return true;
@@ -183,8 +206,8 @@ bool list_iterator::next(std::string_view& entry) noexcept {
 namespace {
 
 // Validates a header-param list and records the tag on the way (one walk).
-errc index_params(name_addr& na) noexcept {
-  param_iterator it(na.params);
+errc index_params(name_addr& na, bool list_entry) noexcept {
+  param_iterator it(na.params, list_entry);
   std::string_view n;
   std::string_view v;
   bool tag_seen = false;
@@ -195,11 +218,15 @@ errc index_params(name_addr& na) noexcept {
     }
   }
   if (it.failed()) return errc::bad_value;
+  // In a list, the params end at the entry's ','; keep them without it.
+  if (list_entry) na.params = cut_at(na.params, it.stop());
   na.params_indexed = true;
   return errc::ok;
 }
 
-result<name_addr> name_addr_impl(std::string_view s, bool allow_star, bool check_uri) noexcept {
+// With `list_entry`, `s` is the rest of a comma-separated value and the entry
+// ends at its first ',' outside quotes and <>.
+result<name_addr> name_addr_impl(std::string_view s, bool allow_star, bool check_uri, bool list_entry) noexcept {
   name_addr na;
   na.params_indexed = true;  // no params at all is an indexed (empty) list
   cursor c(trim_lws(s));
@@ -207,7 +234,7 @@ result<name_addr> name_addr_impl(std::string_view s, bool allow_star, bool check
     cursor after = c;
     after.advance();
     after.skip_lws();
-    if (after.at_end()) {
+    if (after.at_end() || (list_entry && ends_entry(after.pos(), after.pos() + after.remaining()))) {
       na.star = true;
       return na;
     }
@@ -248,21 +275,27 @@ result<name_addr> name_addr_impl(std::string_view s, bool allow_star, bool check
   if (na.uri.empty()) return errc::bad_name_addr;
   if (check_uri && !parse_uri(na.uri)) return errc::bad_uri;
   c.skip_lws();
-  if (c.at_end()) return na;
+  if (c.at_end() || (list_entry && ends_entry(c.pos(), c.pos() + c.remaining()))) return na;
   if (!c.eat(';')) return errc::bad_name_addr;
   na.params = c.rest();
-  if (na.params.empty() || index_params(na) != errc::ok) return errc::bad_value;
+  if (na.params.empty() || index_params(na, list_entry) != errc::ok) return errc::bad_value;
   return na;
 }
 
 }  // namespace
 
 result<name_addr> parse_name_addr(std::string_view s, bool allow_star) noexcept {
-  return name_addr_impl(s, allow_star, true);
+  return name_addr_impl(s, allow_star, true, false);
 }
 
 result<name_addr> split_name_addr(std::string_view s, bool allow_star) noexcept {
-  return name_addr_impl(s, allow_star, false);
+  return name_addr_impl(s, allow_star, false, false);
+}
+
+result<name_addr> first_name_addr(const message& msg, header_id id, bool allow_star) noexcept {
+  const header_entry* h = msg.find(id);
+  if (h == nullptr) return errc::not_present;
+  return name_addr_impl(msg.value(*h), allow_star, true, true);
 }
 
 result<std::uint32_t> name_addr::expires() const noexcept {
@@ -368,7 +401,11 @@ bool via_param(via& v, std::string_view n, std::string_view val) noexcept {
 
 }  // namespace
 
-result<via> parse_via(std::string_view entry) noexcept {
+namespace {
+
+// One Via entry; with `list_entry`, `entry` is the rest of a Via line and the
+// entry ends at its first ',' outside quoted param values.
+result<via> via_impl(std::string_view entry, bool list_entry) noexcept {
   via v;
   cursor c(trim_lws(entry));
   // sent-protocol = protocol-name SLASH protocol-version SLASH transport, with
@@ -394,7 +431,7 @@ result<via> parse_via(std::string_view entry) noexcept {
     if (close == std::string_view::npos) return errc::bad_via;
     c.advance(close + 1);
   } else {
-    c.take_while(chars::k_host);
+    c.seek(chars::skip_class4<chars::k_host>(c.pos(), c.pos() + c.remaining()));
   }
   const std::string_view host_text{hs, static_cast<std::size_t>(c.pos() - hs)};
   std::uint16_t port = 0;
@@ -409,25 +446,30 @@ result<via> parse_via(std::string_view entry) noexcept {
     v.has_port = true;
   }
   c.skip_lws();
-  if (c.at_end()) return v;
+  if (c.at_end() || (list_entry && ends_entry(c.pos(), c.pos() + c.remaining()))) return v;
   if (!c.eat(';')) return errc::bad_via;
   v.params = c.rest();
   if (v.params.empty()) return errc::bad_via;  // ';' with no via-param after it
-  param_iterator it(v.params);
+  param_iterator it(v.params, list_entry);
   std::string_view n;
   std::string_view val;
   while (it.next(n, val)) {
     if (!via_param(v, n, val)) return errc::bad_via;
   }
   if (it.failed()) return errc::bad_via;
+  if (list_entry) v.params = cut_at(v.params, it.stop());
   return v;
 }
 
+}  // namespace
+
+result<via> parse_via(std::string_view entry) noexcept { return via_impl(entry, false); }
+
 result<via> top_via(const message& msg) noexcept {
-  list_iterator it(msg, header_id::via);
-  std::string_view entry;
-  if (!it.next(entry)) return it.failed() ? errc::bad_via : errc::not_present;
-  return parse_via(entry);
+  // The first entry of the first Via line, in one pass (no list split first).
+  const header_entry* h = msg.find(header_id::via);
+  if (h == nullptr) return errc::not_present;
+  return via_impl(msg.value(*h), true);
 }
 
 // ---------------------------------------------------------------- scalars
@@ -485,8 +527,8 @@ result<std::string_view> parse_call_id(std::string_view s) noexcept {
   if (s.empty() || s.front() == '@' || s.back() == '@') return errc::bad_call_id;
   // word ["@" word]: a run of word characters, at most one '@', another run.
   const char* const e = s.data() + s.size();
-  const char* p = chars::skip_class(s.data(), e, chars::k_word);
-  if (p < e && *p == '@') p = chars::skip_class(p + 1, e, chars::k_word);
+  const char* p = chars::skip_class4<chars::k_word>(s.data(), e);
+  if (p < e && *p == '@') p = chars::skip_class4<chars::k_word>(p + 1, e);
   if (p != e) return errc::bad_call_id;
   return s;
 }

@@ -181,6 +181,93 @@ TEST(via, malformed_entries) {
   }
 }
 
+// top_via() and first_name_addr() parse the first entry of a line in one pass;
+// they must answer exactly what splitting the line first and parsing the entry
+// answers, on lines with several entries, quotes, <> and trailing junk.
+TEST(first_entry, one_pass_matches_split_then_parse) {
+  const std::vector<std::string> vias = {
+      "SIP/2.0/UDP 198.18.1.2:5060;branch=z9hG4bK1;rport, SIP/2.0/TCP 198.18.1.3",
+      "SIP/2.0/UDP h ;branch=z9hG4bK2 , SIP/2.0/UDP k",
+      "SIP/2.0/UDP h;x=\"a,b\";branch=z9hG4bK3,SIP/2.0/UDP k",
+      "SIP/2.0/UDP h, junk\"",
+      "SIP/2.0/UDP h;branch=z9hG4bK4;,SIP/2.0/UDP k",
+      "SIP/2.0/UDP h;x=<a,b>",
+      "SIP/2.0/UDP, SIP/2.0/UDP k",
+      ", SIP/2.0/UDP k",
+      "SIP/2.0/UDP h;x=\"unterminated, SIP/2.0/UDP k",
+      "SIP/2.0/UDP [2001:db8::1]:5060;received=198.18.0.9,SIP/2.0/UDP k",
+      "SIP/2.0/UDP h ;  branch = z9hG4bK5 ; rport , SIP/2.0/UDP k",
+      "SIP/2.0/UDP h\r, SIP/2.0/UDP k",
+      "SIP/2.0/UDP h;branch=z9hG4bK6\r\n,SIP/2.0/UDP k",
+  };
+  for (const std::string& v : vias) {
+    const std::string msg = request_with({"Via: " + v});
+    sip::message m;
+    m.parse(msg);
+    std::string_view rest = m.value_of(sip::header_id::via);
+    std::string_view entry;
+    bool failed = false;
+    const bool got = sip::next_list_entry(rest, entry, failed) && !entry.empty();
+    const auto ref = got ? sip::parse_via(entry) : sip::result<sip::via>(sip::errc::bad_via);
+    const auto one = sip::top_via(m);
+    ASSERT_EQ(one.ok(), ref.ok()) << v;
+    if (one.ok()) {
+      EXPECT_EQ(one->host, ref->host) << v;
+      EXPECT_EQ(one->branch, ref->branch) << v;
+      EXPECT_EQ(one->params, ref->params) << v;
+      EXPECT_EQ(one->port, ref->port) << v;
+    }
+  }
+  const std::vector<std::string> contacts = {
+      "<sip:a@198.18.1.2:5060>;expires=60, <sip:b@198.18.1.3>",
+      "\"A, B\" <sip:a@h>;+sip.instance=\"<urn:uuid:1>\";reg-id=1 , <sip:b@h>",
+      "sip:a@h;expires=5, sip:b@h",
+      "sip:a@h, junk\"",
+      "<sip:a@h>;p=\"x,y\";q=0.5,<sip:b@h>",
+      "<sip:a@h>;;, <sip:b@h>",
+      "<sip:a@h>;x=1;,<sip:b@h>",
+      "*, <sip:a@h>",
+      "*",
+      ", <sip:a@h>",
+      "<sip:a@h>;p=<x>, <sip:b@h>",
+      "<sip:a@h",
+      "Alice <sip:a@h>;tag=7;x, Bob <sip:b@h>",
+      "<sip:a@h>;methods=\"INVITE,ACK,BYE\", <sip:b@h>;expires=1",
+      "<sip:a@h> ;  p = 1 ;\r\n  q = 0.5 , <sip:b@h>",  // params keep their leading LWS, as split entries do
+      "<sip:a@h>\r,<sip:b@h>",                          // a lone CR before the ',' ends the entry, as a split trims it
+      "<sip:a@h>;p=1\r,<sip:b@h>",
+      "<sip:a@h>;\r,<sip:b@h>",
+  };
+  for (const std::string& c : contacts) {
+    const std::string msg = request_with({"Contact: " + c});
+    sip::message m;
+    m.parse(msg);
+    std::string_view rest = m.value_of(sip::header_id::contact);
+    std::string_view entry;
+    bool failed = false;
+    const bool got = sip::next_list_entry(rest, entry, failed) && !entry.empty();
+    const auto ref = got ? sip::parse_name_addr(entry, true) : sip::result<sip::name_addr>(sip::errc::bad_name_addr);
+    const auto one = sip::first_name_addr(m, sip::header_id::contact, true);
+    ASSERT_EQ(one.ok(), ref.ok()) << c;
+    if (one.ok()) {
+      EXPECT_EQ(one->uri, ref->uri) << c;
+      EXPECT_EQ(one->display, ref->display) << c;
+      EXPECT_EQ(one->params, ref->params) << c;
+      EXPECT_EQ(one->star, ref->star) << c;
+      EXPECT_EQ(one->tag(), ref->tag()) << c;
+    }
+  }
+  // Spot checks of the answers themselves.
+  const std::string two = request_with({"Contact: <sip:a@198.18.1.2>;expires=60, <sip:b@198.18.1.3>"});
+  sip::message m;
+  ASSERT_EQ(m.parse(two), sip::errc::ok);
+  const auto c = sip::first_name_addr(m, sip::header_id::contact);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->uri, "sip:a@198.18.1.2");
+  EXPECT_EQ(c->params, "expires=60");
+  EXPECT_EQ(sip::first_name_addr(m, sip::header_id::route).error(), sip::errc::not_present);
+}
+
 TEST(via, ttl_and_port_boundaries) {
   EXPECT_EQ(sip::parse_via("SIP/2.0/UDP h;ttl=255")->ttl, 255);
   EXPECT_EQ(sip::parse_via("SIP/2.0/UDP h;ttl=0")->ttl, 0);
