@@ -36,6 +36,11 @@ struct engine_counters {
   std::uint64_t upstream_refreshes = 0;     ///< out-leg refreshes the front end sent on its own
   std::uint64_t fail_count_deregs = 0;      ///< bindings deregistered upstream after fail-count missed refreshes
   std::uint64_t bindings_full = 0;          ///< new bindings refused because the table was full
+  // Peer-to-peer routing between the core and registered phones (stateless relay).
+  std::uint64_t routed_to_phone = 0;   ///< requests from the core relayed to a phone
+  std::uint64_t routed_to_core = 0;    ///< requests from phones relayed to the core
+  std::uint64_t routed_responses = 0;  ///< responses to relayed requests sent on to the next Via
+  std::uint64_t routed_not_found = 0;  ///< core requests for a binding that is gone or has no live Contact (404)
   std::array<std::uint64_t, sip::rule_count> by_rule{};  ///< validation failures by rule
 };
 
