@@ -13,7 +13,8 @@ namespace {
 // In a comma-separated value, whether `rest` ends the current entry: nothing but
 // LWS bytes, then a ',' or the end. A list split trims SP, HTAB, CR and LF at an
 // entry's ends (not only folded line ends), and the one-pass parsers must agree.
-bool ends_entry(const char* p, const char* e) noexcept {
+inline bool ends_entry(const char* p, const char* e) noexcept {
+  if (p < e && *p == ';') return false;  // the common case: another parameter follows
   while (p < e && chars::is_lws_byte(*p)) ++p;
   return p == e || *p == ',';
 }
