@@ -134,7 +134,11 @@ template <class Classify>
     pos = eol + 1;
 
     std::size_t name_len = colon - line_start;
-    while (name_len > 0 && chars::is_ws(b[line_start + name_len - 1])) [[unlikely]]-- name_len;
+    // Every LWS byte is <= ' ': one compare rules out the common case (no white space).
+    auto low = [](char c) { return static_cast<unsigned char>(c) <= ' '; };
+    if (name_len > 0 && low(b[line_start + name_len - 1])) [[unlikely]] {
+      while (name_len > 0 && chars::is_ws(b[line_start + name_len - 1])) --name_len;
+    }
     const char* name = b + line_start;
     const header_id id = detail::lookup_name(name, name_len);
     // A known name is a token by construction; only unknown ones need the character check.
@@ -153,8 +157,12 @@ template <class Classify>
     std::size_t ve = eol;
     if (ve > vb && b[ve - 1] == '\r') --ve;
     if (vb < ve && b[vb] == ' ') ++vb;
-    while (vb < ve && chars::is_lws_byte(b[vb])) [[unlikely]]++ vb;
-    while (ve > vb && chars::is_lws_byte(b[ve - 1])) [[unlikely]]-- ve;
+    if (vb < ve && low(b[vb])) [[unlikely]] {
+      while (vb < ve && chars::is_lws_byte(b[vb])) ++vb;
+    }
+    if (ve > vb && low(b[ve - 1])) [[unlikely]] {
+      while (ve > vb && chars::is_lws_byte(b[ve - 1])) --ve;
+    }
     header_entry& h = headers_[n_headers_];
     h.name_off = static_cast<std::uint16_t>(line_start);
     h.name_len = static_cast<std::uint8_t>(name_len);

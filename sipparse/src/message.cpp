@@ -26,10 +26,13 @@ errc check_version(std::string_view v) noexcept {
 // a scheme, no white space and no angle brackets (RFC 4475 ltgtruri, lwsruri).
 bool plausible_request_uri(std::string_view u) noexcept {
   if (u.empty() || !chars::is_alpha(u[0])) return false;
-  for (char c : u) {
-    if (!chars::is(c, chars::k_ruri)) return false;
+  const char* const e = u.data() + u.size();
+  if (chars::skip_class4<chars::k_ruri>(u.data(), e) != e) return false;
+  // A scheme is a few letters: the ':' is near the start ("sip:", "tel:", "sips:").
+  for (const char c : u) {
+    if (c == ':') return true;
   }
-  return u.find(':') != std::string_view::npos;
+  return false;
 }
 
 }  // namespace
@@ -57,7 +60,8 @@ errc message::parse_request_line(std::string_view line) noexcept {
   const bool plain_tail = line.size() > k_tail.size() && line.ends_with(k_tail);
   // The method is the token run at the start; the first SP must end it.
   std::size_t sp1 = 0;
-  while (sp1 < line.size() && chars::is_token(line[sp1])) ++sp1;
+  sp1 = static_cast<std::size_t>(chars::skip_class4<chars::k_token>(line.data(), line.data() + line.size()) -
+                                 line.data());
   const bool method_ok = sp1 > 0 && sp1 < line.size() && line[sp1] == ' ';
   if (!method_ok) sp1 = line.find(' ', sp1);
   const std::size_t sp2 = plain_tail ? line.size() - k_tail.size() : line.rfind(' ');

@@ -10,9 +10,27 @@
 namespace sipfront::sip {
 namespace {
 
-// Every character is in `cls`, or a %HH escape. `extra` lists further allowed
-// characters, for the rare rules (tel, absolute URIs) that have no class of their own.
-bool all_of_class(std::string_view s, std::uint32_t cls, std::string_view extra = {}) noexcept {
+// The end of the run of class `Cls` (one bit) bytes and %HH escapes starting at
+// `p`; four bytes per branch. User parts, URI params and headers: the runs every
+// Contact and Request-URI has.
+template <std::uint32_t Cls>
+const char* escaped_run(const char* p, const char* e) noexcept {
+  for (;;) {
+    p = chars::skip_class4<Cls>(p, e);
+    if (e - p < 3 || *p != '%' || !chars::is_hex(p[1]) || !chars::is_hex(p[2])) return p;
+    p += 3;
+  }
+}
+
+// Every character is in class `Cls`, or a %HH escape.
+template <std::uint32_t Cls>
+bool all_of(std::string_view s) noexcept {
+  return escaped_run<Cls>(s.data(), s.data() + s.size()) == s.data() + s.size();
+}
+
+// Every character is in `cls`, or a %HH escape, or listed in `extra`: the rare
+// rules (tel, absolute URIs) that have no class of their own.
+bool all_of_class(std::string_view s, std::uint32_t cls, std::string_view extra) noexcept {
   for (std::size_t i = 0; i < s.size(); ++i) {
     i = static_cast<std::size_t>(chars::skip_class(s.data() + i, s.data() + s.size(), cls) - s.data());
     if (i == s.size()) break;
@@ -89,28 +107,24 @@ bool valid_ipv6_reference(std::string_view h) noexcept {
 }  // namespace
 
 bool parse_ipv4(std::string_view s, std::uint32_t& value) noexcept {
-  // IPv4address = 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT, each octet <= 255.
-  const char* p = s.data();
-  const char* const e = p + s.size();
-  auto digit = [&](const char* at) {
-    return at < e ? static_cast<unsigned>(static_cast<unsigned char>(*at)) - '0' : 10U;
-  };
+  // IPv4address = 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT, each octet <= 255:
+  // 7 to 15 bytes, which bounds every read below.
+  if (s.size() < 7 || s.size() > 15) return false;
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());  // NOLINT
+  const auto* const e = p + s.size();
   std::uint32_t v = 0;
-  for (int part = 0; part < 4; ++part) {
-    if (part != 0) {
-      if (p == e || *p != '.') return false;
-      ++p;
-    }
-    unsigned octet = digit(p);
+  for (int part = 0;; ++part) {
+    unsigned octet = static_cast<unsigned>(*p) - '0';
     if (octet > 9) return false;
     ++p;
-    for (int k = 0; k < 2; ++k, ++p) {
-      const unsigned d = digit(p);
-      if (d > 9) break;
-      octet = octet * 10 + d;
+    for (int k = 0; k < 2 && p < e && static_cast<unsigned>(*p) - '0' <= 9; ++k, ++p) {
+      octet = octet * 10 + (static_cast<unsigned>(*p) - '0');
     }
     if (octet > 255) return false;
     v = (v << 8) | octet;
+    if (part == 3) break;
+    if (p + 1 >= e || *p != '.') return false;  // a dot, and a digit after it
+    ++p;
   }
   if (p != e) return false;
   value = v;
@@ -180,54 +194,57 @@ std::optional<std::string_view> uri::param(std::string_view name) const noexcept
 namespace {
 
 errc parse_sip_uri(std::string_view hier, uri& u) noexcept {
-  // userinfo: everything before the first '@' (no unescaped '@' may follow it).
+  const char* const b = hier.data();
+  const char* const e = b + hier.size();
+  // userinfo = user [":" password] "@". Neither run can contain '@' or ':', so
+  // when they end at an '@' it is the first one; when they do not, any '@' later
+  // is one that no part of a SIP URI after the userinfo may hold (bad_uri there).
   std::string_view rest = hier;
-  if (const std::size_t at = rest.find('@'); at != std::string_view::npos) {
-    std::string_view userinfo = rest.substr(0, at);
-    rest.remove_prefix(at + 1);
+  const char* const user_end = escaped_run<chars::k_user>(b, e);
+  const char* at = user_end;
+  const char* pw = nullptr;
+  if (at < e && *at == ':') {
+    pw = at + 1;
+    at = escaped_run<chars::k_password>(pw, e);
+  }
+  if (at < e && *at == '@') {
     u.has_user = true;
-    // A ':' in userinfo starts the password; the user part may not contain ':'.
-    const std::size_t colon = userinfo.find(':');
-    u.user = userinfo.substr(0, colon);
-    if (colon != std::string_view::npos) {
-      u.password = userinfo.substr(colon + 1);
+    u.user = {b, static_cast<std::size_t>(user_end - b)};
+    if (pw != nullptr) {
+      u.password = {pw, static_cast<std::size_t>(at - pw)};
       u.has_password = true;
-      if (!all_of_class(u.password, chars::k_password)) return errc::bad_uri;
     }
-    if (u.user.empty() || !all_of_class(u.user, chars::k_user)) {
-      return errc::bad_uri;
-    }
+    if (u.user.empty()) return errc::bad_uri;
+    rest = {at + 1, static_cast<std::size_t>(e - at - 1)};
   }
   // hostport, then the end, ';' (params) or '?' (headers).
   std::size_t hp_end = 0;
-  if (const errc e = detail::scan_hostport(rest, u.host, u.host_type, u.port, u.has_port, hp_end); e != errc::ok) {
-    return e;
+  if (const errc err = detail::scan_hostport(rest, u.host, u.host_type, u.port, u.has_port, hp_end); err != errc::ok) {
+    return err;
   }
   if (hp_end == rest.size()) return errc::ok;
   if (rest[hp_end] != ';' && rest[hp_end] != '?') return errc::bad_uri;
   rest.remove_prefix(hp_end);
   if (rest[0] == ';') {
-    const std::size_t q = rest.find('?');
-    u.params = rest.substr(1, q == std::string_view::npos ? std::string_view::npos : q - 1);
-    // uri-parameter = pname ["=" pvalue]; both 1*paramchar.
-    std::string_view ps = u.params;
+    // uri-parameter = pname ["=" pvalue]; both 1*paramchar; up to '?' (headers).
+    const char* p = rest.data() + 1;
+    const char* const pe = rest.data() + rest.size();
     for (;;) {
-      const std::size_t semi = ps.find(';');
-      const std::string_view p = ps.substr(0, semi);
-      const std::size_t eq = p.find('=');
-      const std::string_view pname = p.substr(0, eq);
-      if (pname.empty() || !all_of_class(pname, chars::k_pchar)) return errc::bad_uri;
-      if (eq != std::string_view::npos) {
-        const std::string_view pvalue = p.substr(eq + 1);
-        if (pvalue.empty() || !all_of_class(pvalue, chars::k_pchar)) {
-          return errc::bad_uri;
-        }
+      const char* const name = p;
+      p = escaped_run<chars::k_pchar>(p, pe);
+      if (p == name) return errc::bad_uri;
+      if (p < pe && *p == '=') {
+        const char* const value = ++p;
+        p = escaped_run<chars::k_pchar>(p, pe);
+        if (p == value) return errc::bad_uri;
       }
-      if (semi == std::string_view::npos) break;
-      ps.remove_prefix(semi + 1);
+      if (p == pe || *p == '?') break;
+      if (*p != ';') return errc::bad_uri;
+      ++p;
     }
-    if (q == std::string_view::npos) return errc::ok;
-    rest.remove_prefix(q);
+    u.params = {rest.data() + 1, static_cast<std::size_t>(p - rest.data() - 1)};
+    if (p == pe) return errc::ok;
+    rest.remove_prefix(static_cast<std::size_t>(p - rest.data()));
   }
   // headers = "?" header *( "&" header ); header = hname "=" hvalue
   u.headers = rest.substr(1);
@@ -237,7 +254,7 @@ errc parse_sip_uri(std::string_view hier, uri& u) noexcept {
     const std::string_view h = hs.substr(0, amp);
     const std::size_t eq = h.find('=');
     if (eq == std::string_view::npos || eq == 0) return errc::bad_uri;
-    if (!all_of_class(h.substr(0, eq), chars::k_hnv) || !all_of_class(h.substr(eq + 1), chars::k_hnv)) {
+    if (!all_of<chars::k_hnv>(h.substr(0, eq)) || !all_of<chars::k_hnv>(h.substr(eq + 1))) {
       return errc::bad_uri;
     }
     if (amp == std::string_view::npos) break;

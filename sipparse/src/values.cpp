@@ -13,7 +13,8 @@ namespace {
 // In a comma-separated value, whether `rest` ends the current entry: nothing but
 // LWS bytes, then a ',' or the end. A list split trims SP, HTAB, CR and LF at an
 // entry's ends (not only folded line ends), and the one-pass parsers must agree.
-bool ends_entry(const char* p, const char* e) noexcept {
+inline bool ends_entry(const char* p, const char* e) noexcept {
+  if (p < e && *p == ';') return false;  // the common case: another parameter follows
   while (p < e && chars::is_lws_byte(*p)) ++p;
   return p == e || *p == ',';
 }
@@ -268,8 +269,9 @@ result<name_addr> name_addr_impl(std::string_view s, bool allow_star, bool check
   } else {
     // addr-spec: the URI ends at LWS or ';' (then header params). A URI with '?',
     // ',' or ';' needs the name-addr form (RFC 3261 §20.10), so '?' here is an error.
-    na.uri = c.take_while_fn(
-        [](char ch) { return ch != ';' && ch != ' ' && ch != '\t' && ch != '\r' && ch != '\n' && ch != ','; });
+    const char* const us = c.pos();
+    c.seek(chars::skip_class4<chars::k_addr_spec>(us, us + c.remaining()));
+    na.uri = {us, static_cast<std::size_t>(c.pos() - us)};
     if (na.uri.find('?') != std::string_view::npos) return errc::bad_name_addr;
   }
   if (na.uri.empty()) return errc::bad_name_addr;

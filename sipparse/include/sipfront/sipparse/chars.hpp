@@ -28,6 +28,7 @@ enum : std::uint32_t {
   k_user = 1U << 14,          ///< SIP URI user: unreserved / user-unreserved
   k_pchar = 1U << 15,         ///< SIP URI param name/value: unreserved / param-unreserved
   k_host = 1U << 16,          ///< hostname or IPv4address characters: alphanum / "-" / "."
+  k_addr_spec = 1U << 17,     ///< may continue an addr-spec URI: any byte but ; , SP HTAB CR LF
 };
 
 constexpr std::array<std::uint32_t, 256> make_table() noexcept {
@@ -51,6 +52,7 @@ constexpr std::array<std::uint32_t, 256> make_table() noexcept {
     if ((t[c] & (k_unreserved | k_user_unres)) != 0) t[c] |= k_user;
     if ((t[c] & (k_unreserved | k_param_unres)) != 0) t[c] |= k_pchar;
     if ((t[c] & (k_alpha | k_digit)) != 0 || c == '-' || c == '.') t[c] |= k_host;
+    if (c != ';' && c != ',' && c != ' ' && c != '\t' && c != '\r' && c != '\n') t[c] |= k_addr_spec;
   }
   for (char c : std::string_view("&=+$,")) t[static_cast<unsigned char>(c)] |= k_password;
   for (char c : std::string_view("[]/?:+$")) t[static_cast<unsigned char>(c)] |= k_hnv;
