@@ -119,22 +119,21 @@ const char* sipfront_fields(const sip::message& msg, fields& f) noexcept {
   if (!via || via->branch.empty()) return "Via branch";
   f.branch = via->branch;
 
-  const auto from = sip::parse_name_addr(msg.value_of(sip::header_id::from));
+  // From and To: only the tags are read, so their URIs are not parsed (lazy, as
+  // the dataplane does); the Contact below is fully validated, URI included.
+  const auto from = sip::split_name_addr(msg.value_of(sip::header_id::from));
   if (!from) return "From";
   f.from_tag = from->tag();
 
-  const auto to = sip::parse_name_addr(msg.value_of(sip::header_id::to));
+  const auto to = sip::split_name_addr(msg.value_of(sip::header_id::to));
   if (!to) return "To";
   f.to_tag = to->tag();
 
-  sip::list_iterator contacts(msg, sip::header_id::contact);
-  std::string_view entry;
-  if (contacts.next(entry)) {
-    const auto contact = sip::parse_name_addr(entry, /*allow_star=*/true);
-    if (!contact) return "Contact";
+  // The first Contact, validated (URI included), parsed in one pass from its line.
+  if (const auto contact = sip::first_name_addr(msg, sip::header_id::contact, /*allow_star=*/true)) {
     f.contact = contact->uri;
-  } else if (contacts.failed()) {
-    return "Contact list";
+  } else if (contact.error() != sip::errc::not_present) {
+    return "Contact";
   }
 
   if (const sip::header_entry* h = msg.find(sip::header_id::expires)) {

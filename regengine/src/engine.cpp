@@ -1,6 +1,8 @@
 // Registration pass-through with RFC 3261 §17 UDP transaction handling:
 // end-to-end (the phone's request relayed with our Via on top) and peer-to-peer
-// (a new out-leg request per binding, rate limiting; see the peer-to-peer section).
+// (a new out-leg request per binding, rate limiting; see the peer-to-peer section),
+// and in peer-to-peer mode the stateless routing of other requests between the core
+// and registered phones (see the routing section).
 //
 // One record per REGISTER transaction pairs the server side (toward the phone)
 // with the client side (toward the registrar). It is found from a phone
@@ -87,11 +89,14 @@ void put_ipv4(sip::writer& w, std::uint32_t ip) noexcept {
       .put_uint(ip & 0xff);
 }
 
-// Parses "<2 hex worker>.<hex id>" after the branch prefix.
-bool decode_branch(std::string_view branch, unsigned& worker, std::uint64_t& id) noexcept {
+// Parses "<2 hex worker>.<hex id>" (a transaction of this front end) or
+// "<2 hex worker>s<hex key>" (a request it relayed statelessly, see the routing
+// section) after the branch prefix; `stateless` says which.
+bool decode_branch(std::string_view branch, unsigned& worker, std::uint64_t& id, bool& stateless) noexcept {
   if (!branch.starts_with(k_branch_prefix)) return false;
   branch.remove_prefix(k_branch_prefix.size());
-  if (branch.size() < 4 || branch.size() > 3 + 16 || branch[2] != '.') return false;
+  if (branch.size() < 4 || branch.size() > 3 + 16 || (branch[2] != '.' && branch[2] != 's')) return false;
+  stateless = branch[2] == 's';
   auto hex = [](char c, unsigned& out) {
     if (!sip::chars::is_hex(c)) return false;
     out = static_cast<unsigned>(sip::chars::hex_value(c));
@@ -320,6 +325,16 @@ struct engine::impl {
   [[nodiscard]] std::uint32_t granted_expires(const sip::message& resp, const binding& b,
                                               std::uint32_t asked) const noexcept;
   std::string_view phone_request(txn& t) noexcept { return {slot_of(t).data() + t.phone_off, t.phone_len}; }
+
+  // ---- routing to and from registered phones (peer-to-peer; see the routing section)
+  bool on_core_request(const sip::message& msg, const sip::via& top, const endpoint& src, const endpoint& reply_to,
+                       std::uint64_t now, output_queue& out) noexcept;
+  bool on_phone_request(const sip::message& msg, const sip::via& top, const endpoint& src, const endpoint& reply_to,
+                        output_queue& out) noexcept;
+  bool relay_response(const sip::message& msg, side from, output_queue& out) noexcept;
+  struct relay_plan;
+  bool relay_request(const sip::message& msg, const sip::via& top, const endpoint& src, const relay_plan& p,
+                     output_queue& out) noexcept;
 
   // Keeps the out-leg request and the phone's request back to back in the slot.
   bool store_pair(txn& t, std::string_view first, std::string_view second) noexcept {
@@ -588,7 +603,8 @@ void engine::impl::on_response(const sip::message& msg, std::uint64_t now, outpu
   const auto top = sip::top_via(msg);
   unsigned worker = 0;
   std::uint64_t id = 0;
-  if (!top || !decode_branch(top->branch, worker, id) || worker != cfg.worker_id) {
+  bool stateless = false;
+  if (!top || !decode_branch(top->branch, worker, id, stateless) || stateless || worker != cfg.worker_id) {
     ++c.stray_responses;
     return;
   }
@@ -1527,6 +1543,377 @@ void engine::impl::on_binding_timer(binding& b, std::uint64_t now, output_queue&
   arm_binding(b, not_before);
 }
 
+// ---------------------------------------------------------------- routing (peer-to-peer)
+//
+// Requests between the core and registered phones ("session target registrar"),
+// relayed statelessly (RFC 3261 §16.11): no transaction record, our Via on top
+// with a branch computed from the incoming top Via (server_key(): the same request
+// and its retransmissions, and a CANCEL for it, get the same branch), the owner
+// worker encoded in that branch ("z9hG4bKsf<ww>s<key>") so steer() brings the
+// response back here, which pops our Via and sends it to the next one.
+//
+// Core -> phone. The Request-URI is the Contact the front end registered
+// ("sip:<out-leg Call-ID>@core"): it names the binding (owner worker + handle), the
+// Request-URI becomes the phone's Contact and the request goes to the binding's
+// stored source address (NAT), not to the Contact's host. A binding that is gone,
+// or has no unexpired Contact, gets 404 (a binding kept only by local fallback
+// would deserve 480: not built yet). Initial INVITE/SUBSCRIBE/REFER get two
+// Record-Routes (RFC 5658 double record-routing: the access address for the phone,
+// the core address for the core), both with the binding's out-leg Call-ID as user
+// part, so in-dialog requests come back with "Route: <ours>" naming the binding.
+// In-dialog core -> phone (Request-URI = the phone's Contact, top Route ours):
+// our Route entries are popped (loose routing, RFC 3261 §16.4); the binding the
+// Route names gives the destination (its source address); a Request-URI that is
+// itself one of our binding Contacts wins over the Route.
+//
+// Phone -> core (any non-REGISTER request from the access side not addressed to
+// the front end itself): our Route entries popped, Via pushed, sent to the next
+// Route when it is an IPv4 literal, else to the registrar (the binding's when our
+// Route names one, else the default): the registrar is the core's proxy. The
+// request keeps the phone's From, Call-ID and Contact: a dialog is end to end, and
+// giving it the binding's out-leg identity would need per-dialog state (a B2BUA),
+// which a stateless relay does not keep. The core reaches the phone in the dialog
+// through our Record-Route, whose user part carries the phone's source address
+// ("sfp-<ip>-<port>-<nic>", hex) because the binding is not known on this worker: a
+// phone's INVITE is steered by its own Call-ID, and the binding lives on the worker
+// its REGISTER's Call-ID hashed to. For the same reason the front end does not
+// check here that the phone is registered (the registrar authenticates calls).
+
+struct engine::impl::relay_plan {
+  endpoint local;                  // our address on the side it goes out of
+  endpoint other_local;            // our address on the side it came from
+  endpoint dst;                    // next hop
+  std::string_view request_uri{};  // replacement Request-URI (empty: keep)
+  std::string_view rr_user{};      // Record-Route user part (empty: none)
+  bool record_route = false;       // add our Record-Route pair
+  unsigned pop_routes = 0;         // leading Route entries that are ours
+  std::string_view rest_routes{};  // the Route entries after ours, joined
+  bool toward_phone = false;
+  endpoint reply_to;  // where our own answers to the request go
+};
+
+namespace {
+
+constexpr std::string_view k_sfp_prefix = "sfp-";
+
+// An INVITE, SUBSCRIBE or REFER outside a dialog (no To-tag): the requests that
+// get our Record-Route. validate() parsed the To header.
+bool initial_dialog_request(const sip::message& msg) noexcept {
+  const sip::method m = msg.method();
+  if (m != sip::method::invite && m != sip::method::subscribe && m != sip::method::refer) return false;
+  const auto to = sip::parse_name_addr(msg.value_of(sip::header_id::to));
+  return to && to->tag().empty();
+}
+
+// A SIP URI naming the front end: one of its IPv4 addresses with its port.
+bool names_us(const sip::uri& u, const engine_config& cfg) noexcept {
+  std::uint32_t ip = 0;
+  if (!u.is_sip() || u.host_type != sip::host_kind::ipv4 || !sip::parse_ipv4(u.host, ip)) return false;
+  const std::uint16_t port = u.has_port ? u.port : 5060;
+  return (ip == cfg.access_local.ip && port == cfg.access_local.port) ||
+         (ip == cfg.core_local.ip && port == cfg.core_local.port);
+}
+
+// The transport address of an IPv4-literal SIP URI (no DNS on the data path).
+bool uri_endpoint(std::string_view text, std::uint16_t port_id, endpoint& out) noexcept {
+  const auto u = sip::parse_uri(text);
+  std::uint32_t ip = 0;
+  if (!u || !u->is_sip() || u->host_type != sip::host_kind::ipv4 || !sip::parse_ipv4(u->host, ip)) return false;
+  out = {ip, u->has_port ? u->port : std::uint16_t{5060}, port_id};
+  return true;
+}
+
+void put_phone_address(sip::writer& w, const endpoint& e) noexcept {
+  w.put(k_sfp_prefix);
+  put_hex(w, e.ip);
+  w.put('-');
+  put_hex(w, e.port);
+  w.put('-');
+  put_hex(w, e.port_id);
+}
+
+bool decode_phone_address(std::string_view s, endpoint& out) noexcept {
+  if (!s.starts_with(k_sfp_prefix)) return false;
+  s.remove_prefix(k_sfp_prefix.size());
+  std::uint64_t v[3] = {};
+  for (int i = 0; i < 3; ++i) {
+    std::size_t n = 0;
+    while (n < s.size() && s[n] != '-') {
+      if (!sip::chars::is_hex(s[n]) || n == 8) return false;
+      v[i] = (v[i] << 4) | static_cast<unsigned>(sip::chars::hex_value(s[n]));
+      ++n;
+    }
+    if (n == 0) return false;
+    s.remove_prefix(n);
+    if (i < 2) {
+      if (!s.starts_with('-')) return false;
+      s.remove_prefix(1);
+    }
+  }
+  if (!s.empty() || v[1] > 0xffff || v[2] > 0xffff) return false;
+  out = {static_cast<std::uint32_t>(v[0]), static_cast<std::uint16_t>(v[1]), static_cast<std::uint16_t>(v[2])};
+  return true;
+}
+
+// The binding named by the user part of the top Route entry (our Record-Route).
+bool top_route_binding(const sip::message& msg, out_call_id_fields& f) noexcept {
+  if (msg.find(sip::header_id::route) == nullptr) return false;
+  sip::list_iterator it(msg, sip::header_id::route);
+  std::string_view entry;
+  if (!it.next(entry)) return false;
+  const auto na = sip::parse_name_addr(entry);
+  return na && decode_contact(na->uri, f);
+}
+
+// The Route set as the front end sees it: how many leading entries are ours, the
+// first user part among them, and the entries after them joined again.
+struct route_scan {
+  unsigned ours = 0;
+  std::string_view user{};
+  std::string_view rest{};
+  std::string_view next_uri{};  // the first entry after ours
+};
+
+bool scan_routes(const sip::message& msg, const engine_config& cfg, std::span<char> buf, route_scan& r) noexcept {
+  if (msg.find(sip::header_id::route) == nullptr) return true;
+  sip::writer w(buf);
+  sip::list_iterator it(msg, sip::header_id::route);
+  std::string_view entry;
+  bool leading = true;
+  while (it.next(entry)) {
+    if (leading) {
+      const auto na = sip::parse_name_addr(entry);
+      const auto u = na ? sip::parse_uri(na->uri) : sip::result<sip::uri>(sip::errc::bad_uri);
+      if (u && names_us(*u, cfg)) {
+        ++r.ours;
+        if (r.user.empty() && u->has_user) r.user = u->user;
+        continue;
+      }
+      leading = false;
+      if (na) r.next_uri = na->uri;
+    }
+    if (w.size() != 0) w.put(", ");
+    w.put(entry);
+  }
+  r.rest = w.view();
+  return !it.failed() && !w.overflowed();
+}
+
+// Where a response goes after our Via is popped: the next Via's received/rport
+// (RFC 3261 §18.2.2, RFC 3581), else its sent-by; IPv4 only.
+bool next_via_target(const sip::message& msg, std::uint16_t port_id, endpoint& out) noexcept {
+  sip::list_iterator it(msg, sip::header_id::via);
+  std::string_view entry;
+  if (!it.next(entry) || !it.next(entry)) return false;
+  const auto v = sip::parse_via(entry);
+  if (!v) return false;
+  std::uint32_t ip = 0;
+  if (!(!v->received.empty() && sip::parse_ipv4(v->received, ip)) &&
+      !(v->host_type == sip::host_kind::ipv4 && sip::parse_ipv4(v->host, ip))) {
+    return false;
+  }
+  const std::uint16_t port = v->rport_has_value ? v->rport : v->has_port ? v->port : std::uint16_t{5060};
+  out = {ip, port, port_id};
+  return true;
+}
+
+// The Contact of `b` to send a request to: the one registered last (latest expiry), unexpired.
+std::string_view live_contact(const binding& b, std::uint64_t now) noexcept {
+  std::string_view best;
+  std::uint64_t best_at = now;
+  for (std::size_t i = 0; i < b.n_contacts(); ++i) {
+    if (b.contact_expires_at(i) > best_at) {
+      best_at = b.contact_expires_at(i);
+      best = b.contact_uri(i);
+    }
+  }
+  return best;
+}
+
+}  // namespace
+
+bool engine::impl::relay_request(const sip::message& msg, const sip::via& top, const endpoint& src, const relay_plan& p,
+                                 output_queue& out) noexcept {
+  // validate() answers Max-Forwards 0 with 483 when the policy says the front end
+  // forwards; this holds when it does not say so, so the decrement below never wraps.
+  if (const auto mf = sip::parse_max_forwards(msg.value_of(sip::header_id::max_forwards)); mf && *mf == 0) {
+    if (msg.method() != sip::method::ack) answer(msg, p.reply_to, {483, "Too Many Hops", {}}, out, c);
+    return false;
+  }
+  // Our Via: a branch from the incoming request's transaction key, so retransmissions
+  // (and the CANCEL of an INVITE) map to the same one without state.
+  std::array<char, 128> via_buf{};
+  sip::writer vw(via_buf);
+  vw.put("SIP/2.0/UDP ");
+  put_ipv4(vw, p.local.ip);
+  vw.put(':').put_uint(p.local.port).put(";branch=").put(k_branch_prefix);
+  vw.put(hex_digit(cfg.worker_id >> 4)).put(hex_digit(cfg.worker_id)).put('s');
+  put_hex(vw, server_key(msg, top));
+  vw.put(";rport");
+  std::array<char, 512> prev_via{};
+  sip::writer pw(prev_via);
+  std::array<char, 4> mf{};
+  sip::writer mw(mf);
+  const auto max_fwd = sip::parse_max_forwards(msg.value_of(sip::header_id::max_forwards));
+  mw.put_uint(max_fwd ? *max_fwd - 1U : 70U);  // 0 was answered 483 by validate()
+
+  sip::message_edit edit;
+  edit.push_via(vw.view()).replace(sip::header_id::max_forwards, mw.view());
+  if (rewrite_phone_via(top, src, pw)) edit.set_top_via(pw.view());
+  if (!p.request_uri.empty()) edit.set_request_uri(p.request_uri);
+  if (p.pop_routes != 0) {
+    if (p.rest_routes.empty()) {
+      edit.remove(sip::header_id::route);
+    } else {
+      edit.replace(sip::header_id::route, p.rest_routes);
+    }
+  }
+  // Record-Route: ours on top of any already there, the entry for the side the
+  // request goes out of first (that side's UA uses it as its first hop).
+  std::array<char, 2048> rr_buf{};
+  sip::writer rw(rr_buf);
+  if (p.record_route) {
+    for (const endpoint& e : {p.local, p.other_local}) {
+      if (rw.size() != 0) rw.put(", ");
+      rw.put("<sip:");
+      if (!p.rr_user.empty()) rw.put(p.rr_user).put('@');
+      put_ipv4(rw, e.ip);
+      rw.put(':').put_uint(e.port).put(";lr>");
+    }
+    for (const sip::header_entry& h : msg.headers()) {
+      if (h.id == sip::header_id::record_route) rw.put(", ").put(msg.value(h));
+    }
+    edit.replace(sip::header_id::record_route, rw.view());
+  }
+  const std::span<char> buf = out.reserve();
+  const auto n = buf.empty() || vw.overflowed() || rw.overflowed() ? sip::result<std::size_t>(sip::errc::too_large)
+                                                                   : sip::write_message(msg, edit, buf);
+  if (!n) [[unlikely]] {
+    ++c.output_full;  // dropped: the sender retransmits
+    return false;
+  }
+  out.commit(p.dst, *n);
+  ++(p.toward_phone ? c.routed_to_phone : c.routed_to_core);
+  return true;
+}
+
+bool engine::impl::on_core_request(const sip::message& msg, const sip::via& top, const endpoint& src,
+                                   const endpoint& reply_to, std::uint64_t now, output_queue& out) noexcept {
+  const bool ack = msg.method() == sip::method::ack;
+  auto not_found = [&] {
+    ++c.routed_not_found;
+    if (!ack) answer(msg, reply_to, {404, "Not Found", {}}, out, c);
+    return true;
+  };
+  std::array<char, 2048> route_buf{};
+  route_scan routes;
+  if (!scan_routes(msg, cfg, route_buf, routes)) {
+    if (!ack) answer(msg, reply_to, {400, "Bad Request - Route", {}}, out, c);
+    return true;
+  }
+  relay_plan p;
+  p.local = cfg.access_local;
+  p.other_local = cfg.core_local;
+  p.pop_routes = routes.ours;
+  p.rest_routes = routes.rest;
+  p.toward_phone = true;
+  p.reply_to = reply_to;
+  const binding* b = nullptr;
+  const auto ruri = sip::parse_uri(msg.request_uri());  // validate() accepted it
+  if (ruri && ruri->has_user && names_us(*ruri, cfg)) {
+    // For one of our Contacts: the binding it names, else nobody.
+    b = bindings.find_by_out_call_id(ruri->user);
+    if (b == nullptr) return not_found();
+    p.request_uri = live_contact(*b, now);
+    if (p.request_uri.empty()) return not_found();
+    p.dst = b->source;
+  } else if (routes.ours != 0) {
+    // In a dialog we record-routed: the Route names the binding (or the phone's address).
+    out_call_id_fields f;
+    if (decode_out_call_id(routes.user, f)) {
+      b = bindings.find_by_out_call_id(routes.user);
+      if (b == nullptr) return not_found();
+      p.dst = b->source;
+    } else if (!decode_phone_address(routes.user, p.dst) &&
+               !uri_endpoint(msg.request_uri(), cfg.access_local.port_id, p.dst)) {
+      return not_found();
+    }
+  } else {
+    return false;  // for the front end itself
+  }
+  out_call_id_buffer cid_buf{};
+  if (!ack && initial_dialog_request(msg)) {
+    p.record_route = true;
+    if (b != nullptr) p.rr_user = bindings.out_call_id(*b, cid_buf);
+  }
+  relay_request(msg, top, src, p, out);
+  return true;
+}
+
+bool engine::impl::on_phone_request(const sip::message& msg, const sip::via& top, const endpoint& src,
+                                    const endpoint& reply_to, output_queue& out) noexcept {
+  const bool ack = msg.method() == sip::method::ack;
+  std::array<char, 2048> route_buf{};
+  route_scan routes;
+  if (!scan_routes(msg, cfg, route_buf, routes)) {
+    if (!ack) answer(msg, reply_to, {400, "Bad Request - Route", {}}, out, c);
+    return true;
+  }
+  if (routes.ours == 0) {
+    const auto ruri = sip::parse_uri(msg.request_uri());
+    if (ruri && names_us(*ruri, cfg)) return false;  // for the front end itself (keep-alive OPTIONS...)
+  }
+  relay_plan p;
+  p.local = cfg.core_local;
+  p.other_local = cfg.access_local;
+  p.pop_routes = routes.ours;
+  p.rest_routes = routes.rest;
+  p.reply_to = reply_to;
+  if (routes.next_uri.empty() || !uri_endpoint(routes.next_uri, cfg.core_local.port_id, p.dst)) {
+    if (cfg.n_registrars == 0) {
+      ++c.no_registrar;
+      if (!ack) answer(msg, reply_to, {503, "Service Unavailable - No Registrar", {}}, out, c);
+      return true;
+    }
+    const binding* b = routes.user.empty() ? nullptr : bindings.find_by_out_call_id(routes.user);
+    p.dst = cfg.registrars[b != nullptr ? b->registrar_index : cfg.default_registrar].addr;
+  }
+  std::array<char, 40> user_buf{};
+  if (!ack && initial_dialog_request(msg)) {
+    sip::writer uw(user_buf);
+    put_phone_address(uw, src);
+    p.record_route = true;
+    p.rr_user = uw.view();
+  }
+  relay_request(msg, top, src, p, out);
+  return true;
+}
+
+bool engine::impl::relay_response(const sip::message& msg, side from, output_queue& out) noexcept {
+  const auto top = sip::top_via(msg);
+  unsigned worker = 0;
+  std::uint64_t id = 0;
+  bool stateless = false;
+  if (!top || !decode_branch(top->branch, worker, id, stateless) || !stateless) return false;
+  endpoint dst;
+  const std::uint16_t port_id = from == side::access ? cfg.core_local.port_id : cfg.access_local.port_id;
+  if (!next_via_target(msg, port_id, dst)) {
+    ++c.stray_responses;  // no Via below ours, or one we cannot reach without DNS
+    return true;
+  }
+  sip::message_edit edit;
+  edit.pop_via();
+  const std::span<char> buf = out.reserve();
+  const auto n = buf.empty() ? sip::result<std::size_t>(sip::errc::too_large) : sip::write_message(msg, edit, buf);
+  if (!n) [[unlikely]] {
+    ++c.output_full;
+    return true;
+  }
+  out.commit(dst, *n);
+  ++c.routed_responses;
+  return true;
+}
+
 // ---------------------------------------------------------------- engine
 
 engine::engine(const engine_config& cfg) : cfg_(cfg), impl_(std::make_unique<impl>(cfg_, counters_, explain_, 0)) {}
@@ -1563,6 +1950,14 @@ std::uint64_t call_id_hash(std::string_view call_id) noexcept { return fnv1a(cal
 unsigned steer(const sip::message& msg, unsigned n_workers, unsigned self) noexcept {
   if (n_workers <= 1 || msg.parse_error() != sip::errc::ok) return self;
   if (msg.is_request()) {
+    // A request from the core for a registered phone names its binding, and with it
+    // the owner worker, in the Request-URI (the Contact the front end registered) or,
+    // in a dialog, in the top Route (the front end's Record-Route); its Call-ID is
+    // the core's, unrelated to the binding's. REGISTERs never carry one: skip the parse.
+    if (msg.method() != sip::method::register_) {
+      out_call_id_fields f;
+      if ((decode_contact(msg.request_uri(), f) || top_route_binding(msg, f)) && f.worker < n_workers) return f.worker;
+    }
     const std::string_view cid = msg.value_of(sip::header_id::call_id);
     if (cid.empty()) return self;
     return static_cast<unsigned>(call_id_hash(cid) % n_workers);
@@ -1570,7 +1965,8 @@ unsigned steer(const sip::message& msg, unsigned n_workers, unsigned self) noexc
   const auto v = sip::top_via(msg);
   unsigned worker = 0;
   std::uint64_t id = 0;
-  if (!v || !decode_branch(v->branch, worker, id) || worker >= n_workers) return self;
+  bool stateless = false;
+  if (!v || !decode_branch(v->branch, worker, id, stateless) || worker >= n_workers) return self;
   return worker;
 }
 
@@ -1622,6 +2018,7 @@ void engine::on_message(const sip::message& msg, const packet_meta& meta, std::u
 
   if (msg.is_response()) {
     ++counters_.response_in;
+    if (cfg_.mode == passthrough_mode::peer_to_peer && s.relay_response(msg, meta.from, out)) return;
     if (meta.from != side::core) {
       ++counters_.stray_responses;  // phones answer nothing the front end sent them (yet)
       return;
@@ -1633,12 +2030,17 @@ void engine::on_message(const sip::message& msg, const packet_meta& meta, std::u
   const endpoint reply_to = response_target(*top, meta.src);
   if (msg.method() != sip::method::register_ || meta.from != side::access) {
     ++counters_.other_request_in;
+    if (cfg_.mode == passthrough_mode::peer_to_peer && msg.method() != sip::method::register_) {
+      const bool routed = meta.from == side::core ? s.on_core_request(msg, *top, meta.src, reply_to, now_ms, out)
+                                                  : s.on_phone_request(msg, *top, meta.src, reply_to, out);
+      if (routed) return;
+    }
     if (msg.method() == sip::method::ack) return;  // never answered (RFC 3261 §17.2.1)
     static constexpr std::string_view allow[] = {"Allow: REGISTER, OPTIONS"};
     if (msg.method() == sip::method::options) {
       answer(msg, reply_to, {200, "OK", allow}, out, counters_);
     } else {
-      // Requests toward registered phones and calls come with the regengine issue.
+      // End-to-end mode relays registrations only (peer-to-peer routes the rest above).
       answer(msg, reply_to, {501, "Not Implemented", allow}, out, counters_);
     }
     return;

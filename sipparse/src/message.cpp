@@ -2,16 +2,13 @@
 
 #include <cstring>
 
+#include "header_table.hpp"
 #include "sipfront/sipparse/chars.hpp"
 #include "sipfront/sipparse/cursor.hpp"
 #include "sipfront/sipparse/values.hpp"
 
 namespace sipfront::sip {
 namespace {
-
-constexpr std::string_view strip_cr(std::string_view line) noexcept {
-  return (!line.empty() && line.back() == '\r') ? line.substr(0, line.size() - 1) : line;
-}
 
 // SIP-Version = "SIP" "/" 1*DIGIT "." 1*DIGIT; "SIP" is case-insensitive (ABNF literal).
 // Returns ok for 2.0, bad_version for another well-formed version, bad_start_line otherwise.
@@ -29,13 +26,10 @@ errc check_version(std::string_view v) noexcept {
 // a scheme, no white space and no angle brackets (RFC 4475 ltgtruri, lwsruri).
 bool plausible_request_uri(std::string_view u) noexcept {
   if (u.empty() || !chars::is_alpha(u[0])) return false;
-  bool seen_colon = false;
   for (char c : u) {
-    const auto uc = static_cast<unsigned char>(c);
-    if (uc <= 0x20 || uc >= 0x7f || c == '<' || c == '>' || c == '"') return false;
-    if (c == ':') seen_colon = true;
+    if (!chars::is(c, chars::k_ruri)) return false;
   }
-  return seen_colon;
+  return u.find(':') != std::string_view::npos;
 }
 
 }  // namespace
@@ -57,11 +51,19 @@ void message::reset(std::string_view datagram) noexcept {
 
 errc message::parse_request_line(std::string_view line) noexcept {
   kind_ = start_kind::request;
-  const std::size_t sp1 = line.find(' ');
-  const std::size_t sp2 = line.rfind(' ');
+  // Nearly every request line ends in " SIP/2.0": recognise that with one compare
+  // and leave the general version grammar to the others.
+  constexpr std::string_view k_tail = " SIP/2.0";
+  const bool plain_tail = line.size() > k_tail.size() && line.ends_with(k_tail);
+  // The method is the token run at the start; the first SP must end it.
+  std::size_t sp1 = 0;
+  while (sp1 < line.size() && chars::is_token(line[sp1])) ++sp1;
+  const bool method_ok = sp1 > 0 && sp1 < line.size() && line[sp1] == ' ';
+  if (!method_ok) sp1 = line.find(' ', sp1);
+  const std::size_t sp2 = plain_tail ? line.size() - k_tail.size() : line.rfind(' ');
   if (sp1 == std::string_view::npos || sp1 == sp2) return errc::bad_start_line;
+  if (!method_ok || sp1 > 255) return errc::bad_method;
   const std::string_view m = line.substr(0, sp1);
-  if (m.size() > 255 || !chars::is_token_string(m)) return errc::bad_method;
   method_off_ = 0;
   method_len_ = static_cast<std::uint8_t>(m.size());
   method_ = method_from_token(m);
@@ -71,7 +73,7 @@ errc message::parse_request_line(std::string_view line) noexcept {
   // Exactly one SP between the elements and none after the version (RFC 4475 lwsstart, trws).
   if (u.empty() || u.front() == ' ' || u.back() == ' ' || sp2 + 1 == line.size()) return errc::bad_start_line;
   if (!plausible_request_uri(u)) return errc::bad_request_uri;
-  return check_version(line.substr(sp2 + 1));
+  return plain_tail ? errc::ok : check_version(line.substr(sp2 + 1));
 }
 
 errc message::parse_status_line(std::string_view line) noexcept {
@@ -122,74 +124,7 @@ errc message::frame_body() noexcept {
   return errc::ok;
 }
 
-errc message::parse(std::string_view datagram, const scanner& scan) noexcept {
-  reset(datagram);
-  if (datagram.size() > max_datagram) return error_ = errc::too_large;
-  const char* p = datagram.data();
-  const char* const end = p + datagram.size();
-  while (p < end && (*p == '\r' || *p == '\n')) ++p;  // RFC 3261 §7.5: ignore leading CRLFs
-  lead_ = static_cast<std::uint16_t>(p - datagram.data());
-  base_ = p;
-  size_ = static_cast<std::uint16_t>(end - p);
-  if (p == end) return error_ = errc::empty;
-
-  const char* lf = scan.find_lf(p, end);
-  const std::string_view line = strip_cr({p, static_cast<std::size_t>(lf - p)});
-  start_len_ = static_cast<std::uint16_t>(line.size());
-  errc first_error = parse_start_line(line);
-  if (lf == end) return error_ = (first_error != errc::ok ? first_error : errc::no_header_end);
-  p = lf + 1;
-  headers_off_ = static_cast<std::uint16_t>(p - base_);
-
-  for (;;) {
-    if (p >= end) {
-      // The datagram ends right after a complete header line: some senders omit the
-      // blank line when there is no body. Take it as the end of the headers.
-      if (n_headers_ == 0) return error_ = (first_error != errc::ok ? first_error : errc::no_header_end);
-      head_end_ = body_off_ = size_;
-      break;
-    }
-    if (*p == '\n' || (*p == '\r' && p + 1 < end && p[1] == '\n')) {
-      head_end_ = static_cast<std::uint16_t>(p - base_);
-      body_off_ = static_cast<std::uint16_t>(head_end_ + (*p == '\n' ? 1 : 2));
-      break;
-    }
-    // One header line, with its folded continuation lines.
-    const char* line_start = p;
-    const char* colon = scan.find_colon_or_eol(p, end);
-    const char* eol = scan.find_lf(colon, end);
-    while (eol < end && eol + 1 < end && chars::is_ws(eol[1])) eol = scan.find_lf(eol + 1, end);
-    if (eol == end) return error_ = (first_error != errc::ok ? first_error : errc::no_header_end);
-    p = eol + 1;
-
-    std::string_view name{line_start, static_cast<std::size_t>(colon - line_start)};
-    while (!name.empty() && chars::is_ws(name.back())) name.remove_suffix(1);
-    if (colon == end || *colon != ':' || name.size() > 255 || !chars::is_token_string(name)) {
-      if (first_error == errc::ok) first_error = errc::bad_header_line;
-      continue;  // skip the line; keep indexing so a 400 can still be built
-    }
-    if (n_headers_ == max_headers) {
-      if (first_error == errc::ok) first_error = errc::too_many_headers;
-      continue;
-    }
-    const std::string_view val = trim_lws({colon + 1, static_cast<std::size_t>(eol - colon - 1)});
-    const header_id id = header_from_name(name);
-    header_entry& h = headers_[n_headers_];
-    h.name_off = static_cast<std::uint16_t>(line_start - base_);
-    h.name_len = static_cast<std::uint8_t>(name.size());
-    h.value_off = static_cast<std::uint16_t>(val.data() - base_);
-    h.value_len = static_cast<std::uint16_t>(val.size());
-    h.id = id;
-    const auto idx = static_cast<std::size_t>(id);
-    if (first_[idx] == npos8) first_[idx] = n_headers_;
-    if (counts_[idx] < 0xff) ++counts_[idx];
-    ++n_headers_;
-  }
-
-  const errc framing = frame_body();
-  if (first_error == errc::ok) first_error = framing;
-  return error_ = first_error;
-}
+errc message::parse(std::string_view datagram, const scanner& scan) noexcept { return scan.index(*this, datagram); }
 
 std::string_view message::raw_line(const header_entry& h) const noexcept {
   const char* s = base_ + h.name_off;

@@ -1,6 +1,14 @@
 #include "sipfront/sipparse/scan.hpp"
 
+#include <cstring>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#include "index_impl.hpp"
 #include "scan_impl.hpp"
+#include "sipfront/sipparse/chars.hpp"
 
 namespace sipfront::sip {
 namespace detail {
@@ -15,13 +23,81 @@ const char* find_colon_or_eol_scalar(const char* p, const char* end) noexcept {
   return p;
 }
 
+block_masks classify64_scalar(const char* p) noexcept {
+  std::uint64_t l = 0;
+  std::uint64_t c = 0;
+  for (unsigned i = 0; i < 64; ++i) {
+    l |= static_cast<std::uint64_t>(p[i] == '\n') << i;
+    c |= static_cast<std::uint64_t>(p[i] == ':') << i;
+  }
+  return {l, c};
+}
+
+errc index_scalar(message& m, std::string_view datagram) noexcept {
+  struct scalar_classifier {
+    block_masks operator()(const char* p) const noexcept { return classify64_scalar(p); }
+  };
+  return indexer::run(m, datagram, scalar_classifier{});
+}
+
+std::uint64_t list_special_mask64_scalar(const char* p, std::size_t n) noexcept {
+  std::uint64_t m = 0;
+  for (std::size_t i = 0; i < n && i < 64; ++i) {
+    if (chars::is(p[i], chars::k_list_special)) m |= std::uint64_t{1} << i;
+  }
+  return m;
+}
+
+const char* find_quote_or_backslash_scalar(const char* p, const char* end) noexcept {
+  while (p < end && *p != '"' && *p != '\\') ++p;
+  return p;
+}
+
+#if defined(__SSE2__)
+namespace {
+
+// First byte of [p, end) equal to one of Cs, 16 bytes per step; the last <16
+// bytes go to `tail`, so nothing past `end` is read.
+template <char... Cs>
+const char* find_any_sse2(const char* p, const char* end,
+                          const char* (*tail)(const char*, const char*) noexcept) noexcept {
+  while (end - p >= 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));  // NOLINT
+    __m128i hit = _mm_setzero_si128();
+    ((hit = _mm_or_si128(hit, _mm_cmpeq_epi8(v, _mm_set1_epi8(Cs)))), ...);
+    const auto mask = static_cast<unsigned>(_mm_movemask_epi8(hit));
+    if (mask != 0) return p + __builtin_ctz(mask);
+    p += 16;
+  }
+  return tail(p, end);
+}
+
+}  // namespace
+
+std::uint64_t list_special_mask64_sse2(const char* p, std::size_t n) noexcept {
+  if (n < 64) {
+    alignas(16) char tail[64] = {};  // NUL is not special: the copy's padding adds no bits
+    std::memcpy(tail, p, n);
+    return list_special_mask64_full(tail);
+  }
+  return list_special_mask64_full(p);
+}
+
+const char* find_quote_or_backslash_sse2(const char* p, const char* end) noexcept {
+  return find_any_sse2<'"', '\\'>(p, end, find_quote_or_backslash_scalar);
+}
+#endif
+
 }  // namespace detail
 
 namespace {
 
-constexpr scanner k_scalar{scan_isa::scalar, detail::find_lf_scalar, detail::find_colon_or_eol_scalar};
-constexpr scanner k_sse42{scan_isa::sse42, detail::find_lf_sse42, detail::find_colon_or_eol_sse42};
-constexpr scanner k_avx2{scan_isa::avx2, detail::find_lf_avx2, detail::find_colon_or_eol_avx2};
+constexpr scanner k_scalar{scan_isa::scalar, detail::find_lf_scalar, detail::find_colon_or_eol_scalar,
+                           detail::classify64_scalar, detail::index_scalar};
+constexpr scanner k_sse42{scan_isa::sse42, detail::find_lf_sse42, detail::find_colon_or_eol_sse42,
+                          detail::classify64_sse42, detail::index_sse42};
+constexpr scanner k_avx2{scan_isa::avx2, detail::find_lf_avx2, detail::find_colon_or_eol_avx2, detail::classify64_avx2,
+                         detail::index_avx2};
 
 }  // namespace
 

@@ -1,6 +1,9 @@
 // AVX2 variant: compare 32 bytes at once, first set bit of the movemask.
 #include <immintrin.h>
 
+#include <cstdint>
+
+#include "index_impl.hpp"
 #include "scan_impl.hpp"
 
 namespace sipfront::sip::detail {
@@ -29,6 +32,32 @@ __attribute__((target("avx2"))) const char* find_colon_or_eol_avx2(const char* p
     p += 32;
   }
   return find_colon_or_eol_scalar(p, end);
+}
+
+namespace {
+
+__attribute__((target("avx2"))) inline std::uint64_t bits(__m256i v, __m256i c) noexcept {
+  return static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, c)));
+}
+
+__attribute__((target("avx2"))) inline block_masks classify(const char* p) noexcept {
+  const __m256i nl = _mm256_set1_epi8('\n');
+  const __m256i co = _mm256_set1_epi8(':');
+  const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));       // NOLINT
+  const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32));  // NOLINT
+  return {bits(a, nl) | (bits(b, nl) << 32), bits(a, co) | (bits(b, co) << 32)};
+}
+
+struct avx2_classifier {
+  __attribute__((target("avx2"))) block_masks operator()(const char* p) const noexcept { return classify(p); }
+};
+
+}  // namespace
+
+__attribute__((target("avx2"))) block_masks classify64_avx2(const char* p) noexcept { return classify(p); }
+
+__attribute__((target("avx2"), flatten)) errc index_avx2(message& m, std::string_view datagram) noexcept {
+  return indexer::run(m, datagram, avx2_classifier{});
 }
 
 }  // namespace sipfront::sip::detail

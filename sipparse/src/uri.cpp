@@ -10,11 +10,14 @@
 namespace sipfront::sip {
 namespace {
 
-// Every character is in `cls`, or a %HH escape. `extra` lists further allowed characters.
-bool all_of_class(std::string_view s, std::uint8_t cls, std::string_view extra) noexcept {
+// Every character is in `cls`, or a %HH escape. `extra` lists further allowed
+// characters, for the rare rules (tel, absolute URIs) that have no class of their own.
+bool all_of_class(std::string_view s, std::uint32_t cls, std::string_view extra = {}) noexcept {
   for (std::size_t i = 0; i < s.size(); ++i) {
+    i = static_cast<std::size_t>(chars::skip_class(s.data() + i, s.data() + s.size(), cls) - s.data());
+    if (i == s.size()) break;
     const char c = s[i];
-    if (chars::is(c, cls) || extra.find(c) != std::string_view::npos) continue;
+    if (!extra.empty() && extra.find(c) != std::string_view::npos) continue;
     if (c == '%' && i + 2 < s.size() && chars::is_hex(s[i + 1]) && chars::is_hex(s[i + 2])) {
       i += 2;
       continue;
@@ -86,47 +89,52 @@ bool valid_ipv6_reference(std::string_view h) noexcept {
 }  // namespace
 
 bool parse_ipv4(std::string_view s, std::uint32_t& value) noexcept {
+  // IPv4address = 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT, each octet <= 255.
+  const char* p = s.data();
+  const char* const e = p + s.size();
+  auto digit = [&](const char* at) {
+    return at < e ? static_cast<unsigned>(static_cast<unsigned char>(*at)) - '0' : 10U;
+  };
   std::uint32_t v = 0;
-  int parts = 0;
-  std::size_t i = 0;
-  while (parts < 4) {
-    std::size_t digits = 0;
-    std::uint32_t octet = 0;
-    while (i < s.size() && chars::is_digit(s[i]) && digits < 4) {
-      octet = octet * 10 + static_cast<std::uint32_t>(s[i] - '0');
-      ++i;
-      ++digits;
+  for (int part = 0; part < 4; ++part) {
+    if (part != 0) {
+      if (p == e || *p != '.') return false;
+      ++p;
     }
-    if (digits == 0 || digits > 3 || octet > 255) return false;
+    unsigned octet = digit(p);
+    if (octet > 9) return false;
+    ++p;
+    for (int k = 0; k < 2; ++k, ++p) {
+      const unsigned d = digit(p);
+      if (d > 9) break;
+      octet = octet * 10 + d;
+    }
+    if (octet > 255) return false;
     v = (v << 8) | octet;
-    ++parts;
-    if (parts < 4) {
-      if (i >= s.size() || s[i] != '.') return false;
-      ++i;
-    }
   }
-  if (i != s.size()) return false;
+  if (p != e) return false;
   value = v;
   return true;
 }
 
-errc detail::parse_hostport(std::string_view hp, std::string_view& host, host_kind& kind, std::uint16_t& port,
-                            bool& has_port) noexcept {
-  std::size_t host_end = 0;
-  if (!hp.empty() && hp[0] == '[') {
-    host_end = hp.find(']');
-    if (host_end == std::string_view::npos) return errc::bad_uri;
-    ++host_end;
+errc detail::scan_hostport(std::string_view s, std::string_view& host, host_kind& kind, std::uint16_t& port,
+                           bool& has_port, std::size_t& used) noexcept {
+  std::size_t i = 0;
+  if (!s.empty() && s[0] == '[') {
+    i = s.find(']');
+    if (i == std::string_view::npos) return errc::bad_uri;
+    ++i;
   } else {
-    host_end = hp.find(':');
-    if (host_end == std::string_view::npos) host_end = hp.size();
+    i = static_cast<std::size_t>(chars::skip_class4<chars::k_host>(s.data(), s.data() + s.size()) - s.data());
   }
-  host = hp.substr(0, host_end);
+  host = s.substr(0, i);
   std::uint32_t v4 = 0;
   if (!host.empty() && host[0] == '[') {
     if (!valid_ipv6_reference(host)) return errc::bad_uri;
     kind = host_kind::ipv6;
-  } else if (parse_ipv4(host, v4)) {
+  } else if (!host.empty() && chars::is_digit(host.back()) && parse_ipv4(host, v4)) {
+    // An IPv4address ends in a digit; a hostname's toplabel cannot, so only a
+    // digit at the end makes the IPv4 parse worth trying.
     kind = host_kind::ipv4;
   } else if (valid_hostname(host)) {
     kind = host_kind::hostname;
@@ -135,14 +143,23 @@ errc detail::parse_hostport(std::string_view hp, std::string_view& host, host_ki
   }
   has_port = false;
   port = 0;
-  if (host_end < hp.size()) {
-    if (hp[host_end] != ':') return errc::bad_uri;
-    auto p = parse_uint(hp.substr(host_end + 1), 65535);
+  if (i < s.size() && s[i] == ':') {
+    const std::size_t digits = i + 1;
+    i = static_cast<std::size_t>(chars::skip_class(s.data() + digits, s.data() + s.size(), chars::k_digit) - s.data());
+    auto p = parse_uint(s.substr(digits, i - digits), 65535);
     if (!p) return errc::bad_uri;
     port = static_cast<std::uint16_t>(*p);
     has_port = true;
   }
+  used = i;
   return errc::ok;
+}
+
+errc detail::parse_hostport(std::string_view hp, std::string_view& host, host_kind& kind, std::uint16_t& port,
+                            bool& has_port) noexcept {
+  std::size_t used = 0;
+  if (const errc e = scan_hostport(hp, host, kind, port, has_port, used); e != errc::ok) return e;
+  return used == hp.size() ? errc::ok : errc::bad_uri;
 }
 
 std::optional<std::string_view> uri::param(std::string_view name) const noexcept {
@@ -175,17 +192,19 @@ errc parse_sip_uri(std::string_view hier, uri& u) noexcept {
     if (colon != std::string_view::npos) {
       u.password = userinfo.substr(colon + 1);
       u.has_password = true;
-      if (!all_of_class(u.password, chars::k_unreserved, "&=+$,")) return errc::bad_uri;
+      if (!all_of_class(u.password, chars::k_password)) return errc::bad_uri;
     }
-    if (u.user.empty() || !all_of_class(u.user, chars::k_unreserved | chars::k_user_unres, "")) {
+    if (u.user.empty() || !all_of_class(u.user, chars::k_user)) {
       return errc::bad_uri;
     }
   }
-  // hostport ends at ';' (params) or '?' (headers).
-  const std::size_t hp_end = rest.find_first_of(";?");
-  const std::string_view hp = rest.substr(0, hp_end);
-  if (const errc e = detail::parse_hostport(hp, u.host, u.host_type, u.port, u.has_port); e != errc::ok) return e;
-  if (hp_end == std::string_view::npos) return errc::ok;
+  // hostport, then the end, ';' (params) or '?' (headers).
+  std::size_t hp_end = 0;
+  if (const errc e = detail::scan_hostport(rest, u.host, u.host_type, u.port, u.has_port, hp_end); e != errc::ok) {
+    return e;
+  }
+  if (hp_end == rest.size()) return errc::ok;
+  if (rest[hp_end] != ';' && rest[hp_end] != '?') return errc::bad_uri;
   rest.remove_prefix(hp_end);
   if (rest[0] == ';') {
     const std::size_t q = rest.find('?');
@@ -197,10 +216,10 @@ errc parse_sip_uri(std::string_view hier, uri& u) noexcept {
       const std::string_view p = ps.substr(0, semi);
       const std::size_t eq = p.find('=');
       const std::string_view pname = p.substr(0, eq);
-      if (pname.empty() || !all_of_class(pname, chars::k_unreserved | chars::k_param_unres, "")) return errc::bad_uri;
+      if (pname.empty() || !all_of_class(pname, chars::k_pchar)) return errc::bad_uri;
       if (eq != std::string_view::npos) {
         const std::string_view pvalue = p.substr(eq + 1);
-        if (pvalue.empty() || !all_of_class(pvalue, chars::k_unreserved | chars::k_param_unres, "")) {
+        if (pvalue.empty() || !all_of_class(pvalue, chars::k_pchar)) {
           return errc::bad_uri;
         }
       }
@@ -218,8 +237,7 @@ errc parse_sip_uri(std::string_view hier, uri& u) noexcept {
     const std::string_view h = hs.substr(0, amp);
     const std::size_t eq = h.find('=');
     if (eq == std::string_view::npos || eq == 0) return errc::bad_uri;
-    if (!all_of_class(h.substr(0, eq), chars::k_unreserved, "[]/?:+$") ||
-        !all_of_class(h.substr(eq + 1), chars::k_unreserved, "[]/?:+$")) {
+    if (!all_of_class(h.substr(0, eq), chars::k_hnv) || !all_of_class(h.substr(eq + 1), chars::k_hnv)) {
       return errc::bad_uri;
     }
     if (amp == std::string_view::npos) break;

@@ -1,5 +1,8 @@
 #include "sipfront/sipparse/values.hpp"
 
+#include <algorithm>
+
+#include "scan_impl.hpp"
 #include "sipfront/sipparse/chars.hpp"
 #include "sipfront/sipparse/cursor.hpp"
 #include "uri_detail.hpp"
@@ -7,28 +10,20 @@
 namespace sipfront::sip {
 namespace {
 
-// gen-value = token / host / quoted-string. Host adds ':' '[' ']' for IPv6.
-constexpr bool is_gen_value_char(char c) noexcept { return chars::is_token(c) || c == ':' || c == '[' || c == ']'; }
+// In a comma-separated value, whether `rest` ends the current entry: nothing but
+// LWS bytes, then a ',' or the end. A list split trims SP, HTAB, CR and LF at an
+// entry's ends (not only folded line ends), and the one-pass parsers must agree.
+bool ends_entry(const char* p, const char* e) noexcept {
+  while (p < e && chars::is_lws_byte(*p)) ++p;
+  return p == e || *p == ',';
+}
 
-// Reads `name [= value]` at the cursor; the value keeps its quotes.
-bool read_param(cursor& c, std::string_view& name, std::string_view& value) noexcept {
-  c.skip_lws();
-  name = c.token();
-  if (name.empty()) return false;
-  value = {};
-  if (c.eat_sep('=')) {
-    if (c.peek() == '"') {
-      const char* start = c.pos();
-      std::string_view inner;
-      if (!c.quoted(inner)) return false;
-      value = {start, static_cast<std::size_t>(c.pos() - start)};
-    } else {
-      value = c.take_while_fn(is_gen_value_char);
-      if (value.empty()) return false;
-    }
-  }
-  c.skip_lws();
-  return true;
+// `params` up to `stop` (a list entry's ','), without the LWS before it: what a
+// list split would have left as the entry's params (leading LWS kept, as there).
+std::string_view cut_at(std::string_view params, const char* stop) noexcept {
+  std::size_t n = static_cast<std::size_t>(stop - params.data());
+  while (n > 0 && chars::is_lws_byte(params[n - 1])) --n;
+  return params.substr(0, n);
 }
 
 constexpr std::string_view unquote(std::string_view v) noexcept {
@@ -39,28 +34,56 @@ constexpr std::string_view unquote(std::string_view v) noexcept {
 
 // ---------------------------------------------------------------- params
 
+// Pointer code rather than a cursor: every header param of every name-addr and
+// Via goes through here, and the bounds are checked once per step, not per call.
 bool param_iterator::next(std::string_view& name, std::string_view& value) noexcept {
   if (failed_) return false;
-  cursor c(rest_);
-  c.skip_lws();
-  if (c.at_end()) return false;
-  if (!read_param(c, name, value)) {
+  const char* p = rest_.data();
+  const char* const e = p + rest_.size();
+  p = skip_lws_at(p, e);
+  if (p == e) return false;
+  auto fail = [this] {
     failed_ = true;
     return false;
-  }
-  if (!c.at_end()) {
-    if (!c.eat(';')) {
-      failed_ = true;
-      return false;
+  };
+  // name [ EQUAL value ], value = token / host / quoted-string (quotes kept).
+  const char* const ns = p;
+  p = chars::skip_class(p, e, chars::k_token);
+  if (p == ns) return fail();
+  name = {ns, static_cast<std::size_t>(p - ns)};
+  value = {};
+  const char* q = skip_lws_at(p, e);
+  if (q < e && *q == '=') {
+    p = skip_lws_at(q + 1, e);
+    const char* const vs = p;
+    if (p < e && *p == '"') {
+      for (p = detail::find_quote_or_backslash(p + 1, e);; p = detail::find_quote_or_backslash(p, e)) {
+        if (p >= e || (*p == '\\' && p + 1 >= e)) return fail();  // unterminated
+        if (*p == '"') break;
+        p += 2;  // a quoted-pair
+      }
+      ++p;
+    } else {
+      p = chars::skip_class4<chars::k_gen_value>(p, e);
+      if (p == vs) return fail();
     }
-    cursor after = c;
-    after.skip_lws();
-    if (after.at_end()) {
-      failed_ = true;  // a trailing ';' announces a parameter that never comes
-      return false;
-    }
+    value = {vs, static_cast<std::size_t>(p - vs)};
+    q = skip_lws_at(p, e);
   }
-  rest_ = c.rest();
+  p = q;
+  if (p < e) {
+    if (list_entry_ && ends_entry(p, e)) {
+      stop_ = p;  // the entry ends here; this parameter was its last
+      rest_ = {};
+      return true;
+    }
+    if (*p != ';') return fail();
+    ++p;
+    const char* const after = skip_lws_at(p, e);
+    // A trailing ';' announces a parameter that never comes.
+    if (after == e || (list_entry_ && ends_entry(after, e))) return fail();
+  }
+  rest_ = {p, static_cast<std::size_t>(e - p)};
   return true;
 }
 
@@ -89,23 +112,40 @@ bool next_list_entry(std::string_view& rest, std::string_view& entry, bool& fail
   if (rest.empty()) return false;
   bool quoted = false;
   int angle = 0;
-  std::size_t i = 0;
-  for (; i < rest.size(); ++i) {
-    const char c = rest[i];
-    if (quoted) {
-      if (c == '\\') {
-        ++i;
+  std::size_t i = rest.size();  // where the entry ends: a top-level ',' or the end
+  // Walk the special bytes (, " < > backslash) through 64-byte masks: a list with
+  // many commas inside quotes (Contact methods="INVITE,ACK,...") costs a bit scan
+  // per special byte, not a new search.
+  bool skip_first = false;  // a backslash in quotes ended the previous block
+  for (std::size_t at = 0; at < rest.size() && i == rest.size(); at += 64) {
+    std::uint64_t m = detail::list_special_mask64(rest.data() + at, std::min<std::size_t>(64, rest.size() - at));
+    if (skip_first) m &= ~std::uint64_t{1};
+    skip_first = false;
+    while (m != 0) {
+      const auto k = static_cast<unsigned>(__builtin_ctzll(m));
+      m &= m - 1;
+      const char c = rest[at + k];
+      if (quoted) {
+        if (c == '\\') {
+          // A quoted-pair: the next byte is content, whatever it is.
+          if (k == 63) {
+            skip_first = true;
+          } else {
+            m &= ~(std::uint64_t{1} << (k + 1));
+          }
+        } else if (c == '"') {
+          quoted = false;
+        }
       } else if (c == '"') {
-        quoted = false;
+        quoted = true;
+      } else if (c == '<') {
+        ++angle;
+      } else if (c == '>') {
+        --angle;
+      } else if (c == ',' && angle == 0) {
+        i = at + k;
+        break;
       }
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == '<') {
-      ++angle;
-    } else if (c == '>') {
-      --angle;
-    } else if (c == ',' && angle == 0) {
-      break;
     }
   }
   if (quoted || angle != 0) {
@@ -163,14 +203,38 @@ bool list_iterator::next(std::string_view& entry) noexcept {
 
 // ---------------------------------------------------------------- name-addr
 
-result<name_addr> parse_name_addr(std::string_view s, bool allow_star) noexcept {
+namespace {
+
+// Validates a header-param list and records the tag on the way (one walk).
+errc index_params(name_addr& na, bool list_entry) noexcept {
+  param_iterator it(na.params, list_entry);
+  std::string_view n;
+  std::string_view v;
+  bool tag_seen = false;
+  while (it.next(n, v)) {
+    if (!tag_seen && n.size() == 3 && chars::iequals(n, "tag")) {
+      na.tag_param = unquote(v);  // the first one, as find_param() would answer
+      tag_seen = true;
+    }
+  }
+  if (it.failed()) return errc::bad_value;
+  // In a list, the params end at the entry's ','; keep them without it.
+  if (list_entry) na.params = cut_at(na.params, it.stop());
+  na.params_indexed = true;
+  return errc::ok;
+}
+
+// With `list_entry`, `s` is the rest of a comma-separated value and the entry
+// ends at its first ',' outside quotes and <>.
+result<name_addr> name_addr_impl(std::string_view s, bool allow_star, bool check_uri, bool list_entry) noexcept {
   name_addr na;
+  na.params_indexed = true;  // no params at all is an indexed (empty) list
   cursor c(trim_lws(s));
   if (allow_star && c.peek() == '*') {
     cursor after = c;
     after.advance();
     after.skip_lws();
-    if (after.at_end()) {
+    if (after.at_end() || (list_entry && ends_entry(after.pos(), after.pos() + after.remaining()))) {
       na.star = true;
       return na;
     }
@@ -209,13 +273,29 @@ result<name_addr> parse_name_addr(std::string_view s, bool allow_star) noexcept 
     if (na.uri.find('?') != std::string_view::npos) return errc::bad_name_addr;
   }
   if (na.uri.empty()) return errc::bad_name_addr;
-  if (!parse_uri(na.uri)) return errc::bad_uri;
+  if (check_uri && !parse_uri(na.uri)) return errc::bad_uri;
   c.skip_lws();
-  if (c.at_end()) return na;
+  if (c.at_end() || (list_entry && ends_entry(c.pos(), c.pos() + c.remaining()))) return na;
   if (!c.eat(';')) return errc::bad_name_addr;
   na.params = c.rest();
-  if (na.params.empty() || check_params(na.params) != errc::ok) return errc::bad_value;
+  if (na.params.empty() || index_params(na, list_entry) != errc::ok) return errc::bad_value;
   return na;
+}
+
+}  // namespace
+
+result<name_addr> parse_name_addr(std::string_view s, bool allow_star) noexcept {
+  return name_addr_impl(s, allow_star, true, false);
+}
+
+result<name_addr> split_name_addr(std::string_view s, bool allow_star) noexcept {
+  return name_addr_impl(s, allow_star, false, false);
+}
+
+result<name_addr> first_name_addr(const message& msg, header_id id, bool allow_star) noexcept {
+  const header_entry* h = msg.find(id);
+  if (h == nullptr) return errc::not_present;
+  return name_addr_impl(msg.value(*h), allow_star, true, true);
 }
 
 result<std::uint32_t> name_addr::expires() const noexcept {
@@ -261,23 +341,89 @@ bool via::sent_by_is_broadcast() const noexcept {
   return a == 0xffffffffU || (a >> 28) == 0xeU;
 }
 
-result<via> parse_via(std::string_view entry) noexcept {
+namespace {
+
+transport transport_from_token(std::string_view t) noexcept {
+  switch (t.size()) {
+    case 2: return chars::iequals(t, "WS") ? transport::ws : transport::other;
+    case 3:
+      if (chars::iequals(t, "UDP")) return transport::udp;
+      if (chars::iequals(t, "TCP")) return transport::tcp;
+      if (chars::iequals(t, "TLS")) return transport::tls;
+      return chars::iequals(t, "WSS") ? transport::wss : transport::other;
+    case 4: return chars::iequals(t, "SCTP") ? transport::sctp : transport::other;
+    default: return transport::other;
+  }
+}
+
+// One via-param into `v`; false when its value is malformed.
+bool via_param(via& v, std::string_view n, std::string_view val) noexcept {
+  // Dispatch on length first: most names are none of these, and each compare is one.
+  switch (n.size()) {
+    case 6:
+      if (chars::iequals(n, "branch")) {
+        if (val.empty() || val.front() == '"') return false;
+        v.branch = val;
+      }
+      return true;
+    case 8:
+      if (chars::iequals(n, "received")) {
+        std::uint32_t a = 0;
+        if (!parse_ipv4(val, a) && val.find(':') == std::string_view::npos) return false;
+        v.received = val;
+      }
+      return true;
+    case 5:
+      if (chars::iequals(n, "rport")) {
+        v.has_rport = true;
+        if (!val.empty()) {
+          const auto p = parse_uint(val, 65535);
+          if (!p) return false;
+          v.rport = static_cast<std::uint16_t>(*p);
+          v.rport_has_value = true;
+        }
+      } else if (chars::iequals(n, "maddr")) {
+        if (val.empty()) return false;
+        v.maddr = val;
+      }
+      return true;
+    case 3:
+      if (chars::iequals(n, "ttl")) {
+        const auto t = parse_uint(val, 255);
+        if (!t) return false;
+        v.ttl = static_cast<std::uint8_t>(*t);
+        v.has_ttl = true;
+      }
+      return true;
+    default: return true;
+  }
+}
+
+}  // namespace
+
+namespace {
+
+// One Via entry; with `list_entry`, `entry` is the rest of a Via line and the
+// entry ends at its first ',' outside quoted param values.
+result<via> via_impl(std::string_view entry, bool list_entry) noexcept {
   via v;
   cursor c(trim_lws(entry));
-  v.protocol = c.token();
-  if (v.protocol.empty() || !c.eat_sep('/')) return errc::bad_via;
-  v.version = c.token();
-  if (v.version.empty() || !c.eat_sep('/')) return errc::bad_via;
+  // sent-protocol = protocol-name SLASH protocol-version SLASH transport, with
+  // LWS allowed around each SLASH; nearly every Via spells the first two "SIP/2.0/".
+  if (c.rest().starts_with("SIP/2.0/")) {
+    v.protocol = c.rest().substr(0, 3);
+    v.version = c.rest().substr(4, 3);
+    c.advance(8);
+  } else {
+    v.protocol = c.token();
+    if (v.protocol.empty() || !c.eat_sep('/')) return errc::bad_via;
+    v.version = c.token();
+    if (v.version.empty() || !c.eat_sep('/')) return errc::bad_via;
+  }
+  c.skip_lws();
   v.transport_token = c.token();
   if (v.transport_token.empty() || !c.skip_lws()) return errc::bad_via;
-  struct tname {
-    std::string_view n;
-    transport t;
-  };
-  for (const tname& t : {tname{"UDP", transport::udp}, tname{"TCP", transport::tcp}, tname{"TLS", transport::tls},
-                         tname{"SCTP", transport::sctp}, tname{"WS", transport::ws}, tname{"WSS", transport::wss}}) {
-    if (chars::iequals(v.transport_token, t.n)) v.transport = t.t;
-  }
+  v.transport = transport_from_token(v.transport_token);
   // sent-by = host [ COLON port ], COLON = SWS ":" SWS
   const char* hs = c.pos();
   if (c.peek() == '[') {
@@ -285,7 +431,7 @@ result<via> parse_via(std::string_view entry) noexcept {
     if (close == std::string_view::npos) return errc::bad_via;
     c.advance(close + 1);
   } else {
-    c.take_while_fn([](char ch) { return chars::is_alpha(ch) || chars::is_digit(ch) || ch == '-' || ch == '.'; });
+    c.seek(chars::skip_class4<chars::k_host>(c.pos(), c.pos() + c.remaining()));
   }
   const std::string_view host_text{hs, static_cast<std::size_t>(c.pos() - hs)};
   std::uint16_t port = 0;
@@ -300,75 +446,77 @@ result<via> parse_via(std::string_view entry) noexcept {
     v.has_port = true;
   }
   c.skip_lws();
-  if (c.at_end()) return v;
+  if (c.at_end() || (list_entry && ends_entry(c.pos(), c.pos() + c.remaining()))) return v;
   if (!c.eat(';')) return errc::bad_via;
   v.params = c.rest();
   if (v.params.empty()) return errc::bad_via;  // ';' with no via-param after it
-  param_iterator it(v.params);
+  param_iterator it(v.params, list_entry);
   std::string_view n;
   std::string_view val;
   while (it.next(n, val)) {
-    if (chars::iequals(n, "branch")) {
-      if (val.empty() || val.front() == '"') return errc::bad_via;
-      v.branch = val;
-    } else if (chars::iequals(n, "received")) {
-      std::uint32_t a = 0;
-      if (!parse_ipv4(val, a) && val.find(':') == std::string_view::npos) return errc::bad_via;
-      v.received = val;
-    } else if (chars::iequals(n, "rport")) {
-      v.has_rport = true;
-      if (!val.empty()) {
-        const auto p = parse_uint(val, 65535);
-        if (!p) return errc::bad_via;
-        v.rport = static_cast<std::uint16_t>(*p);
-        v.rport_has_value = true;
-      }
-    } else if (chars::iequals(n, "maddr")) {
-      if (val.empty()) return errc::bad_via;
-      v.maddr = val;
-    } else if (chars::iequals(n, "ttl")) {
-      const auto t = parse_uint(val, 255);
-      if (!t) return errc::bad_via;
-      v.ttl = static_cast<std::uint8_t>(*t);
-      v.has_ttl = true;
-    }
+    if (!via_param(v, n, val)) return errc::bad_via;
   }
   if (it.failed()) return errc::bad_via;
+  if (list_entry) v.params = cut_at(v.params, it.stop());
   return v;
 }
 
+}  // namespace
+
+result<via> parse_via(std::string_view entry) noexcept { return via_impl(entry, false); }
+
 result<via> top_via(const message& msg) noexcept {
-  list_iterator it(msg, header_id::via);
-  std::string_view entry;
-  if (!it.next(entry)) return it.failed() ? errc::bad_via : errc::not_present;
-  return parse_via(entry);
+  // The first entry of the first Via line, in one pass (no list split first).
+  const header_entry* h = msg.find(header_id::via);
+  if (h == nullptr) return errc::not_present;
+  return via_impl(msg.value(*h), true);
 }
 
 // ---------------------------------------------------------------- scalars
 
 result<std::uint64_t> parse_uint(std::string_view s, std::uint64_t max) noexcept {
   if (s.empty()) return errc::bad_integer;
+  if (s.size() <= 18) {
+    // Eighteen digits cannot wrap 64 bits: accumulate, then compare once. A bad
+    // byte after a prefix already above `max` is an overflow, as the digit-by-digit
+    // rule below would have found first.
+    std::uint64_t v = 0;
+    for (char c : s) {
+      const unsigned d = static_cast<unsigned>(static_cast<unsigned char>(c)) - '0';
+      if (d > 9) return v > max ? errc::integer_overflow : errc::bad_integer;
+      v = v * 10 + d;
+    }
+    if (v > max) return errc::integer_overflow;
+    return v;
+  }
+  // v * 10 + d > max, tested before computing it (with max near 2^64 the sum would
+  // wrap), against limits divided once per call rather than once per digit.
+  const std::uint64_t lim = max / 10;
+  const std::uint64_t last = max % 10;
   std::uint64_t v = 0;
   for (char c : s) {
     if (!chars::is_digit(c)) return errc::bad_integer;
     const auto d = static_cast<std::uint64_t>(c - '0');
-    // v * 10 + d > max, tested before computing it: with max near 2^64 the sum would wrap.
-    if (d > max || v > (max - d) / 10) return errc::integer_overflow;
+    if (v > lim || (v == lim && d > last)) return errc::integer_overflow;
     v = v * 10 + d;
   }
   return v;
 }
 
 result<cseq> parse_cseq(std::string_view s) noexcept {
-  cursor c(trim_lws(s));
-  const auto digits = c.take_while(chars::k_digit);
-  const auto n = parse_uint(digits, 0x7fffffffULL);
+  // CSeq = 1*DIGIT LWS Method
+  s = trim_lws(s);
+  const char* const e = s.data() + s.size();
+  const char* const digits_end = chars::skip_class(s.data(), e, chars::k_digit);
+  const auto n = parse_uint({s.data(), static_cast<std::size_t>(digits_end - s.data())}, 0x7fffffffULL);
   if (!n) return n.error() == errc::integer_overflow ? errc::integer_overflow : errc::bad_cseq;
-  if (!c.skip_lws()) return errc::bad_cseq;
+  const char* const m = skip_lws_at(digits_end, e);
+  if (m == digits_end) return errc::bad_cseq;
+  const char* const m_end = chars::skip_class(m, e, chars::k_token);
+  if (m_end == m || m_end != e) return errc::bad_cseq;
   cseq out;
   out.number = static_cast<std::uint32_t>(*n);
-  out.method_token = c.token();
-  if (out.method_token.empty() || !c.at_end()) return errc::bad_cseq;
+  out.method_token = {m, static_cast<std::size_t>(m_end - m)};
   out.method = method_from_token(out.method_token);
   return out;
 }
@@ -376,20 +524,12 @@ result<cseq> parse_cseq(std::string_view s) noexcept {
 result<std::string_view> parse_call_id(std::string_view s) noexcept {
   // word = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~" /
   //        "(" / ")" / "<" / ">" / ":" / "\" / DQUOTE / "/" / "[" / "]" / "?" / "{" / "}")
-  constexpr std::string_view extra = "-.!%*_+`'~()<>:\\\"/[]?{}";
-  if (s.empty()) return errc::bad_call_id;
-  bool at = false;
-  char prev = '@';
-  for (char c : s) {
-    if (c == '@') {
-      if (at || prev == '@') return errc::bad_call_id;
-      at = true;
-    } else if (!chars::is_alpha(c) && !chars::is_digit(c) && extra.find(c) == std::string_view::npos) {
-      return errc::bad_call_id;
-    }
-    prev = c;
-  }
-  if (prev == '@') return errc::bad_call_id;
+  if (s.empty() || s.front() == '@' || s.back() == '@') return errc::bad_call_id;
+  // word ["@" word]: a run of word characters, at most one '@', another run.
+  const char* const e = s.data() + s.size();
+  const char* p = chars::skip_class4<chars::k_word>(s.data(), e);
+  if (p < e && *p == '@') p = chars::skip_class4<chars::k_word>(p + 1, e);
+  if (p != e) return errc::bad_call_id;
   return s;
 }
 

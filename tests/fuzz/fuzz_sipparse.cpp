@@ -698,8 +698,51 @@ void check_writer(const sip::message& m, std::size_t cap) {
 
 #endif  // SIPFRONT_FUZZ_BUILDER
 
+// The one-pass first-entry parsers (top_via, first_name_addr) against the
+// reference: split the first line with next_list_entry, then parse the entry.
+// They must agree on success and on every field.
+void check_first_entries(const sip::message& m) {
+  auto first_entry = [&](sip::header_id id, std::string_view& entry) {
+    const sip::header_entry* h = m.find(id);
+    if (h == nullptr) return false;
+    std::string_view rest = m.value(*h);
+    bool failed = false;
+    return sip::next_list_entry(rest, entry, failed) && !entry.empty();
+  };
+  if (m.find(sip::header_id::via) != nullptr) {
+    std::string_view e;
+    const auto ref =
+        first_entry(sip::header_id::via, e) ? sip::parse_via(e) : sip::result<sip::via>(sip::errc::bad_via);
+    const auto one = sip::top_via(m);
+    FUZZ_CHECK(one.ok() == ref.ok());
+    if (one.ok()) {
+      FUZZ_CHECK(one->protocol == ref->protocol && one->version == ref->version);
+      FUZZ_CHECK(one->transport_token == ref->transport_token && one->host == ref->host);
+      FUZZ_CHECK(one->port == ref->port && one->has_port == ref->has_port && one->params == ref->params);
+      FUZZ_CHECK(one->branch == ref->branch && one->received == ref->received && one->rport == ref->rport);
+      FUZZ_CHECK(one->has_rport == ref->has_rport && one->maddr == ref->maddr && one->ttl == ref->ttl);
+    }
+  }
+  for (sip::header_id id :
+       {sip::header_id::contact, sip::header_id::route, sip::header_id::record_route, sip::header_id::path}) {
+    if (m.find(id) == nullptr) continue;
+    const bool star = id == sip::header_id::contact;
+    std::string_view e;
+    const auto ref =
+        first_entry(id, e) ? sip::parse_name_addr(e, star) : sip::result<sip::name_addr>(sip::errc::bad_name_addr);
+    const auto one = sip::first_name_addr(m, id, star);
+    FUZZ_CHECK(one.ok() == ref.ok());
+    if (one.ok()) {
+      FUZZ_CHECK(one->display == ref->display && one->display_quoted == ref->display_quoted);
+      FUZZ_CHECK(one->uri == ref->uri && one->angle == ref->angle && one->star == ref->star);
+      FUZZ_CHECK(one->params == ref->params && one->tag() == ref->tag());
+    }
+  }
+}
+
 // Every message-level accessor.
 void exercise_message(const sip::message& m) {
+  check_first_entries(m);
   const region r{m.data(), m.data() + m.datagram_size()};
 
   // Validation under three policies.

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -74,6 +76,67 @@ TEST_P(parse_isa, scanner_functions_match_scalar_at_every_offset) {
   high[70] = '\n';
   EXPECT_EQ(sc.find_lf(high.data(), high.data() + high.size()), high.data() + 70);
   EXPECT_EQ(sc.find_colon_or_eol(high.data(), high.data() + high.size()), high.data() + 70);
+}
+
+// The 64-byte classifier behind the header index: every variant sets exactly the
+// bits of '\n' and ':' bytes, for every position, next to bytes with the high bit set.
+TEST_P(parse_isa, classify64_matches_scalar_for_every_position) {
+  if (!sip::isa_supported(GetParam())) GTEST_SKIP() << "CPU lacks " << sip::to_string(GetParam());
+  const sip::scanner& ref = sip::scanner_for(sip::scan_isa::scalar);
+  const sip::scanner& sc = scan();
+  for (char filler : {'a', '\xff', '\r', '\0'}) {
+    for (std::size_t pos = 0; pos < 64; ++pos) {
+      for (char target : {'\n', ':'}) {
+        std::string buf(64, filler);
+        buf[pos] = target;
+        buf[63 - pos] = target == '\n' ? ':' : '\n';
+        const sip::block_masks r = ref.classify64(buf.data());
+        const sip::block_masks v = sc.classify64(buf.data());
+        std::uint64_t lf = 0;
+        std::uint64_t colon = 0;
+        for (std::size_t i = 0; i < 64; ++i) {
+          lf |= static_cast<std::uint64_t>(buf[i] == '\n') << i;
+          colon |= static_cast<std::uint64_t>(buf[i] == ':') << i;
+        }
+        ASSERT_EQ(r.lf, lf) << pos;
+        ASSERT_EQ(r.colon, colon) << pos;
+        ASSERT_EQ(v.lf, lf) << pos;
+        ASSERT_EQ(v.colon, colon) << pos;
+      }
+    }
+  }
+}
+
+// The SSE2 helpers of the value accessors against their scalar twins: every
+// special byte at every position and length, next to high-bit bytes.
+TEST(scanner, value_helpers_match_scalar_twins) {
+  for (char filler : {'a', '\xff', '\0', ' '}) {
+    for (std::size_t len = 0; len <= 80; ++len) {
+      for (std::size_t pos = 0; pos <= len; ++pos) {
+        for (char special : {',', '"', '<', '>', '\\', 'x'}) {
+          std::string buf(len, filler);
+          if (pos < len) buf[pos] = special;
+          const char* b = buf.data();
+          const char* e = b + len;
+          const std::size_t n = std::min<std::size_t>(64, len);
+          std::uint64_t expect = 0;
+          for (std::size_t i = 0; i < n; ++i) {
+            if (std::string_view(",\"<>\\").find(buf[i]) != std::string_view::npos) expect |= std::uint64_t{1} << i;
+          }
+          ASSERT_EQ(sip::detail::list_special_mask64_scalar(b, n), expect) << len << " " << pos;
+#if defined(__SSE2__)
+          ASSERT_EQ(sip::detail::list_special_mask64_sse2(b, n), expect) << len << " " << pos;
+#endif
+          const char* q = b;
+          while (q < e && *q != '"' && *q != '\\') ++q;
+          ASSERT_EQ(sip::detail::find_quote_or_backslash_scalar(b, e), q) << len << " " << pos;
+#if defined(__SSE2__)
+          ASSERT_EQ(sip::detail::find_quote_or_backslash_sse2(b, e), q) << len << " " << pos;
+#endif
+        }
+      }
+    }
+  }
 }
 
 // Header names and values of every length put ':' and line ends at every offset

@@ -181,6 +181,93 @@ TEST(via, malformed_entries) {
   }
 }
 
+// top_via() and first_name_addr() parse the first entry of a line in one pass;
+// they must answer exactly what splitting the line first and parsing the entry
+// answers, on lines with several entries, quotes, <> and trailing junk.
+TEST(first_entry, one_pass_matches_split_then_parse) {
+  const std::vector<std::string> vias = {
+      "SIP/2.0/UDP 198.18.1.2:5060;branch=z9hG4bK1;rport, SIP/2.0/TCP 198.18.1.3",
+      "SIP/2.0/UDP h ;branch=z9hG4bK2 , SIP/2.0/UDP k",
+      "SIP/2.0/UDP h;x=\"a,b\";branch=z9hG4bK3,SIP/2.0/UDP k",
+      "SIP/2.0/UDP h, junk\"",
+      "SIP/2.0/UDP h;branch=z9hG4bK4;,SIP/2.0/UDP k",
+      "SIP/2.0/UDP h;x=<a,b>",
+      "SIP/2.0/UDP, SIP/2.0/UDP k",
+      ", SIP/2.0/UDP k",
+      "SIP/2.0/UDP h;x=\"unterminated, SIP/2.0/UDP k",
+      "SIP/2.0/UDP [2001:db8::1]:5060;received=198.18.0.9,SIP/2.0/UDP k",
+      "SIP/2.0/UDP h ;  branch = z9hG4bK5 ; rport , SIP/2.0/UDP k",
+      "SIP/2.0/UDP h\r, SIP/2.0/UDP k",
+      "SIP/2.0/UDP h;branch=z9hG4bK6\r\n,SIP/2.0/UDP k",
+  };
+  for (const std::string& v : vias) {
+    const std::string msg = request_with({"Via: " + v});
+    sip::message m;
+    m.parse(msg);
+    std::string_view rest = m.value_of(sip::header_id::via);
+    std::string_view entry;
+    bool failed = false;
+    const bool got = sip::next_list_entry(rest, entry, failed) && !entry.empty();
+    const auto ref = got ? sip::parse_via(entry) : sip::result<sip::via>(sip::errc::bad_via);
+    const auto one = sip::top_via(m);
+    ASSERT_EQ(one.ok(), ref.ok()) << v;
+    if (one.ok()) {
+      EXPECT_EQ(one->host, ref->host) << v;
+      EXPECT_EQ(one->branch, ref->branch) << v;
+      EXPECT_EQ(one->params, ref->params) << v;
+      EXPECT_EQ(one->port, ref->port) << v;
+    }
+  }
+  const std::vector<std::string> contacts = {
+      "<sip:a@198.18.1.2:5060>;expires=60, <sip:b@198.18.1.3>",
+      "\"A, B\" <sip:a@h>;+sip.instance=\"<urn:uuid:1>\";reg-id=1 , <sip:b@h>",
+      "sip:a@h;expires=5, sip:b@h",
+      "sip:a@h, junk\"",
+      "<sip:a@h>;p=\"x,y\";q=0.5,<sip:b@h>",
+      "<sip:a@h>;;, <sip:b@h>",
+      "<sip:a@h>;x=1;,<sip:b@h>",
+      "*, <sip:a@h>",
+      "*",
+      ", <sip:a@h>",
+      "<sip:a@h>;p=<x>, <sip:b@h>",
+      "<sip:a@h",
+      "Alice <sip:a@h>;tag=7;x, Bob <sip:b@h>",
+      "<sip:a@h>;methods=\"INVITE,ACK,BYE\", <sip:b@h>;expires=1",
+      "<sip:a@h> ;  p = 1 ;\r\n  q = 0.5 , <sip:b@h>",  // params keep their leading LWS, as split entries do
+      "<sip:a@h>\r,<sip:b@h>",                          // a lone CR before the ',' ends the entry, as a split trims it
+      "<sip:a@h>;p=1\r,<sip:b@h>",
+      "<sip:a@h>;\r,<sip:b@h>",
+  };
+  for (const std::string& c : contacts) {
+    const std::string msg = request_with({"Contact: " + c});
+    sip::message m;
+    m.parse(msg);
+    std::string_view rest = m.value_of(sip::header_id::contact);
+    std::string_view entry;
+    bool failed = false;
+    const bool got = sip::next_list_entry(rest, entry, failed) && !entry.empty();
+    const auto ref = got ? sip::parse_name_addr(entry, true) : sip::result<sip::name_addr>(sip::errc::bad_name_addr);
+    const auto one = sip::first_name_addr(m, sip::header_id::contact, true);
+    ASSERT_EQ(one.ok(), ref.ok()) << c;
+    if (one.ok()) {
+      EXPECT_EQ(one->uri, ref->uri) << c;
+      EXPECT_EQ(one->display, ref->display) << c;
+      EXPECT_EQ(one->params, ref->params) << c;
+      EXPECT_EQ(one->star, ref->star) << c;
+      EXPECT_EQ(one->tag(), ref->tag()) << c;
+    }
+  }
+  // Spot checks of the answers themselves.
+  const std::string two = request_with({"Contact: <sip:a@198.18.1.2>;expires=60, <sip:b@198.18.1.3>"});
+  sip::message m;
+  ASSERT_EQ(m.parse(two), sip::errc::ok);
+  const auto c = sip::first_name_addr(m, sip::header_id::contact);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->uri, "sip:a@198.18.1.2");
+  EXPECT_EQ(c->params, "expires=60");
+  EXPECT_EQ(sip::first_name_addr(m, sip::header_id::route).error(), sip::errc::not_present);
+}
+
 TEST(via, ttl_and_port_boundaries) {
   EXPECT_EQ(sip::parse_via("SIP/2.0/UDP h;ttl=255")->ttl, 255);
   EXPECT_EQ(sip::parse_via("SIP/2.0/UDP h;ttl=0")->ttl, 0);
@@ -735,6 +822,53 @@ TEST(list_iterator, empty_entries_and_trailing_commas_fail) {
   }
 }
 
+// The splitter skips ordinary bytes 16 at a time; a separator, quote, bracket or
+// backslash at any offset from a block boundary must be seen exactly where it is.
+// The expectation comes from a byte-at-a-time reference written here.
+TEST(list_iterator, next_list_entry_finds_specials_at_every_offset) {
+  auto reference = [](std::string_view s) {
+    std::vector<std::string> out;
+    std::string cur;
+    bool quoted = false;
+    int angle = 0;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+      const char c = s[i];
+      if (quoted && c == '\\' && i + 1 < s.size()) {
+        cur += c;
+        cur += s[++i];
+        continue;
+      }
+      if (c == '"') quoted = !quoted;
+      if (!quoted && c == '<') ++angle;
+      if (!quoted && c == '>') --angle;
+      if (!quoted && angle == 0 && c == ',') {
+        out.push_back(cur);
+        cur.clear();
+        continue;
+      }
+      cur += c;
+    }
+    out.push_back(cur);
+    return out;
+  };
+  for (std::size_t len = 1; len <= 140; ++len) {  // past two 64-byte mask blocks
+    for (std::size_t pos = 0; pos < len; ++pos) {
+      for (std::string_view ins : {",", "\",x\"", "<,>", "\"a\\\"b,\""}) {
+        std::string v(len, 'x');
+        v.insert(pos, ins);
+        v += ",tail";
+        std::string_view rest = v;
+        std::string_view e;
+        bool failed = false;
+        std::vector<std::string> got;
+        while (sip::next_list_entry(rest, e, failed)) got.emplace_back(e);
+        ASSERT_FALSE(failed) << v;
+        ASSERT_EQ(got, reference(v)) << v;
+      }
+    }
+  }
+}
+
 TEST(list_iterator, next_list_entry_respects_quotes_and_angles) {
   std::string_view rest = R"("a,b" <sip:x@y.z;p=1,2>, plain , "q\",x")";
   std::string_view e;
@@ -817,6 +951,54 @@ TEST(message_index, long_names_round_trip) {
   EXPECT_EQ(sip::header_from_name("Vias"), sip::header_id::other);
   EXPECT_EQ(sip::header_from_name("Call-IDs"), sip::header_id::other);
   EXPECT_EQ(sip::header_from_name("C%6Fntact"), sip::header_id::other);
+}
+
+// The lookup hashes first/last letter and length, then compares whole words with
+// a per-byte case fold. Every single-byte change of every known name must miss,
+// except the case changes of letters: a fold bit on a non-letter ('-' vs CR, 0x0d)
+// or a word read past the name would show up here.
+TEST(message_index, every_one_byte_mutation_of_a_known_name_misses) {
+  for (std::size_t i = 1; i < sip::header_id_count; ++i) {
+    const auto id = static_cast<sip::header_id>(i);
+    const std::string name(sip::canonical_name(id));
+    for (std::size_t pos = 0; pos < name.size(); ++pos) {
+      for (int b = 0; b < 256; ++b) {
+        std::string m = name;
+        m[pos] = static_cast<char>(b);
+        const bool same_letter = sip::chars::lower(m[pos]) == sip::chars::lower(name[pos]);
+        EXPECT_EQ(sip::header_from_name(m), same_letter ? id : sip::header_id::other)
+            << name << " byte " << pos << " = " << b;
+      }
+    }
+    // Truncated, extended and embedded in a longer buffer: only the exact span matches.
+    const std::string padded = name + "Xyz";
+    EXPECT_EQ(sip::header_from_name(std::string_view(padded).substr(0, name.size())), id) << name;
+    EXPECT_EQ(sip::header_from_name(std::string_view(padded).substr(0, name.size() + 1)), sip::header_id::other);
+    // ("To" cut to "T" is the compact form of To itself.)
+    if (name.size() > 2) {
+      EXPECT_EQ(sip::header_from_name(std::string_view(name).substr(0, name.size() - 1)), sip::header_id::other);
+    }
+  }
+  EXPECT_EQ(sip::header_from_name(std::string(24, 'a')), sip::header_id::other);
+  EXPECT_EQ(sip::header_from_name(std::string(300, 'a')), sip::header_id::other);
+}
+
+// A name the table does not know still needs the token check; one it knows is a
+// token by construction. Both paths decide bad_header_line the same way.
+TEST(message_index, unknown_names_are_checked_for_token_characters) {
+  // The message view points into its datagram: each one must outlive the view's use.
+  sip::message m;
+  const std::string custom = request_with({"X-Custom.Tag~1: v"});
+  EXPECT_EQ(m.parse(custom), sip::errc::ok);
+  ASSERT_NE(m.find("x-custom.tag~1"), nullptr);
+  EXPECT_EQ(m.find("x-custom.tag~1")->id, sip::header_id::other);
+  const std::string space = request_with({"X Custom: v"});
+  EXPECT_EQ(m.parse(space), sip::errc::bad_header_line);
+  const std::string cr = request_with({"Call\rID: v"});
+  EXPECT_EQ(m.parse(cr), sip::errc::bad_header_line);
+  const std::string padded = request_with({"Call-ID : abc@h"});
+  EXPECT_EQ(m.parse(padded), sip::errc::ok);
+  EXPECT_EQ(m.value_of(sip::header_id::call_id), "abc@h");
 }
 
 TEST(message_index, folded_values) {

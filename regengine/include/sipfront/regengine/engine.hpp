@@ -130,9 +130,13 @@ class engine {
   std::unique_ptr<impl> impl_;
 };
 
-/// The worker that owns a message: requests by hash of Call-ID; responses by the
-/// worker index the front end encoded in its own top-Via branch. Messages that
-/// cannot be steered (failed parse, foreign branch) stay on `self`.
+/// The worker that owns a message: a non-REGISTER request whose Request-URI is a
+/// Contact the front end registered (peer-to-peer), or whose top Route is its own
+/// Record-Route naming a binding, goes to the worker encoded there (the binding's
+/// owner: such requests carry the core's Call-ID, not the binding's); other requests
+/// by hash of Call-ID; responses by the worker index the front end encoded in its own
+/// top-Via branch. Messages that cannot be steered (failed parse, foreign branch, a
+/// worker index not below `n_workers`) fall back to the Call-ID hash or stay on `self`.
 unsigned steer(const sip::message& msg, unsigned n_workers, unsigned self) noexcept;
 
 /// Decodes the user part of a Contact URI the front end gave a registrar in

@@ -5,8 +5,27 @@
 #include <string_view>
 
 #include "sipfront/sipparse/chars.hpp"
+#include "sipfront/sipparse/scan.hpp"
 
 namespace sipfront::sip {
+
+/// The first byte at or after `p` that is not linear white space (SP, HTAB, or a
+/// CRLF / LF followed by SP or HTAB), bounded by `end`.
+constexpr const char* skip_lws_at(const char* p, const char* end) noexcept {
+  // Most calls find no white space at all: answer those with one compare.
+  if (p >= end || !chars::is_lws_byte(*p)) return p;
+  for (;;) {
+    if (p < end && chars::is_ws(*p)) {
+      ++p;
+    } else if (end - p >= 3 && p[0] == '\r' && p[1] == '\n' && chars::is_ws(p[2])) {
+      p += 3;
+    } else if (end - p >= 2 && p[0] == '\n' && chars::is_ws(p[1])) {
+      p += 2;
+    } else {
+      return p;
+    }
+  }
+}
 
 /// A read position inside a byte span. Every read is checked against the end:
 /// peeking past it yields '\0', which no grammar rule accepts.
@@ -40,17 +59,7 @@ class cursor {
   /// Skips linear white space: SP, HTAB and folded line ends (CRLF or LF followed by SP/HTAB).
   constexpr bool skip_lws() noexcept {
     const char* start = p_;
-    for (;;) {
-      if (chars::is_ws(peek())) {
-        ++p_;
-      } else if (peek() == '\r' && peek(1) == '\n' && chars::is_ws(peek(2))) {
-        p_ += 3;
-      } else if (peek() == '\n' && chars::is_ws(peek(1))) {
-        p_ += 2;
-      } else {
-        break;
-      }
-    }
+    p_ = skip_lws_at(p_, end_);
     return p_ != start;
   }
   /// Consumes the separator `c` with optional LWS around it (SWS c SWS).
@@ -65,9 +74,9 @@ class cursor {
     return true;
   }
   /// Consumes a run of characters of class `cls`; empty view when none.
-  constexpr std::string_view take_while(std::uint8_t cls) noexcept {
+  std::string_view take_while(std::uint32_t cls) noexcept {
     const char* s = p_;
-    while (p_ < end_ && chars::is(*p_, cls)) ++p_;
+    p_ = chars::skip_class(p_, end_, cls);
     return {s, static_cast<std::size_t>(p_ - s)};
   }
   template <class Pred>
@@ -76,17 +85,19 @@ class cursor {
     while (p_ < end_ && pred(*p_)) ++p_;
     return {s, static_cast<std::size_t>(p_ - s)};
   }
-  constexpr std::string_view token() noexcept { return take_while(chars::k_token); }
+  std::string_view token() noexcept { return take_while(chars::k_token); }
 
   /// Consumes a quoted-string; returns the content between the quotes (escapes kept as written).
   /// Empty optional-like: `ok` false when unterminated or not at a quote.
-  constexpr bool quoted(std::string_view& out) noexcept {
+  bool quoted(std::string_view& out) noexcept {
     if (peek() != '"') return false;
     const char* s = p_ + 1;
-    for (const char* q = s; q < end_; ++q) {
+    // Jump between the bytes that matter here (" and backslash) 16 at a time.
+    for (const char* q = detail::find_quote_or_backslash(s, end_); q < end_;
+         q = detail::find_quote_or_backslash(q, end_)) {
       if (*q == '\\') {
         if (q + 1 >= end_) return false;
-        ++q;
+        q += 2;
         continue;
       }
       if (*q == '"') {

@@ -17,6 +17,9 @@
 #include "sipfront/sipparse/scan.hpp"
 
 namespace sipfront::sip {
+namespace detail {
+struct indexer;
+}  // namespace detail
 
 struct header_entry {
   std::uint16_t name_off;
@@ -32,6 +35,7 @@ enum class start_kind : std::uint8_t { unknown, request, response };
 class message {
  public:
   static constexpr std::size_t max_headers = 96;
+  static_assert(max_headers < 0xff, "counts_ and first_ hold header counts and indexes in a byte");
   static constexpr std::size_t max_datagram = 65535;
   static constexpr std::uint8_t npos8 = 0xff;
 
@@ -95,6 +99,10 @@ class message {
   [[nodiscard]] std::size_t leading_skipped() const noexcept { return lead_; }
 
  private:
+  friend struct detail::indexer;
+  /// The index loop (src/index_impl.hpp), instantiated per ISA with its 64-byte classifier.
+  template <class Classify>
+  errc index_with(std::string_view datagram, Classify classify) noexcept;
   [[nodiscard]] std::string_view view(std::size_t off, std::size_t len) const noexcept { return {base_ + off, len}; }
   errc parse_start_line(std::string_view line) noexcept;
   errc parse_request_line(std::string_view line) noexcept;

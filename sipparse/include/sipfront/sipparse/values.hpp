@@ -19,13 +19,20 @@ namespace sipfront::sip {
 /// (header parameters). Values may be tokens, hosts or quoted strings (quotes kept).
 class param_iterator {
  public:
-  explicit param_iterator(std::string_view params) noexcept : rest_(params) {}
+  /// With `list_entry`, the params are the tail of one entry of a comma-separated
+  /// header value: a ',' where a ';' could come ends them (see stop()).
+  explicit param_iterator(std::string_view params, bool list_entry = false) noexcept
+      : rest_(params), stop_(params.data() + params.size()), list_entry_(list_entry) {}
   /// Next parameter; false at the end or on a syntax error (then `error()` is set).
   bool next(std::string_view& name, std::string_view& value) noexcept;
   [[nodiscard]] bool failed() const noexcept { return failed_; }
+  /// Where the params ended: the ',' that closed a list entry, else the end.
+  [[nodiscard]] const char* stop() const noexcept { return stop_; }
 
  private:
   std::string_view rest_;
+  const char* stop_;
+  bool list_entry_ = false;
   bool failed_ = false;
 };
 
@@ -67,11 +74,17 @@ struct name_addr {
   bool angle = false;       ///< name-addr form (<...>) rather than addr-spec
   bool star = false;        ///< Contact: *
   std::string_view params;  ///< header params after the URI, without the leading ';'
+  /// The tag param (quotes stripped), recorded by the validating pass so reading
+  /// it costs nothing; only meaningful when `params_indexed`.
+  std::string_view tag_param{};
+  bool params_indexed = false;
 
   [[nodiscard]] std::optional<std::string_view> param(std::string_view n) const noexcept {
     return find_param(params, n);
   }
-  [[nodiscard]] std::string_view tag() const noexcept { return param("tag").value_or(std::string_view{}); }
+  [[nodiscard]] std::string_view tag() const noexcept {
+    return params_indexed ? tag_param : param("tag").value_or(std::string_view{});
+  }
   /// The expires param; errc::not_present when absent, integer_overflow above 2^32-1.
   [[nodiscard]] result<std::uint32_t> expires() const noexcept;
   /// q-value in thousandths (0..1000); not_present when absent.
@@ -85,6 +98,16 @@ struct name_addr {
 /// One name-addr / addr-spec with params (From, To, Contact, Route entry...).
 /// With `allow_star`, a lone "*" is accepted (Contact).
 result<name_addr> parse_name_addr(std::string_view s, bool allow_star = false) noexcept;
+/// The same, except that the URI's own grammar is not checked: the display name,
+/// the <> form and the header params are. For callers that read only params, such
+/// as the From and To tags that identify a dialog (lazy parsing: run parse_uri()
+/// on `uri` when the URI itself is wanted).
+result<name_addr> split_name_addr(std::string_view s, bool allow_star = false) noexcept;
+/// The first entry of the first `id` header line (Contact, Route, Path...),
+/// validated like parse_name_addr(). One pass: the name-addr grammar itself finds
+/// where the entry ends (the first ',' outside quotes and <>), where a
+/// list_iterator would split the whole line first. not_present when there is none.
+result<name_addr> first_name_addr(const message& msg, header_id id, bool allow_star = false) noexcept;
 
 // ---------------------------------------------------------------- Via
 

@@ -1,0 +1,177 @@
+// Private: the table of well-known header names and the lookup the header index
+// runs once per header line.
+//
+// Lookup cost matters: every header line of every datagram goes through it. A
+// perfect hash over (first letter, last letter, length) picks the one candidate
+// (128 slots, collision-free for the table, checked at compile time), then a
+// case-insensitive compare of whole 8- or 4-byte words confirms it. A name that
+// matches a table entry is therefore also a valid token, so the index only runs
+// the per-character token check on names it does not know.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+
+#include "sipfront/sipparse/chars.hpp"
+#include "sipfront/sipparse/names.hpp"
+
+namespace sipfront::sip::detail {
+
+struct header_name {
+  std::string_view name;
+  header_id id;
+  char compact;  // '\0' when none
+  bool list;
+  bool single;
+};
+
+// The table is indexed by header_id; order must follow the enum.
+constexpr std::array<header_name, header_id_count> k_headers{{
+    {"", header_id::other, '\0', false, false},
+    {"Accept", header_id::accept, '\0', true, false},
+    {"Accept-Contact", header_id::accept_contact, 'a', true, false},
+    {"Allow", header_id::allow, '\0', true, false},
+    {"Allow-Events", header_id::allow_events, 'u', true, false},
+    {"Authorization", header_id::authorization, '\0', false, false},
+    {"Call-ID", header_id::call_id, 'i', false, true},
+    {"Contact", header_id::contact, 'm', true, false},
+    {"Content-Disposition", header_id::content_disposition, '\0', false, true},
+    {"Content-Encoding", header_id::content_encoding, 'e', true, false},
+    {"Content-Length", header_id::content_length, 'l', false, true},
+    {"Content-Type", header_id::content_type, 'c', false, true},
+    {"CSeq", header_id::cseq, '\0', false, true},
+    {"Date", header_id::date, '\0', false, true},
+    {"Event", header_id::event, 'o', false, true},
+    {"Expires", header_id::expires, '\0', false, true},
+    {"From", header_id::from, 'f', false, true},
+    {"Max-Forwards", header_id::max_forwards, '\0', false, true},
+    {"Min-Expires", header_id::min_expires, '\0', false, true},
+    {"Path", header_id::path, '\0', true, false},
+    {"Proxy-Authenticate", header_id::proxy_authenticate, '\0', false, false},
+    {"Proxy-Authorization", header_id::proxy_authorization, '\0', false, false},
+    {"Proxy-Require", header_id::proxy_require, '\0', true, false},
+    {"Reason", header_id::reason, '\0', true, false},
+    {"Record-Route", header_id::record_route, '\0', true, false},
+    {"Refer-To", header_id::refer_to, 'r', false, true},
+    {"Referred-By", header_id::referred_by, 'b', false, true},
+    {"Reject-Contact", header_id::reject_contact, 'j', true, false},
+    {"Request-Disposition", header_id::request_disposition, 'd', true, false},
+    {"Require", header_id::require, '\0', true, false},
+    {"Retry-After", header_id::retry_after, '\0', false, true},
+    {"Route", header_id::route, '\0', true, false},
+    {"Service-Route", header_id::service_route, '\0', true, false},
+    {"Session-Expires", header_id::session_expires, 'x', false, true},
+    {"Subject", header_id::subject, 's', false, true},
+    {"Supported", header_id::supported, 'k', true, false},
+    {"To", header_id::to, 't', false, true},
+    {"Unsupported", header_id::unsupported, '\0', true, false},
+    {"User-Agent", header_id::user_agent, '\0', false, false},
+    {"Server", header_id::server, '\0', false, false},
+    {"Via", header_id::via, 'v', true, false},
+    {"Warning", header_id::warning, '\0', true, false},
+    {"WWW-Authenticate", header_id::www_authenticate, '\0', false, false},
+    {"Identity", header_id::identity, 'y', false, true},
+}};
+
+constexpr bool table_in_enum_order() {
+  for (std::size_t i = 0; i < k_headers.size(); ++i) {
+    if (static_cast<std::size_t>(k_headers[i].id) != i) return false;
+  }
+  return true;
+}
+static_assert(table_in_enum_order(), "k_headers must follow header_id order");
+
+inline constexpr std::size_t k_max_known_name = 24;
+inline constexpr std::size_t k_name_slots = 128;
+
+/// The slot of a name of length >= 2 (the caller handles compact forms).
+constexpr std::size_t name_slot(char first, char last, std::size_t len) noexcept {
+  const auto f = static_cast<unsigned>(static_cast<unsigned char>(first) | 0x20U);
+  const auto l = static_cast<unsigned>(static_cast<unsigned char>(last) | 0x20U);
+  return (f ^ (l * 6U) ^ (static_cast<unsigned>(len) * 9U)) & (k_name_slots - 1);
+}
+
+// One slot: the name in lower case and, per byte, the bit that folds an upper-case
+// letter onto it (0x20 on letters, 0 elsewhere, so '-' must match exactly).
+struct name_slot_entry {
+  std::array<char, k_max_known_name> lower{};
+  std::array<char, k_max_known_name> fold{};
+  std::uint8_t len = 0;
+  header_id id = header_id::other;
+};
+
+struct name_index {
+  std::array<name_slot_entry, k_name_slots> slots{};
+  std::array<header_id, 26> compact{};
+  bool collision_free = true;
+};
+
+constexpr name_index make_name_index() {
+  name_index x{};
+  for (std::size_t i = 1; i < k_headers.size(); ++i) {
+    const std::string_view n = k_headers[i].name;
+    if (n.size() > k_max_known_name || n.size() < 2) {
+      x.collision_free = false;
+      continue;
+    }
+    name_slot_entry& e = x.slots[name_slot(n.front(), n.back(), n.size())];
+    if (e.len != 0) x.collision_free = false;
+    e.len = static_cast<std::uint8_t>(n.size());
+    e.id = k_headers[i].id;
+    for (std::size_t j = 0; j < n.size(); ++j) {
+      e.lower[j] = chars::lower(n[j]);
+      e.fold[j] = chars::is_alpha(n[j]) ? '\x20' : '\0';
+    }
+    if (k_headers[i].compact != '\0') {
+      x.compact[static_cast<std::size_t>(k_headers[i].compact - 'a')] = k_headers[i].id;
+    }
+  }
+  return x;
+}
+
+inline constexpr name_index k_name_index = make_name_index();
+static_assert(k_name_index.collision_free, "name_slot() must map every known header name to its own slot");
+
+template <class T>
+inline T load(const char* p) noexcept {
+  T v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+// True when p[0..len) equals the entry's name, ASCII case-insensitively. Reads
+// only inside [p, p + len): the words overlap rather than run past the end.
+inline bool fold_equal(const char* p, std::size_t len, const name_slot_entry& e) noexcept {
+  const char* lo = e.lower.data();
+  const char* fo = e.fold.data();
+  auto word64 = [&](std::size_t off) {
+    return (load<std::uint64_t>(p + off) | load<std::uint64_t>(fo + off)) == load<std::uint64_t>(lo + off);
+  };
+  auto word32 = [&](std::size_t off) {
+    return (load<std::uint32_t>(p + off) | load<std::uint32_t>(fo + off)) == load<std::uint32_t>(lo + off);
+  };
+  if (len >= 8) {
+    if (!word64(0) || !word64(len - 8)) return false;
+    return len <= 16 || word64(8);
+  }
+  if (len >= 4) return word32(0) && word32(len - 4);
+  for (std::size_t i = 0; i < len; ++i) {
+    if (static_cast<char>(p[i] | fo[i]) != lo[i]) return false;
+  }
+  return true;
+}
+
+/// header_id of the name at p[0..len), any case, long or compact form; other when unknown.
+inline header_id lookup_name(const char* p, std::size_t len) noexcept {
+  if (len == 1) {
+    const auto c = static_cast<unsigned>(static_cast<unsigned char>(p[0]) | 0x20U) - 'a';
+    return c < 26 ? k_name_index.compact[c] : header_id::other;
+  }
+  if (len < 2 || len > k_max_known_name) return header_id::other;
+  const name_slot_entry& e = k_name_index.slots[name_slot(p[0], p[len - 1], len)];
+  return (e.len == len && fold_equal(p, len, e)) ? e.id : header_id::other;
+}
+
+}  // namespace sipfront::sip::detail
