@@ -34,6 +34,9 @@ constexpr std::uint32_t default_expires_default = 3600;
 constexpr std::uint32_t default_max_bindings = 65536;
 constexpr std::uint32_t default_out_expires = 3600;
 constexpr std::uint32_t default_fail_count = 3;
+constexpr std::uint32_t default_reserve_percent = 10;
+constexpr std::uint32_t default_retry_after_min = 30;
+constexpr std::uint32_t default_retry_after_max = 120;
 
 // Limits.
 constexpr std::uint32_t min_mtu = 576;  // the smallest datagram every IPv4 host must accept (RFC 791)
@@ -382,7 +385,92 @@ std::optional<config_error> check_rate_limit(const v1::Config& cfg) {
   return std::nullopt;
 }
 
+std::optional<config_error> check_overload(const v1::Config& cfg) {
+  const auto& o = cfg.overload();
+  if (o.registration_spike() != 0 && cfg.passthrough().mode() != v1::Passthrough::PEER_TO_PEER) {
+    return error("overload.registrationSpike",
+                 "needs \"passthrough\": {\"mode\": \"PEER_TO_PEER\"}; END_TO_END does not meter registrations "
+                 "(set 0 to turn overload protection off)");
+  }
+  const reg::spike_config sc = make_spike_config(cfg);
+  switch (reg::validate(sc, 1)) {
+    case reg::spike_errc::ok:
+    case reg::spike_errc::no_workers: break;
+    case reg::spike_errc::reserve_out_of_range:
+      return error("overload.reservePercent", std::to_string(sc.reserve_percent) + " is outside 0.." +
+                                                  std::to_string(reg::max_reserve_percent) +
+                                                  "; a larger reserve would let refreshes starve new registrations "
+                                                  "after an avalanche restart (default 10)");
+    case reg::spike_errc::retry_after_zero:
+      return error(sc.retry_after_min_s == 0 ? "overload.retryAfterMin" : "overload.retryAfterMax",
+                   "0 s invites an instant retry storm; give at least 1 s");
+    case reg::spike_errc::retry_after_inverted:
+      return error("overload.retryAfterMin", std::to_string(sc.retry_after_min_s) + " s is above retryAfterMax (" +
+                                                 std::to_string(sc.retry_after_max_s) + " s)");
+    case reg::spike_errc::retry_after_too_large:
+      return error("overload.retryAfterMax", std::to_string(sc.retry_after_max_s) + " s is above " +
+                                                 std::to_string(reg::max_retry_after_s) + " s (a day; default 120)");
+  }
+  return std::nullopt;
+}
+
+std::optional<config_error> check_registrar_mode(const v1::Config& cfg) {
+  const bool p2p = cfg.passthrough().mode() == v1::Passthrough::PEER_TO_PEER;
+  if (cfg.registrar_mode() != v1::INDEXED && cfg.registrar_mode() != v1::PRIMARY_SECONDARY) {
+    return error("registrarMode", "not a registrar mode; use \"INDEXED\" (default) or \"PRIMARY_SECONDARY\"");
+  }
+  if (!p2p && cfg.registrar_mode() == v1::PRIMARY_SECONDARY) {
+    return error("registrarMode",
+                 "PRIMARY_SECONDARY needs \"passthrough\": {\"mode\": \"PEER_TO_PEER\"}; in "
+                 "END_TO_END the Request-URI chooses the registrar");
+  }
+  if (!p2p && !cfg.registrar_index().empty()) {
+    return error("registrarIndex",
+                 "needs \"passthrough\": {\"mode\": \"PEER_TO_PEER\"}; in END_TO_END the "
+                 "Request-URI chooses the registrar");
+  }
+  const auto& list = cfg.registrar_index();
+  if (list.size() > static_cast<int>(max_registrar_index)) {
+    return error("registrarIndex", std::to_string(list.size()) + " entries; at most " +
+                                       std::to_string(max_registrar_index) + " registrars exist");
+  }
+  if (cfg.registrar_mode() == v1::PRIMARY_SECONDARY && list.size() > 2) {
+    return error("registrarIndex", std::to_string(list.size()) +
+                                       " entries; PRIMARY_SECONDARY uses two (the primary, then the secondary)");
+  }
+  for (int i = 0; i < list.size(); ++i) {
+    const std::string path = index_path("registrarIndex", static_cast<std::size_t>(i));
+    const std::uint32_t idx = list[i];
+    if (idx < 1 || idx > max_registrar_index) {
+      return error(path, std::to_string(idx) + " is outside 1.." + std::to_string(max_registrar_index));
+    }
+    for (int j = 0; j < i; ++j) {
+      if (list[j] == idx) {
+        return error(path, std::to_string(idx) + " is already " +
+                               index_path("registrarIndex", static_cast<std::size_t>(j)) +
+                               "; each registrar is listed once");
+      }
+    }
+    const bool configured = std::any_of(cfg.registrars().begin(), cfg.registrars().end(),
+                                        [&](const v1::Registrar& r) { return r.index() == idx; });
+    if (!configured) {
+      std::string known;
+      for (const auto& r : cfg.registrars()) known += (known.empty() ? "" : ", ") + std::to_string(r.index());
+      return error(path, "registrar index " + std::to_string(idx) + " is not configured (configured: " + known + ")");
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace
+
+reg::spike_config make_spike_config(const v1::Config& cfg) {
+  const auto& o = cfg.overload();
+  return reg::spike_config{.limit = o.registration_spike(),
+                           .reserve_percent = o.has_reserve_percent() ? o.reserve_percent() : default_reserve_percent,
+                           .retry_after_min_s = o.retry_after_min(),
+                           .retry_after_max_s = o.retry_after_max()};
+}
 
 void apply_defaults(v1::Config& cfg) {
   for (auto& itf : *cfg.mutable_interfaces()) {
@@ -416,6 +504,13 @@ void apply_defaults(v1::Config& cfg) {
   auto& rl = *cfg.mutable_rate_limit();
   if (rl.out_expires() == 0) rl.set_out_expires(default_out_expires);
   if (rl.fail_count() == 0) rl.set_fail_count(default_fail_count);
+  auto& ov = *cfg.mutable_overload();
+  if (!ov.has_reserve_percent()) ov.set_reserve_percent(default_reserve_percent);
+  if (ov.retry_after_min() == 0)
+    ov.set_retry_after_min(
+        std::min(default_retry_after_min, ov.retry_after_max() != 0 ? ov.retry_after_max() : default_retry_after_min));
+  if (ov.retry_after_max() == 0) ov.set_retry_after_max(std::max(default_retry_after_max, ov.retry_after_min()));
+  if (cfg.registrar_mode() == v1::REGISTRAR_MODE_UNSPECIFIED) cfg.set_registrar_mode(v1::INDEXED);
 
   auto& pt = *cfg.mutable_passthrough();
   if (pt.default_registrar() == 0) {
@@ -429,7 +524,7 @@ void apply_defaults(v1::Config& cfg) {
 
 std::optional<config_error> validate_config(const v1::Config& cfg) {
   for (auto check : {check_interfaces, check_workers, check_sip, check_registrars, check_passthrough,
-                     check_local_registrar, check_rate_limit}) {
+                     check_local_registrar, check_rate_limit, check_overload, check_registrar_mode}) {
     if (auto e = check(cfg)) return e;
   }
   return std::nullopt;

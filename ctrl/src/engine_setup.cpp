@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <utility>
+#include <vector>
 
 #include "detail.hpp"
 #include "sipfront/ctrl/config.hpp"
@@ -88,6 +89,12 @@ engine_setup make_engine_config(const v1::Config& cfg, unsigned worker_id, unsig
   e.registrar.out_expires = rl.enabled() ? rl.out_expires() : 0;  // 0: ask for what the phone was granted
   e.registrar.fail_count = static_cast<std::uint8_t>(rl.fail_count());
   e.max_bindings = lr.max_bindings_per_worker();
+  e.reg_mode = cfg.registrar_mode() == v1::PRIMARY_SECONDARY ? reg::registrar_mode::primary_secondary
+                                                             : reg::registrar_mode::indexed;
+  if (!cfg.registrar_index().empty()) {
+    std::vector<unsigned> idx(cfg.registrar_index().begin(), cfg.registrar_index().end());
+    (void)reg::registrar_list::make(idx, e.registrar_order);  // validated: 1..6, configured, no duplicates
+  }
 
   e.policy.require_max_forwards = !cfg.sip().accept_rfc2543();
   e.policy.forwarding = true;

@@ -92,6 +92,7 @@ std::optional<ctrl::config_error> make_dataplane_config(const v1::Config& cfg, c
   setups.reserve(n_workers);
   for (unsigned w = 0; w < n_workers; ++w) setups.push_back(ctrl::make_engine_config(cfg, w, n_workers));
   for (const auto& s : setups) out.engines.push_back(s.engine);
+  out.spike = ctrl::make_spike_config(cfg);
   return std::nullopt;
 }
 

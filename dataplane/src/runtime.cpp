@@ -103,6 +103,12 @@ bool runtime::build(const dataplane_config& cfg, std::string& error) {
     error = "workers: burst must be 1.." + std::to_string(max_burst) + " and ringSize a power of two";
     return false;
   }
+  if (const reg::spike_errc e = reg::validate(cfg.spike, nw); e != reg::spike_errc::ok) {
+    error = "overload: " + std::string(reg::to_string(e));
+    return false;
+  }
+  // One pool for every worker (engines only borrow it); built before the engines, freed after them.
+  spike_pool_ = std::make_unique<reg::spike_pool>(cfg.spike, nw);
   stats_interval_s_ = cfg.stats_interval_s;
   shared_ = std::make_unique<shared_state>();
   shared_state& s = *shared_;
@@ -170,7 +176,9 @@ bool runtime::build(const dataplane_config& cfg, std::string& error) {
   };
 
   for (unsigned i = 0; i < nw; ++i) {
-    engines_.push_back(std::make_unique<reg::engine>(cfg.engines[i]));
+    reg::engine_config ec = cfg.engines[i];
+    ec.spike = spike_pool_.get();
+    engines_.push_back(std::make_unique<reg::engine>(ec));
     outputs_.push_back(std::make_unique<reg::output_queue>());
     void* mem = rte_zmalloc_socket("sf_worker", sizeof(worker_context), RTE_CACHE_LINE_SIZE, socket_of(i));
     if (mem == nullptr) {

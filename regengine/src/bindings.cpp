@@ -177,6 +177,8 @@ std::string_view to_string(register_rule r) noexcept {
     case register_rule::contacts_changed: return "contacts_changed";
     case register_rule::out_leg_expiring: return "out_leg_expiring";
     case register_rule::refresh_absorbed: return "refresh_absorbed";
+    case register_rule::registration_spike: return "registration_spike";
+    case register_rule::no_registrar: return "no_registrar";
   }
   return "unknown";
 }
@@ -236,6 +238,7 @@ void binding::reset() noexcept {
   out_expires = 0;
   out_expires_at_ms = 0;
   registrar_index = 0;
+  secondary_index = no_secondary;
   auth = auth_state::none;
   state = binding_state::new_;
   missed_refreshes = 0;

@@ -23,6 +23,7 @@
 #include <boost/intrusive/unordered_set.hpp>
 #include <chrono>
 #include <cstring>
+#include <optional>
 #include <vector>
 
 #include "sipfront/regengine/timer_wheel.hpp"
@@ -48,7 +49,12 @@ enum class txn_state : std::uint8_t { free, pending, completed };
 // What a transaction is for. End-to-end transactions relay the phone's request;
 // peer-to-peer ones carry an out-leg request of a binding, on the phone's behalf
 // or on the front end's own (refresh before out-expires, fail-count deregistration).
-enum class txn_role : std::uint8_t { relay, phone, refresh, deregister };
+// Primary/secondary forks split the two sides: a fork_parent holds the phone's
+// request and answer (server side, no timers of its own while pending), each
+// fork_leg one out-leg REGISTER to one registrar (client side).
+enum class txn_role : std::uint8_t { relay, phone, refresh, deregister, fork_parent, fork_leg };
+constexpr std::uint32_t k_no_txn = 0xffffffffU;
+constexpr std::uint32_t k_default_retry_after_s = 30;
 
 // FNV-1a, 64-bit: stable across builds and cores (steering needs that), cheap on
 // the short strings it hashes (Call-IDs, branches).
@@ -134,6 +140,13 @@ struct txn {
   std::uint32_t out_expires = 0;  // what the out-leg request asked for
   endpoint phone_src{};           // the phone's source address (the binding's NAT check)
   binding_handle bind{};
+  spike_slot spike = spike_slot::none;  // overload slot held while the out-leg request is pending
+  std::uint8_t reg_slot = 0;            // registrars[] slot the out-leg request went to
+  std::uint8_t tried = 0;               // registrar_set::tried_bit mask (indexed failover)
+  std::uint8_t leg = 0;                 // fork_leg: its leg number; refresh: 1 = the secondary's refresh
+  std::uint8_t legs_pending = 0;        // fork_parent: legs not final yet
+  std::uint32_t parent = k_no_txn;      // fork_leg: the fork_parent's record index while pending
+  fork_outcome fork{};                  // fork_parent
 };
 
 struct server_key_of {
@@ -173,6 +186,22 @@ struct engine::impl {
                                  .worker_id = config.worker_id,
                                  .seed = config.binding_seed}),
         explain(ring) {
+    if (config.registrar_order.empty()) {
+      const std::array<unsigned, 1> one{config.default_registrar + 1};
+      (void)registrar_list::make(one, order);
+    } else {
+      order = config.registrar_order;
+    }
+    for (unsigned i = 0; i < config.n_registrars && i < max_registrars; ++i) {
+      if (config.registrars[i].addr.ip != 0) (void)regs.configure_static(i + 1, config.registrars[i].addr);
+    }
+    if (config.spike != nullptr && config.mode == passthrough_mode::peer_to_peer) {
+      const std::uint64_t seed =
+          config.spike_seed != 0
+              ? config.spike_seed
+              : static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+      budget.emplace(*config.spike, config.worker_id, seed);
+    }
     free_txns.reserve(txns.size());
     for (std::size_t i = txns.size(); i-- > 0;) free_txns.push_back(static_cast<std::uint32_t>(i));
     const std::size_t n_large = large.size() / k_large_slot;
@@ -228,13 +257,63 @@ struct engine::impl {
   binding_table bindings;
   explain_ring& explain;
 
+  // ---- registrar modes and overload protection (peer-to-peer)
+  registrar_set regs;    // this worker's registrars and their health
+  registrar_list order;  // the mode's list (cfg.registrar_order or the default registrar)
+  std::array<std::uint64_t, max_registrars> down_at{};  // when each was marked down (0: not down)
+  std::optional<spike_budget> budget;                   // this worker's share of the spike pool
+  bool busy_since_tick = false;                         // a message arrived since the last on_tick
+
+  spike_slot acquire_slot(spike_kind kind) noexcept { return budget ? budget->acquire(kind) : spike_slot::unmetered; }
+  void end_upstream(txn& t) noexcept {
+    if (budget) budget->release(t.spike);
+    t.spike = spike_slot::none;
+  }
+  std::uint32_t retry_after_s() noexcept { return budget ? budget->retry_after_s() : k_default_retry_after_s; }
+  // Down registrars are tried again after registrar_retry_ms (no prober yet).
+  void revive(std::uint64_t now) noexcept {
+    for (unsigned i = 0; i < max_registrars; ++i) {
+      if (down_at[i] != 0 && now - down_at[i] >= cfg.registrar_retry_ms) {
+        regs.mark_up(i + 1);
+        down_at[i] = 0;
+      }
+    }
+  }
+  // Feeds a final answer (code 0: Timer F) from registrar slot `slot` into its health;
+  // true when the REGISTER should fail over (Timer F, 503).
+  bool note_registrar(unsigned slot, std::uint16_t code, std::uint32_t retry_after, std::uint64_t now) noexcept {
+    // With a list of one there is nothing to fail over to: every REGISTER is tried
+    // (no health kept), as before registrar modes existed.
+    if (order.size() < 2) return false;
+    const unsigned index = slot + 1;
+    if (code == 0) {
+      regs.on_timeout(index);
+      if (slot < max_registrars) down_at[slot] = std::max<std::uint64_t>(now, 1);
+      return true;
+    }
+    const bool fo = regs.on_response(index, code, retry_after, now);
+    if (slot < max_registrars) {
+      if (fo && retry_after == 0) {
+        down_at[slot] = std::max<std::uint64_t>(now, 1);
+      } else if (!fo) {
+        down_at[slot] = 0;
+      }
+    }
+    return fo;
+  }
+  bool failover(txn& t, std::uint64_t now, output_queue& out) noexcept;
+  void on_fork_leg_final(txn& leg, const sip::message* resp, std::uint64_t now, output_queue& out) noexcept;
+  void answer_phone(txn& t, const sip::message* resp, std::uint16_t code, std::uint32_t granted, std::uint8_t reg_slot,
+                    std::uint64_t now, output_queue& out) noexcept;
+  bool emit_out_register(txn& t, binding& b, const sip::message* phone, std::uint64_t now, output_queue& out) noexcept;
+
   // ---- peer-to-peer (see the section comment in the p2p part below)
   std::string_view our_via(std::array<char, 128>& buf, std::uint64_t client_id) const noexcept;
   void on_register_p2p(const sip::message& msg, const endpoint& src, const endpoint& reply_to, std::uint64_t key,
                        std::uint64_t now, output_queue& out) noexcept;
-  bool send_out_register(binding& b, txn_role role, std::uint32_t expires, const sip::message* phone,
+  txn* send_out_register(binding& b, txn_role role, std::uint32_t expires, const sip::message* phone,
                          const endpoint& src, const endpoint& reply_to, std::uint64_t key, std::uint64_t now,
-                         output_queue& out) noexcept;
+                         output_queue& out, unsigned reg_slot, spike_slot slot) noexcept;
   void answer_local(const sip::message& req, const endpoint& dst, std::uint64_t key, const binding* b,
                     std::uint64_t now, output_queue& out) noexcept;
   void on_response_p2p(txn& t, const sip::message& msg, std::uint64_t now, output_queue& out) noexcept;
@@ -304,10 +383,18 @@ struct engine::impl {
     t.phone_off = 0;
     t.phone_len = 0;
     t.bind = {};
+    t.spike = spike_slot::none;
+    t.reg_slot = 0;
+    t.tried = 0;
+    t.leg = 0;
+    t.legs_pending = 0;
+    t.parent = k_no_txn;
+    t.fork = fork_outcome{};
     return &t;
   }
 
   void release(txn& t) noexcept {
+    end_upstream(t);
     timer_wheel::cancel(t.retrans);
     timer_wheel::cancel(t.life);
     if (t.by_server.is_linked()) by_server.erase(by_server.iterator_to(t));
@@ -611,7 +698,13 @@ void engine::impl::on_timer(timer_hook& h, std::uint64_t now, output_queue& out)
     case timer_f:
       if (t.state == txn_state::pending) time_out(t, now, out);
       return;
-    case timer_k: release(t); return;
+    case timer_k:
+      if (t.role == txn_role::fork_parent && t.legs_pending != 0) {
+        wheel.arm(t.life, now + cfg.timer_k_ms);  // a leg still points here: wait for it
+        return;
+      }
+      release(t);
+      return;
     default: return;
   }
 }
@@ -803,7 +896,107 @@ void engine::impl::on_register_p2p(const sip::message& msg, const endpoint& src,
     b->in_cseq = 0;
   }
   const std::uint32_t asked = unreg ? 0 : cfg.registrar.out_expires != 0 ? cfg.registrar.out_expires : d.in_expires;
-  if (!send_out_register(*b, txn_role::phone, asked, &msg, src, reply_to, key, now, out)) [[unlikely]] {
+  // Which registrar(s): the mode's list, by health. A live binding (the registrar
+  // holds it now) keeps its registrar while that one is up.
+  const bool live = !created && b->out_expires_at_ms > now;
+  auto refuse_503 = [&](register_rule why, std::uint32_t retry_s, std::string_view reason) {
+    if (created) bindings.erase(*b);
+    if (created) rec.binding = {};
+    rec.rule = why;
+    std::array<char, 32> line{};
+    sip::writer w(line);
+    w.put("Retry-After: ").put_uint(retry_s);
+    const std::string_view extra[] = {w.view()};
+    reject(503, reason, retry_s != 0 ? std::span<const std::string_view>(extra) : std::span<const std::string_view>{});
+  };
+  revive(now);
+  std::array<registrar_pick, 2> picks{};
+  unsigned n_picks = 0;
+  if (cfg.reg_mode == registrar_mode::primary_secondary) {
+    const fork_plan plan = regs.fork_targets(order, now);
+    if (plan.status == select_status::ok) {
+      picks = plan.legs;
+      n_picks = plan.n_legs;
+    } else {
+      ++c.registrar_unavailable;
+      refuse_503(no_registrar, plan.status == select_status::all_down ? plan.retry_after_s : 0,
+                 "Service Unavailable - No Registrar");
+      return;
+    }
+  } else if (live && regs.health(b->registrar_index + 1U, now) == registrar_health::up) {
+    picks[0] = registrar_pick{.index = b->registrar_index + 1U, .addr = regs.address(b->registrar_index + 1U)};
+    n_picks = 1;
+  } else {
+    const selection sel = regs.next_target(order, now);
+    if (sel.status != select_status::ok) {
+      ++c.registrar_unavailable;
+      const std::uint32_t hint = sel.status == select_status::none_usable ? 0
+                                 : sel.retry_after_s != 0                 ? sel.retry_after_s
+                                                                          : retry_after_s();
+      refuse_503(no_registrar, hint, "Service Unavailable - No Registrar");
+      return;
+    }
+    picks[0] = sel.pick;
+    n_picks = 1;
+  }
+  // Overload protection: refreshes of live bindings may use the reserve.
+  const spike_kind kind = live ? spike_kind::refresh : spike_kind::fresh;
+  const spike_slot first = acquire_slot(kind);
+  if (first == spike_slot::none) {
+    ++c.spike_rejected;
+    refuse_503(registration_spike, retry_after_s(), "Service Unavailable - Registration Spike");
+    return;
+  }
+  if (created) b->registrar_index = static_cast<std::uint8_t>(picks[0].index - 1);
+  bool sent = false;
+  if (cfg.reg_mode == registrar_mode::primary_secondary) {
+    // The parent keeps the phone's side; each leg is its own out-leg transaction
+    // (same out-leg Call-ID and From-tag, its own branch and CSeq).
+    txn* parent = alloc();
+    if (parent != nullptr) {
+      parent->role = txn_role::fork_parent;
+      parent->server_key = key;
+      parent->phone = reply_to;
+      parent->phone_src = src;
+      parent->bind = bindings.handle_of(*b);
+      parent->out_expires = asked;
+      if (store(*parent, msg.bytes())) {
+        parent->phone_off = 0;
+        parent->phone_len = static_cast<std::uint16_t>(parent->msg_len);
+        parent->msg_len = 0;
+        const auto pidx = static_cast<std::uint32_t>(parent - txns.data());
+        for (unsigned i = 0; i < n_picks; ++i) {
+          const spike_slot slot = i == 0 ? first : acquire_slot(kind);
+          if (slot == spike_slot::none) {
+            ++c.spike_deferred;  // the other registrar gets this binding at its next fork
+            continue;
+          }
+          txn* leg = send_out_register(*b, txn_role::fork_leg, asked, &msg, src, reply_to, 0, now, out,
+                                       picks[i].index - 1, slot);
+          if (leg == nullptr) continue;
+          leg->parent = pidx;
+          leg->leg = parent->legs_pending++;
+        }
+        if (parent->legs_pending != 0) {
+          parent->fork = fork_outcome(parent->legs_pending);
+          by_server.insert(*parent);
+          sent = true;
+        } else {
+          release(*parent);
+        }
+      } else {
+        release(*parent);
+        if (budget) budget->release(first);
+      }
+    } else {
+      ++c.transactions_full;
+      if (budget) budget->release(first);
+    }
+  } else {
+    sent = send_out_register(*b, txn_role::phone, asked, &msg, src, reply_to, key, now, out, picks[0].index - 1,
+                             first) != nullptr;
+  }
+  if (!sent) [[unlikely]] {
     if (created) bindings.erase(*b);
     rec.binding = {};
     reject(503, "Service Unavailable - Overloaded", k_retry_5);
@@ -822,24 +1015,44 @@ void engine::impl::on_register_p2p(const sip::message& msg, const endpoint& src,
   explain.push(rec);
 }
 
-bool engine::impl::send_out_register(binding& b, txn_role role, std::uint32_t expires, const sip::message* phone,
+txn* engine::impl::send_out_register(binding& b, txn_role role, std::uint32_t expires, const sip::message* phone,
                                      const endpoint& src, const endpoint& reply_to, std::uint64_t key,
-                                     std::uint64_t now, output_queue& out) noexcept {
+                                     std::uint64_t now, output_queue& out, unsigned reg_slot,
+                                     spike_slot slot) noexcept {
   txn* tp = alloc();
   if (tp == nullptr) [[unlikely]] {
     ++c.transactions_full;
-    return false;
+    if (budget) budget->release(slot);
+    return nullptr;
   }
   txn& t = *tp;
-  const registrar_target& reg = cfg.registrars[b.registrar_index];
-  t.client_id = next_id++;
+  t.spike = slot;  // released with the record if anything below fails
   t.server_key = key;
   t.phone = reply_to;
   t.phone_src = src;
-  t.registrar = reg.addr;
   t.role = role;
   t.bind = bindings.handle_of(b);
   t.out_expires = expires;
+  t.reg_slot = static_cast<std::uint8_t>(std::min<unsigned>(reg_slot, max_registrars - 1));
+  if (!emit_out_register(t, b, phone, now, out)) [[unlikely]] {
+    ++c.output_full;
+    release(t);
+    return nullptr;
+  }
+  if (role == txn_role::phone) by_server.insert(t);  // the phone's retransmissions find it
+  ++c.forwarded_upstream;
+  return &t;
+}
+
+// Builds the out-leg REGISTER of `t` (to registrars[t.reg_slot]) with a new branch,
+// keeps it (and, for role phone, the phone's request after it) in the slot, sends
+// it and arms Timers E and F. False, with nothing sent, when it does not fit.
+bool engine::impl::emit_out_register(txn& t, binding& b, const sip::message* phone, std::uint64_t now,
+                                     output_queue& out) noexcept {
+  const registrar_target& reg = cfg.registrars[t.reg_slot];
+  t.client_id = next_id++;
+  t.registrar = reg.addr;
+  const std::uint32_t expires = t.out_expires;
 
   std::array<char, 128> via_buf{};
   const std::string_view via = our_via(via_buf, t.client_id);
@@ -901,21 +1114,18 @@ bool engine::impl::send_out_register(binding& b, txn_role role, std::uint32_t ex
     }
   }
   const bool stored =
-      n && (phone != nullptr ? store_pair(t, {buf.data(), *n}, phone->bytes()) : store(t, {buf.data(), *n}));
-  if (!stored) [[unlikely]] {
-    ++c.output_full;
-    release(t);
+      n && (phone != nullptr && t.role == txn_role::phone ? store_pair(t, {buf.data(), *n}, phone->bytes())
+                                                          : store(t, {buf.data(), *n}));
+  if (!stored) [[unlikely]]
     return false;
-  }
   out.commit(t.registrar, *n);
-  if (role == txn_role::phone) by_server.insert(t);  // the phone's retransmissions find it
+  t.state = txn_state::pending;
   by_client.insert(t);
   t.e_interval = cfg.t1_ms;
   t.retrans.kind = timer_e;
   wheel.arm(t.retrans, now + cfg.t1_ms);
   t.life.kind = timer_f;
   wheel.arm(t.life, now + cfg.timer_f_ms);
-  ++c.forwarded_upstream;
   return true;
 }
 
@@ -940,29 +1150,99 @@ std::uint32_t engine::impl::granted_expires(const sip::message& resp, const bind
   return asked;
 }
 
+namespace {
+// Retry-After's delta-seconds (RFC 3261 §20.33: digits, then an optional comment
+// and parameters); 0 when absent or not a number.
+std::uint32_t retry_after_of(const sip::message& msg) noexcept {
+  const sip::header_entry* h = msg.find(sip::header_id::retry_after);
+  if (h == nullptr) return 0;
+  std::uint64_t v = 0;
+  std::size_t digits = 0;
+  for (const char ch : msg.value(*h)) {
+    if (!sip::chars::is_digit(ch)) break;
+    v = std::min<std::uint64_t>(v * 10 + static_cast<unsigned>(ch - '0'), 0xffffffffULL);
+    ++digits;
+  }
+  return digits != 0 ? static_cast<std::uint32_t>(v) : 0;
+}
+}  // namespace
+
+bool engine::impl::failover(txn& t, std::uint64_t now, output_queue& out) noexcept {
+  // Indexed mode: the same REGISTER (same binding, same out-leg Call-ID, next CSeq,
+  // new branch) to the next usable registrar of the list not tried yet.
+  if (cfg.reg_mode != registrar_mode::indexed || (t.role != txn_role::phone && t.role != txn_role::refresh)) {
+    return false;
+  }
+  binding* b = bindings.get(t.bind);
+  if (b == nullptr) return false;
+  t.tried = static_cast<std::uint8_t>(t.tried | registrar_set::tried_bit(t.reg_slot + 1U));
+  const selection sel = regs.next_target(order, now, t.tried);
+  if (sel.status != select_status::ok) return false;
+  // The phone's request lives in the slot the new request is written to: copy it out first.
+  sip::message phone_req;
+  const sip::message* phone = nullptr;
+  if (t.role == txn_role::phone) {
+    const std::string_view held = phone_request(t);
+    if (held.empty() || held.size() > scratch.size()) return false;
+    std::memcpy(scratch.data(), held.data(), held.size());
+    if (phone_req.parse({scratch.data(), held.size()}) != sip::errc::ok) return false;
+    phone = &phone_req;
+  }
+  timer_wheel::cancel(t.retrans);
+  timer_wheel::cancel(t.life);
+  if (t.by_client.is_linked()) by_client.erase(by_client.iterator_to(t));
+  t.reg_slot = static_cast<std::uint8_t>(sel.pick.index - 1);
+  if (!emit_out_register(t, *b, phone, now, out)) {
+    ++c.output_full;
+    return false;
+  }
+  ++c.registrar_failovers;
+  ++c.forwarded_upstream;
+  return true;
+}
+
 void engine::impl::on_response_p2p(txn& t, const sip::message& msg, std::uint64_t now, output_queue& out) noexcept {
   const std::uint16_t code = msg.status_code();
   if (code < 200) {
     t.e_interval = cfg.t2_ms;  // Proceeding; the phone's own transaction needs no 1xx from us
     return;
   }
+  if (note_registrar(t.reg_slot, code, retry_after_of(msg), now) && failover(t, now, out)) return;
   timer_wheel::cancel(t.retrans);
   t.state = txn_state::completed;
   t.life.kind = timer_k;
   wheel.arm(t.life, now + cfg.timer_k_ms);
+  end_upstream(t);
+  if (t.role == txn_role::fork_leg) {
+    on_fork_leg_final(t, &msg, now, out);
+    return;
+  }
   const bool ok = code < 300;
   binding* b = bindings.get(t.bind);  // nullptr when it was erased meanwhile
   const std::uint32_t granted = b != nullptr && ok && t.out_expires != 0 ? granted_expires(msg, *b, t.out_expires) : 0;
+  if (t.role == txn_role::refresh && t.leg == 1) {
+    // Primary/secondary: the secondary's own refresh only says whether it still holds the binding.
+    t.msg_len = 0;
+    if (b != nullptr && !(ok && granted != 0) && b->secondary_index == t.reg_slot) {
+      b->secondary_index = binding::no_secondary;
+    }
+    return;
+  }
+  if (t.role == txn_role::phone) {
+    answer_phone(t, &msg, code, granted, t.reg_slot, now, out);
+    return;
+  }
   auto out_leg_up = [&](binding& r) {
     r.out_expires = granted;
     r.out_expires_at_ms = now + std::uint64_t{granted} * 1000;
     r.state = binding_state::registered;
+    r.registrar_index = t.reg_slot;
   };
   auto refused = [&](binding& r) {  // the registrar said no to a refresh: what it granted before still holds
     r.state = r.out_expires_at_ms > now ? binding_state::registered : binding_state::failed;
   };
 
-  if (t.role != txn_role::phone) {
+  {
     t.msg_len = 0;
     if (b == nullptr) return;
     if (t.role == txn_role::deregister) {
@@ -977,13 +1257,40 @@ void engine::impl::on_response_p2p(txn& t, const sip::message& msg, std::uint64_
       }
       arm_binding(*b, now + 1);
     }
-    return;
   }
+}
 
+// The phone's answer to the REGISTER `t` holds (role phone, or a fork's parent): the
+// registrar's final response `resp` (nullptr: every leg timed out, code is the
+// timeout code), with the binding updated first. `granted` is what the registrar
+// granted (0 for a refusal or an un-REGISTER), `reg_slot` the registrar that answered.
+void engine::impl::answer_phone(txn& t, const sip::message* resp, std::uint16_t code, std::uint32_t granted,
+                                std::uint8_t reg_slot, std::uint64_t now, output_queue& out) noexcept {
+  const bool ok = code >= 200 && code < 300;
+  binding* b = bindings.get(t.bind);
+  auto out_leg_up = [&](binding& r) {
+    r.out_expires = granted;
+    r.out_expires_at_ms = now + std::uint64_t{granted} * 1000;
+    r.state = binding_state::registered;
+    r.registrar_index = reg_slot;
+  };
+  auto refused = [&](binding& r) {
+    r.state = r.out_expires_at_ms > now ? binding_state::registered : binding_state::failed;
+  };
   sip::message phone_req;
   if (t.phone_len == 0 || phone_req.parse(phone_request(t)) != sip::errc::ok) [[unlikely]] {
     t.msg_len = 0;
     return;
+  }
+  if (b != nullptr && resp == nullptr) {
+    // Every leg timed out: as Timer F on a single REGISTER.
+    if (b->state == binding_state::pending_upstream || b->state == binding_state::new_ || t.out_expires == 0) {
+      bindings.erase(*b);
+    } else {
+      b->state = b->out_expires_at_ms > now ? binding_state::registered : binding_state::failed;
+      arm_binding(*b, now + 1);
+    }
+    b = nullptr;
   }
   if (b != nullptr) {
     if (ok && granted != 0) {
@@ -1023,37 +1330,96 @@ void engine::impl::on_response_p2p(txn& t, const sip::message& msg, std::uint64_
   extra_lines x;
   if (ok) {
     if (b != nullptr) contact_lines(*b, now, x);
-  } else {
+  } else if (resp != nullptr) {
     // What the phone needs to act on the refusal.
-    for (const sip::header_entry& h : msg.headers()) {
+    for (const sip::header_entry& h : resp->headers()) {
       if (h.id == sip::header_id::www_authenticate || h.id == sip::header_id::proxy_authenticate ||
           h.id == sip::header_id::min_expires || h.id == sip::header_id::retry_after) {
-        x.begin().put(sip::canonical_name(h.id)).put(": ").put(msg.value(h));
+        x.begin().put(sip::canonical_name(h.id)).put(": ").put(resp->value(h));
         x.end();
       }
     }
   }
+  std::string_view reason = resp != nullptr ? resp->reason() : sip::default_reason(code);
+  if (resp == nullptr && code == cfg.timeout_code) {
+    reason = cfg.timeout_code == 503 ? "Service Unavailable - Registrar Timeout" : "Request Timeout";
+  }
   const std::span<char> buf = out.reserve();
   std::array<char, 18> tag{};
-  const auto n = buf.empty()
-                     ? sip::result<std::size_t>(sip::errc::too_large)
-                     : sip::write_response(phone_req, code, msg.reason(), local_tag(phone_req, tag), x.lines(), buf);
+  const auto n = buf.empty() ? sip::result<std::size_t>(sip::errc::too_large)
+                             : sip::write_response(phone_req, code, reason, local_tag(phone_req, tag), x.lines(), buf);
   if (!n) [[unlikely]] {
     ++c.output_full;
     t.msg_len = 0;
     return;
   }
   out.commit(t.phone, *n);
-  ++c.relayed_downstream;
+  ++(resp != nullptr ? c.relayed_downstream : c.local_responses);
   if (!store(t, {buf.data(), *n})) t.msg_len = 0;  // overwrites the phone's request: no use of phone_req after this
+}
+
+// One leg of a primary/secondary fork is final (`resp`, or nullptr for Timer F);
+// the leg itself is already completed. fork_outcome says what the phone gets.
+void engine::impl::on_fork_leg_final(txn& leg, const sip::message* resp, std::uint64_t now,
+                                     output_queue& out) noexcept {
+  leg.msg_len = 0;
+  if (leg.parent == k_no_txn) return;
+  txn& p = txns[leg.parent];
+  leg.parent = k_no_txn;
+  if (p.legs_pending != 0) --p.legs_pending;
+  const std::uint16_t code = resp != nullptr ? resp->status_code() : cfg.timeout_code;
+  const fork_step st = resp != nullptr ? p.fork.on_response(leg.leg, code) : p.fork.on_timeout(leg.leg, code);
+  binding* b = bindings.get(leg.bind);
+  const bool ok = resp != nullptr && code < 300;
+  const std::uint32_t granted =
+      b != nullptr && ok && leg.out_expires != 0 ? granted_expires(*resp, *b, leg.out_expires) : 0;
+  switch (st.action) {
+    case fork_action::answer:
+      if (p.state == txn_state::pending) {
+        // The error that arrived last may be an earlier leg's (this one timed out): then only its code is known.
+        answer_phone(p, resp != nullptr && code == st.code ? resp : nullptr, st.code, granted, leg.reg_slot, now, out);
+        p.state = txn_state::completed;
+        p.life.kind = timer_k;
+        wheel.arm(p.life, now + cfg.timer_k_ms);
+        if (ok) {
+          b = bindings.get(leg.bind);
+          if (b != nullptr) b->secondary_index = binding::no_secondary;  // the other leg may still add itself
+        }
+      }
+      break;
+    case fork_action::keep_secondary:
+      if (b != nullptr && granted != 0 && b->registrar_index != leg.reg_slot &&
+          b->state != binding_state::unregistering) {
+        b->secondary_index = leg.reg_slot;
+        ++c.secondary_kept;
+      }
+      break;
+    case fork_action::note_failure:
+      if (b != nullptr && b->secondary_index == leg.reg_slot) b->secondary_index = binding::no_secondary;
+      break;
+    case fork_action::wait:
+    case fork_action::ignore: break;
+  }
 }
 
 void engine::impl::time_out_p2p(txn& t, std::uint64_t now, output_queue& out) noexcept {
   ++c.timer_f_timeouts;
+  if (note_registrar(t.reg_slot, 0, 0, now) && failover(t, now, out)) return;  // the binding stays, at the next one
   timer_wheel::cancel(t.retrans);
   t.state = txn_state::completed;
   t.life.kind = timer_k;
   wheel.arm(t.life, now + cfg.timer_k_ms);
+  end_upstream(t);
+  if (t.role == txn_role::fork_leg) {
+    on_fork_leg_final(t, nullptr, now, out);
+    return;
+  }
+  if (t.role == txn_role::refresh && t.leg == 1) {  // the secondary's refresh: it no longer holds the binding
+    binding* sb = bindings.get(t.bind);
+    if (sb != nullptr && sb->secondary_index == t.reg_slot) sb->secondary_index = binding::no_secondary;
+    t.msg_len = 0;
+    return;
+  }
   binding* b = bindings.get(t.bind);
   if (b != nullptr) {
     if (t.role == txn_role::deregister) {
@@ -1116,8 +1482,13 @@ void engine::impl::arm_binding(binding& b, std::uint64_t not_before) noexcept {
 
 void engine::impl::deregister(binding& b, std::uint64_t now, output_queue& out) noexcept {
   timer_wheel::cancel(b.timer);
-  if (!send_out_register(b, txn_role::deregister, 0, nullptr, {}, {}, 0, now, out)) {
-    bindings.erase(b);  // could not send: the registrar lets it lapse at out-expires
+  // A deregistration is metered like a refresh; without a slot (or a transaction)
+  // it is not sent: the registrar lets the binding lapse at out-expires.
+  const spike_slot slot = acquire_slot(spike_kind::refresh);
+  if (slot == spike_slot::none) ++c.spike_deferred;
+  if (slot == spike_slot::none ||
+      send_out_register(b, txn_role::deregister, 0, nullptr, {}, {}, 0, now, out, b.registrar_index, slot) == nullptr) {
+    bindings.erase(b);
     return;
   }
   b.state = binding_state::unregistering;
@@ -1133,9 +1504,38 @@ void engine::impl::on_binding_timer(binding& b, std::uint64_t now, output_queue&
   std::uint64_t not_before = now + 1;
   if (b.state == binding_state::registered && now >= out_refresh_at(b)) {
     const std::uint32_t asked = cfg.registrar.out_expires != 0 ? cfg.registrar.out_expires : b.in_expires;
-    if (send_out_register(b, txn_role::refresh, asked, nullptr, {}, {}, 0, now, out)) {
+    // The binding's registrar while it is up, else the first usable one of the list.
+    revive(now);
+    unsigned slot_index = b.registrar_index;
+    bool have_target = regs.health(slot_index + 1U, now) == registrar_health::up;
+    if (!have_target) {
+      const selection sel = regs.next_target(order, now);
+      have_target = sel.status == select_status::ok;
+      if (have_target) slot_index = sel.pick.index - 1;
+    }
+    const spike_slot slot = have_target ? acquire_slot(spike_kind::refresh) : spike_slot::none;
+    if (!have_target) {
+      not_before = now + cfg.t1_ms;  // no usable registrar: the binding stays, the refresh waits
+    } else if (slot == spike_slot::none) {
+      ++c.spike_deferred;  // overload: the refresh waits for a slot (next tick); the binding is never dropped
+    } else if (send_out_register(b, txn_role::refresh, asked, nullptr, {}, {}, 0, now, out, slot_index, slot) !=
+               nullptr) {
       b.state = binding_state::refreshing;
       ++c.upstream_refreshes;
+      // Primary/secondary: the secondary's registration is refreshed alongside.
+      const unsigned sec = b.secondary_index;
+      if (cfg.reg_mode == registrar_mode::primary_secondary && sec != binding::no_secondary && sec != slot_index &&
+          regs.health(sec + 1U, now) == registrar_health::up) {
+        const spike_slot s2 = acquire_slot(spike_kind::refresh);
+        txn* t2 = s2 == spike_slot::none
+                      ? nullptr
+                      : send_out_register(b, txn_role::refresh, asked, nullptr, {}, {}, 0, now, out, sec, s2);
+        if (t2 != nullptr) {
+          t2->leg = 1;
+        } else if (s2 == spike_slot::none) {
+          ++c.spike_deferred;
+        }
+      }
     } else {
       not_before = now + cfg.t1_ms;  // no transaction or output space: try again shortly
     }
@@ -1572,13 +1972,32 @@ unsigned steer(const sip::message& msg, unsigned n_workers, unsigned self) noexc
 
 std::size_t engine::on_tick(std::uint64_t now_ms, output_queue& out, std::size_t budget) noexcept {
   impl& s = *impl_;
-  return s.wheel.advance(now_ms, budget, [&](timer_hook& h) { s.on_timer(h, now_ms, out); });
+  const std::size_t n = s.wheel.advance(now_ms, budget, [&](timer_hook& h) { s.on_timer(h, now_ms, out); });
+  // Idle (no message since the last tick, no timer due): give cached spike slots back
+  // so a quiet worker does not keep what busy ones need.
+  if (n == 0 && !s.busy_since_tick && s.budget) s.budget->flush();
+  s.busy_since_tick = false;
+  return n;
+}
+
+const spike_stats* engine::spike() const noexcept { return impl_->budget ? &impl_->budget->stats() : nullptr; }
+
+registrar_health engine::registrar_state(unsigned index, std::uint64_t now_ms) const noexcept {
+  return impl_->regs.health(index, now_ms);
+}
+
+void engine::mark_registrar_up(unsigned index) noexcept {
+  impl_->regs.mark_up(index);
+  if (index >= 1 && index <= max_registrars) impl_->down_at[index - 1] = 0;
 }
 
 void engine::on_message(const sip::message& msg, const packet_meta& meta, std::uint64_t now_ms,
                         output_queue& out) noexcept {
   impl& s = *impl_;
-  if (s.wheel.now() < now_ms) on_tick(now_ms, out);
+  if (s.wheel.now() < now_ms) {
+    (void)s.wheel.advance(now_ms, 256, [&](timer_hook& h) { s.on_timer(h, now_ms, out); });
+  }
+  s.busy_since_tick = true;
 
   const sip::verdict v = sip::validate(msg, cfg_.policy);
   if (!v.ok()) [[unlikely]] {

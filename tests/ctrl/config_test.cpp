@@ -204,6 +204,54 @@ TEST(ConfigDefaults, LocalRegistrarAndRateLimit) {
   EXPECT_EQ(cfg.rate_limit().fail_count(), 3U);
 }
 
+TEST(ConfigDefaults, OverloadAndRegistrarMode) {
+  const v1::Config cfg = lab();
+  EXPECT_EQ(cfg.overload().registration_spike(), 0U) << "off by default";
+  EXPECT_EQ(cfg.overload().reserve_percent(), 10U);
+  EXPECT_EQ(cfg.overload().retry_after_min(), 30U);
+  EXPECT_EQ(cfg.overload().retry_after_max(), 120U);
+  EXPECT_EQ(cfg.registrar_mode(), v1::INDEXED);
+  EXPECT_TRUE(cfg.registrar_index().empty()) << "empty: defaultRegistrar alone";
+  const reg::spike_config sc = make_spike_config(cfg);
+  EXPECT_EQ(sc.limit, 0U);
+  EXPECT_EQ(sc.reserve_percent, 10U);
+}
+
+TEST(ConfigValidate, PeerToPeerWithOverloadAndRegistrarModesIsAccepted) {
+  v1::Config cfg;
+  const auto err = parse_config_json(R"({
+    "interfaces": [
+      {"device": "net_af_packet0,iface=a", "side": "SIDE_ACCESS", "address": "198.18.1.1/24"},
+      {"device": "net_af_packet1,iface=c", "side": "SIDE_CORE", "address": "198.18.2.1/24"}
+    ],
+    "registrars": [{"index": 1, "address": "198.18.2.2"}, {"index": 2, "address": "198.18.2.3"}],
+    "passthrough": {"mode": "PEER_TO_PEER"},
+    "overload": {"registrationSpike": 500, "reservePercent": 0, "retryAfterMin": 10, "retryAfterMax": 20},
+    "registrarMode": "PRIMARY_SECONDARY",
+    "registrarIndex": [2, 1]
+  })",
+                                     cfg);
+  ASSERT_FALSE(err.has_value()) << err->to_string();
+  EXPECT_EQ(cfg.overload().registration_spike(), 500U);
+  EXPECT_EQ(cfg.overload().reserve_percent(), 0U) << "an explicit 0 is kept: no reserve";
+  const reg::spike_config sc = make_spike_config(cfg);
+  EXPECT_EQ(sc.limit, 500U);
+  EXPECT_EQ(sc.reserve_percent, 0U);
+  EXPECT_EQ(sc.retry_after_min_s, 10U);
+  EXPECT_EQ(sc.retry_after_max_s, 20U);
+  EXPECT_EQ(cfg.registrar_mode(), v1::PRIMARY_SECONDARY);
+  ASSERT_EQ(cfg.registrar_index_size(), 2);
+}
+
+TEST(ConfigDefaults, RetryAfterMinFollowsASmallMax) {
+  v1::Config cfg = lab();
+  cfg.mutable_overload()->set_retry_after_min(0);
+  cfg.mutable_overload()->set_retry_after_max(10);
+  apply_defaults(cfg);
+  EXPECT_EQ(cfg.overload().retry_after_min(), 10U);
+  EXPECT_FALSE(validate_config(cfg).has_value());
+}
+
 // ------------------------------------------------- one case per refused rule
 
 struct bad_config {
@@ -368,6 +416,53 @@ const bad_config bad_configs[] = {
      "rateLimit.outExpires", "60 s is less than twice Timer F (31000 ms, sip.timers.timerFMs)"},
     {"FailCountTooLarge", [](v1::Config& c) { c.mutable_rate_limit()->set_fail_count(256); }, "rateLimit.failCount",
      "256 is outside 1..255"},
+    // overload
+    {"SpikeInEndToEnd", [](v1::Config& c) { c.mutable_overload()->set_registration_spike(100); },
+     "overload.registrationSpike", "needs \"passthrough\": {\"mode\": \"PEER_TO_PEER\"}"},
+    {"ReserveAboveHalf", [](v1::Config& c) { c.mutable_overload()->set_reserve_percent(51); },
+     "overload.reservePercent", "51 is outside 0..50"},
+    {"RetryAfterMinAboveMax",
+     [](v1::Config& c) {
+       c.mutable_overload()->set_retry_after_min(200);
+       c.mutable_overload()->set_retry_after_max(100);
+     },
+     "overload.retryAfterMin", "200 s is above retryAfterMax (100 s)"},
+    {"RetryAfterMaxAboveADay", [](v1::Config& c) { c.mutable_overload()->set_retry_after_max(86401); },
+     "overload.retryAfterMax", "86401 s is above 86400 s"},
+    // registrar modes
+    {"PrimarySecondaryInEndToEnd", [](v1::Config& c) { c.set_registrar_mode(v1::PRIMARY_SECONDARY); },
+     "registrarMode", "PRIMARY_SECONDARY needs"},
+    {"RegistrarIndexInEndToEnd", [](v1::Config& c) { c.add_registrar_index(1); }, "registrarIndex",
+     "needs \"passthrough\""},
+    {"RegistrarModeUnknown", [](v1::Config& c) { c.set_registrar_mode(static_cast<v1::RegistrarMode>(7)); },
+     "registrarMode", "use \"INDEXED\""},
+    {"RegistrarIndexUnknown",
+     [](v1::Config& c) {
+       c.mutable_passthrough()->set_mode(v1::Passthrough::PEER_TO_PEER);
+       c.add_registrar_index(1);
+       c.add_registrar_index(4);
+     },
+     "registrarIndex[1]", "registrar index 4 is not configured (configured: 1)"},
+    {"RegistrarIndexOutOfRange",
+     [](v1::Config& c) {
+       c.mutable_passthrough()->set_mode(v1::Passthrough::PEER_TO_PEER);
+       c.add_registrar_index(7);
+     },
+     "registrarIndex[0]", "7 is outside 1..6"},
+    {"RegistrarIndexListedTwice",
+     [](v1::Config& c) {
+       c.mutable_passthrough()->set_mode(v1::Passthrough::PEER_TO_PEER);
+       c.add_registrar_index(1);
+       c.add_registrar_index(1);
+     },
+     "registrarIndex[1]", "1 is already registrarIndex[0]"},
+    {"PrimarySecondaryWithThree",
+     [](v1::Config& c) {
+       c.mutable_passthrough()->set_mode(v1::Passthrough::PEER_TO_PEER);
+       c.set_registrar_mode(v1::PRIMARY_SECONDARY);
+       for (unsigned i : {1U, 2U, 3U}) c.add_registrar_index(i);
+     },
+     "registrarIndex", "PRIMARY_SECONDARY uses two"},
     {"DefaultRegistrarUnknown", [](v1::Config& c) { c.mutable_passthrough()->set_default_registrar(3); },
      "passthrough.defaultRegistrar", "index 3 is not configured (configured: 1)"},
 };

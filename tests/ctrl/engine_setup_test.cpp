@@ -207,5 +207,22 @@ TEST(EngineSetup, ViewsPointIntoTheConfig) {
   EXPECT_EQ(s.engine.registrars[0].domain.data(), cfg.registrars(1).domain().data());
 }
 
+TEST(MakeEngineConfig, RegistrarModeAndListAreMapped) {
+  v1::Config cfg = config();
+  cfg.mutable_passthrough()->set_mode(v1::Passthrough::PEER_TO_PEER);
+  EXPECT_EQ(make_engine_config(cfg, 0, 1).engine.reg_mode, reg::registrar_mode::indexed);
+  EXPECT_TRUE(make_engine_config(cfg, 0, 1).engine.registrar_order.empty()) << "the engine uses defaultRegistrar";
+  EXPECT_EQ(make_engine_config(cfg, 0, 1).engine.spike, nullptr) << "the runtime sets the shared pool";
+  cfg.set_registrar_mode(v1::PRIMARY_SECONDARY);
+  cfg.add_registrar_index(5);
+  cfg.add_registrar_index(1);
+  ASSERT_FALSE(validate_config(cfg).has_value()) << validate_config(cfg)->to_string();
+  const auto e = make_engine_config(cfg, 0, 1).engine;
+  EXPECT_EQ(e.reg_mode, reg::registrar_mode::primary_secondary);
+  ASSERT_EQ(e.registrar_order.size(), 2U);
+  EXPECT_EQ(e.registrar_order[0], 5U);
+  EXPECT_EQ(e.registrar_order[1], 1U);
+}
+
 }  // namespace
 }  // namespace sipfront::ctrl

@@ -304,6 +304,14 @@ TEST_F(DataplaneTest, EveryMessageOfARegistrationMeetsTheSameWorker) {
   EXPECT_EQ(worker(0).counters.ring_full.load() + worker(1).counters.ring_full.load(), 0U);
 }
 
+TEST_F(DataplaneTest, EveryEngineBorrowsTheOneSpikePool) {
+  const reg::spike_pool* pool = &rt_->spike_pool();
+  for (unsigned i = 0; i < rt_->n_workers(); ++i) {
+    EXPECT_EQ(rt_->engine(i).config().spike, pool) << "worker " << i;
+  }
+  EXPECT_FALSE(pool->enabled()) << "registration spike 0: off";
+}
+
 TEST_F(DataplaneTest, ArpRequestAnsweredByTheWorkerAndLearnedByControl) {
   std::vector<std::uint8_t> f(eth::min_frame);
   (void)write_arp(f, arp::op_request, broadcast_mac, phone_mac, phone_ip, mac_addr{}, fe_access_ip);

@@ -84,6 +84,14 @@ struct engine_setup {
 /// rateLimit's failCount, and rateLimit.outExpires when rateLimit.enabled (else 0:
 /// the registrar is asked for what the phone was granted); `max_bindings` is
 /// localRegistrar.maxBindingsPerWorker.
+/// `reg_mode` follows registrarMode and `registrar_order` registrarIndex (empty when
+/// none is listed: the engine then uses defaultRegistrar alone). `spike` is left
+/// nullptr: the one spike_pool for all workers is built by the runtime from
+/// make_spike_config() and set on every worker's engine_config.
 engine_setup make_engine_config(const v1::Config& cfg, unsigned worker_id, unsigned n_workers);
+
+/// overload as the regengine's spike_config (reservePercent 10 when unset; a
+/// validated config has its defaults applied).
+reg::spike_config make_spike_config(const v1::Config& cfg);
 
 }  // namespace sipfront::ctrl

@@ -71,8 +71,11 @@ struct dataplane_config {
   std::uint16_t sip_port = 5060;
   /// Registrar addresses: on an interface serving both sides, traffic from these is "core".
   std::vector<std::uint32_t> core_peers;
-  /// One per worker; views must outlive the runtime.
+  /// One per worker; views must outlive the runtime. Their `spike` is ignored: the
+  /// runtime points every engine at the one pool it builds from `spike`.
   std::vector<reg::engine_config> engines;
+  /// Overload protection (registration spike N) for all workers together.
+  reg::spike_config spike{};
   unsigned stats_interval_s = 0;
 };
 
@@ -274,6 +277,8 @@ class runtime {
   [[nodiscard]] control_context& control() noexcept { return *control_; }
   [[nodiscard]] const shared_state& shared() const noexcept { return *shared_; }
   [[nodiscard]] reg::engine& engine(unsigned i) noexcept { return *engines_[i]; }
+  /// The shared overload-protection pool (every engine's budget draws on it).
+  [[nodiscard]] const reg::spike_pool& spike_pool() const noexcept { return *spike_pool_; }
 
   /// The counters table (plus per-port ethdev statistics) as text.
   [[nodiscard]] std::string counters_report() const;
@@ -289,6 +294,8 @@ class runtime {
   std::vector<rte_mempool*> pools_;  ///< one per worker, then the control lcore's
   rte_mempool* big_pool_ = nullptr;
   std::vector<rte_ring*> rings_;  ///< every ring, for teardown
+  /// One for all workers' spike budgets; declared before the engines so it outlives them.
+  std::unique_ptr<reg::spike_pool> spike_pool_;
   std::vector<std::unique_ptr<reg::engine>> engines_;
   std::vector<std::unique_ptr<reg::output_queue>> outputs_;
   std::vector<worker_context*> workers_;  ///< rte_zmalloc'd on the worker's socket

@@ -129,6 +129,10 @@ class binding {
   auth_state auth = auth_state::none;
   binding_state state = binding_state::new_;
   std::uint8_t missed_refreshes = 0;  ///< in-leg expiries without a refresh since the last one
+  /// Primary/secondary mode: the other registrar (slot, as registrar_index) that also
+  /// accepted the binding (a later 2xx of the fork), or no_secondary.
+  std::uint8_t secondary_index = no_secondary;
+  static constexpr std::uint8_t no_secondary = 0xff;
 
  private:
   friend class binding_table;
@@ -360,8 +364,11 @@ enum class register_rule : std::uint8_t {
   contacts_changed,           ///< forward: the Contact set differs (added, removed, expires=0)
   out_leg_expiring,           ///< forward: the refresh would outlive the out-leg registration
   refresh_absorbed,           ///< absorb: a refresh inside the out-leg lifetime
+  // Decided by the engine after decide_register() said forward (never returned by it):
+  registration_spike,  ///< 503 + Retry-After: overload protection (registration spike N) had no slot
+  no_registrar,        ///< 503: no registrar of the mode's list is usable (none configured, or all down/held)
 };
-inline constexpr std::size_t register_rule_count = static_cast<std::size_t>(register_rule::refresh_absorbed) + 1;
+inline constexpr std::size_t register_rule_count = static_cast<std::size_t>(register_rule::no_registrar) + 1;
 std::string_view to_string(register_rule r) noexcept;
 
 /// One Contact of the request with the expiry the local registrar grants it.

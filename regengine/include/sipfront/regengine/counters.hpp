@@ -36,6 +36,12 @@ struct engine_counters {
   std::uint64_t upstream_refreshes = 0;     ///< out-leg refreshes the front end sent on its own
   std::uint64_t fail_count_deregs = 0;      ///< bindings deregistered upstream after fail-count missed refreshes
   std::uint64_t bindings_full = 0;          ///< new bindings refused because the table was full
+  // Peer-to-peer: overload protection and registrar modes.
+  std::uint64_t spike_rejected = 0;         ///< phone REGISTERs answered 503 + Retry-After: no spike slot
+  std::uint64_t spike_deferred = 0;         ///< own out-leg requests postponed (refresh) or skipped (fork leg): no slot
+  std::uint64_t registrar_failovers = 0;    ///< out-leg REGISTERs re-sent to the next registrar after Timer F or 503
+  std::uint64_t registrar_unavailable = 0;  ///< phone REGISTERs answered 503: no usable registrar (none, all down/held)
+  std::uint64_t secondary_kept = 0;         ///< primary/secondary: a later 2xx kept as the binding's secondary
   // Peer-to-peer routing between the core and registered phones (stateless relay).
   std::uint64_t routed_to_phone = 0;   ///< requests from the core relayed to a phone
   std::uint64_t routed_to_core = 0;    ///< requests from phones relayed to the core

@@ -16,6 +16,8 @@
 #include "sipfront/regengine/counters.hpp"
 #include "sipfront/regengine/explain.hpp"
 #include "sipfront/regengine/output.hpp"
+#include "sipfront/regengine/registrar_set.hpp"
+#include "sipfront/regengine/spike_guard.hpp"
 #include "sipfront/regengine/types.hpp"
 #include "sipfront/sipparse/message.hpp"
 #include "sipfront/sipparse/validate.hpp"
@@ -33,6 +35,12 @@ struct registrar_target {
 enum class passthrough_mode : std::uint8_t {
   end_to_end,    ///< registrar from the Request-URI; the phone's request relayed with our Via on top
   peer_to_peer,  ///< registrar from config; a new out-leg dialog per binding, Contact rewritten to the front end
+};
+
+/// How the registrars of `engine_config::registrar_order` are used (peer-to-peer only).
+enum class registrar_mode : std::uint8_t {
+  indexed,            ///< one at a time, in list order; Timer F or 503 fails the REGISTER over to the next
+  primary_secondary,  ///< fork to list positions 0 and 1 at once: the first 2xx answers the phone
 };
 
 struct engine_config {
@@ -60,6 +68,21 @@ struct engine_config {
   /// Bindings per worker (peer-to-peer only; end-to-end keeps none). ~512 B each.
   std::uint32_t max_bindings = 1U << 16;
   std::uint64_t binding_seed = 0;  ///< out-leg nonces; 0 takes one from the clock
+
+  /// Peer-to-peer registrar selection. `registrar_order` holds registrar indices
+  /// (1-based: registrars[index - 1]); empty means {default_registrar + 1}, i.e.
+  /// today's single configured registrar.
+  registrar_mode reg_mode = registrar_mode::indexed;
+  registrar_list registrar_order{};
+  /// A registrar marked down (Timer F, 503 without Retry-After) is tried again after
+  /// this long (there is no OPTIONS prober yet to mark it up).
+  std::uint32_t registrar_retry_ms = 60000;
+
+  /// Overload protection (registration spike N), shared by every worker's engine:
+  /// built once by the runtime/control side, never owned by an engine, must outlive
+  /// it. nullptr = off. Each engine takes a spike_budget of it (peer-to-peer only).
+  spike_pool* spike = nullptr;
+  std::uint64_t spike_seed = 0;  ///< Retry-After generator seed (mixed with worker_id); 0 takes one from the clock
 };
 
 /// Per-packet facts from the dataplane.
@@ -92,6 +115,12 @@ class engine {
   /// The binding whose upstream Contact is `contact_uri` (the URI the front end gave
   /// the registrar, as the core sends requests to it), or nullptr.
   [[nodiscard]] const binding* binding_for_contact(std::string_view contact_uri) noexcept;
+  /// This worker's overload-protection counters, or nullptr when no spike pool is configured.
+  [[nodiscard]] const spike_stats* spike() const noexcept;
+  /// This worker's view of registrar `index` (1-based) at `now_ms`.
+  [[nodiscard]] registrar_health registrar_state(unsigned index, std::uint64_t now_ms) const noexcept;
+  /// A probe said registrar `index` answers again (owner thread only).
+  void mark_registrar_up(unsigned index) noexcept;
 
  private:
   struct impl;
