@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "harness.hpp"
 #include "sipfront/regengine/engine.hpp"
 #include "sipfront/sipparse/sipparse.hpp"
 
@@ -14,9 +15,10 @@ namespace sip = sipfront::sip;
 
 namespace {
 
-constexpr std::uint32_t ip(unsigned a, unsigned b, unsigned c, unsigned d) {
-  return (a << 24) | (b << 16) | (c << 8) | d;
-}
+using sipfront::test::engine_harness;
+using sipfront::test::ip;
+using sipfront::test::registrar_answer;
+using sipfront::test::sent;
 
 const reg::endpoint k_phone{ip(198, 18, 1, 2), 5062, 0};
 const reg::endpoint k_registrar{ip(198, 18, 2, 2), 5060, 1};
@@ -39,28 +41,7 @@ std::string register_msg(std::string_view call_id = "reg-1@198.18.1.2", unsigned
   return m;
 }
 
-// The registrar's answer to a forwarded request: its Via lines copied, a status line.
-std::string response_to(std::string_view forwarded, unsigned code, std::string_view reason,
-                        std::string_view extra = "") {
-  sip::message req;
-  EXPECT_EQ(req.parse(forwarded), sip::errc::ok);
-  std::string r = "SIP/2.0 " + std::to_string(code) + " " + std::string(reason) + "\r\n";
-  for (const auto& h : req.headers()) {
-    if (h.id == sip::header_id::via || h.id == sip::header_id::from || h.id == sip::header_id::call_id ||
-        h.id == sip::header_id::cseq) {
-      r += std::string(req.raw_line(h));
-    }
-  }
-  r += "To: <sip:alice@sipfront.test>;tag=reg77\r\n" + std::string(extra) + "Content-Length: 0\r\n\r\n";
-  return r;
-}
-
-struct sent {
-  reg::endpoint dst;
-  std::string bytes;
-};
-
-class engine_test : public ::testing::Test {
+class engine_test : public engine_harness {
  protected:
   void SetUp() override { make_engine(); }
 
@@ -76,38 +57,8 @@ class engine_test : public ::testing::Test {
     eng_ = std::make_unique<reg::engine>(cfg_);
   }
 
-  std::vector<sent> feed(std::string_view bytes, reg::side from, reg::endpoint src) {
-    msgs_.emplace_back(bytes);  // keep the datagram alive like an mbuf would
-    sip::message m;
-    m.parse(msgs_.back());
-    out_.clear();
-    eng_->on_message(m, reg::packet_meta{src, from}, now_, out_);
-    return drain();
-  }
   std::vector<sent> from_phone(std::string_view b) { return feed(b, reg::side::access, k_phone); }
   std::vector<sent> from_registrar(std::string_view b) { return feed(b, reg::side::core, k_registrar); }
-  std::vector<sent> advance_to(std::uint64_t t) {
-    out_.clear();
-    now_ = t;
-    eng_->on_tick(now_, out_, 1000);
-    return drain();
-  }
-  std::vector<sent> drain() {
-    std::vector<sent> v;
-    for (std::size_t i = 0; i < out_.size(); ++i) v.push_back({out_[i].dst, std::string(out_.bytes(out_[i]))});
-    return v;
-  }
-  static sip::message parsed(const std::string& s) {
-    sip::message m;
-    EXPECT_EQ(m.parse(s), sip::errc::ok) << s;
-    return m;
-  }
-
-  reg::engine_config cfg_;
-  std::unique_ptr<reg::engine> eng_;
-  reg::output_queue out_;
-  std::vector<std::string> msgs_;
-  std::uint64_t now_ = 1000;
 };
 
 TEST_F(engine_test, register_is_forwarded_with_our_via_and_decremented_max_forwards) {
@@ -147,8 +98,8 @@ TEST_F(engine_test, request_uri_selects_the_registrar_else_the_default) {
 
 TEST_F(engine_test, challenge_relayed_and_authorization_passes_untouched) {
   const auto fwd = from_phone(register_msg());
-  const auto back = from_registrar(response_to(fwd[0].bytes, 401, "Unauthorized",
-                                               "WWW-Authenticate: Digest realm=\"sipfront.test\", nonce=\"n1\"\r\n"));
+  const auto back = from_registrar(registrar_answer(
+      fwd[0].bytes, 401, "Unauthorized", -1, "WWW-Authenticate: Digest realm=\"sipfront.test\", nonce=\"n1\"\r\n"));
   ASSERT_EQ(back.size(), 1U);
   EXPECT_EQ(back[0].dst, k_phone);
   const auto r = parsed(back[0].bytes);
@@ -175,7 +126,7 @@ TEST_F(engine_test, retransmissions_absorbed_while_pending_then_answered_with_th
   EXPECT_TRUE(from_phone(reg1).empty());
   EXPECT_TRUE(from_phone(reg1).empty());
   EXPECT_EQ(eng_->counters().retrans_absorbed, 2U);
-  const auto ok = from_registrar(response_to(fwd[0].bytes, 200, "OK"));
+  const auto ok = from_registrar(registrar_answer(fwd[0].bytes, 200, "OK"));
   ASSERT_EQ(ok.size(), 1U);
   const auto again = from_phone(reg1);
   ASSERT_EQ(again.size(), 1U);
@@ -184,7 +135,7 @@ TEST_F(engine_test, retransmissions_absorbed_while_pending_then_answered_with_th
   EXPECT_EQ(eng_->counters().retrans_answered, 1U);
   EXPECT_EQ(eng_->counters().forwarded_upstream, 1U);
   // A registrar retransmitting its 200 is not relayed twice.
-  EXPECT_TRUE(from_registrar(response_to(fwd[0].bytes, 200, "OK")).empty());
+  EXPECT_TRUE(from_registrar(registrar_answer(fwd[0].bytes, 200, "OK")).empty());
   EXPECT_EQ(eng_->counters().duplicate_responses, 1U);
 }
 
@@ -239,10 +190,10 @@ TEST_F(engine_test, timeout_answer_can_be_503) {
 
 TEST_F(engine_test, provisional_then_final) {
   const auto fwd = from_phone(register_msg());
-  const auto trying = from_registrar(response_to(fwd[0].bytes, 100, "Trying"));
+  const auto trying = from_registrar(registrar_answer(fwd[0].bytes, 100, "Trying"));
   ASSERT_EQ(trying.size(), 1U);
   EXPECT_EQ(parsed(trying[0].bytes).status_code(), 100);
-  const auto ok = from_registrar(response_to(fwd[0].bytes, 200, "OK"));
+  const auto ok = from_registrar(registrar_answer(fwd[0].bytes, 200, "OK"));
   ASSERT_EQ(ok.size(), 1U);
   EXPECT_EQ(parsed(ok[0].bytes).status_code(), 200);
 }
@@ -297,7 +248,7 @@ TEST_F(engine_test, malformed_requests_are_answered_and_never_forwarded) {
 
 TEST_F(engine_test, malformed_response_is_dropped) {
   const auto fwd = from_phone(register_msg());
-  std::string bad = response_to(fwd[0].bytes, 200, "OK");
+  std::string bad = registrar_answer(fwd[0].bytes, 200, "OK");
   bad.replace(0, 14, "SIP/2.0 2000 OK");
   EXPECT_TRUE(from_registrar(bad).empty());
   EXPECT_EQ(eng_->counters().malformed_responses, 1U);
@@ -329,7 +280,7 @@ TEST_F(engine_test, response_goes_to_sent_by_port_without_rport) {
   out_.clear();
   eng_->on_message(req, {src, reg::side::access}, now_, out_);
   const auto fwd2 = drain();
-  const auto back = from_registrar(response_to(fwd2[0].bytes, 200, "OK"));
+  const auto back = from_registrar(registrar_answer(fwd2[0].bytes, 200, "OK"));
   ASSERT_EQ(back.size(), 1U);
   EXPECT_EQ(back[0].dst.port, 5062);
 }
@@ -392,7 +343,7 @@ TEST(steer, every_message_of_a_registration_has_one_owner) {
     e.on_message(m, {k_phone, reg::side::access}, 0, out);
     ASSERT_EQ(out.size(), 1U);
     const std::string fwd(out.bytes(out[0]));
-    const std::string resp = response_to(fwd, 200, "OK");
+    const std::string resp = registrar_answer(fwd, 200, "OK");
     sip::message r;
     ASSERT_EQ(r.parse(resp), sip::errc::ok);
     EXPECT_EQ(reg::steer(r, 2, 0), owner);

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "harness.hpp"
 #include "sipfront/regengine/engine.hpp"
 #include "sipfront/sipparse/sipparse.hpp"
 
@@ -17,9 +18,10 @@ namespace sip = sipfront::sip;
 
 namespace {
 
-constexpr std::uint32_t ip(unsigned a, unsigned b, unsigned c, unsigned d) {
-  return (a << 24) | (b << 16) | (c << 8) | d;
-}
+using sipfront::test::engine_harness;
+using sipfront::test::ip;
+using sipfront::test::registrar_answer;
+using sipfront::test::sent;
 
 const reg::endpoint k_phone{ip(198, 18, 1, 2), 5062, 0};
 const reg::endpoint k_reg1{ip(198, 18, 2, 2), 5060, 1};
@@ -69,34 +71,11 @@ std::string register_msg(const phone& p) {
   return m;
 }
 
-// The registrar's answer to an out-leg REGISTER (2xx: our Contact with `granted`).
-std::string answer_to(std::string_view forwarded, unsigned code, std::string_view reason, int granted = -1,
-                      std::string_view extra = "") {
-  sip::message req;
-  EXPECT_EQ(req.parse(forwarded), sip::errc::ok);
-  std::string r = "SIP/2.0 " + std::to_string(code) + " " + std::string(reason) + "\r\n";
-  for (const auto& h : req.headers()) {
-    if (h.id == sip::header_id::via || h.id == sip::header_id::from || h.id == sip::header_id::call_id ||
-        h.id == sip::header_id::cseq) {
-      r += std::string(req.raw_line(h));
-    }
-  }
-  r += "To: " + std::string(req.value_of(sip::header_id::to)) + ";tag=reg77\r\n";
-  if (granted >= 0) {
-    r += "Contact: " + std::string(req.value_of(sip::header_id::contact)) + ";expires=" + std::to_string(granted) +
-         "\r\n";
-  }
-  r += std::string(extra) + "Content-Length: 0\r\n\r\n";
-  return r;
-}
-
-struct sent {
-  reg::endpoint dst;
-  std::string bytes;
-};
-
-class engine_modes : public ::testing::Test {
+class engine_modes : public engine_harness {
  protected:
+  // The engine (in the base) holds a budget of pool_ (here): it must go first.
+  ~engine_modes() override { eng_.reset(); }
+
   void SetUp() override {
     cfg_.worker_id = 1;
     cfg_.n_workers = 2;
@@ -132,33 +111,8 @@ class engine_modes : public ::testing::Test {
     eng_ = std::make_unique<reg::engine>(cfg_);
   }
 
-  std::vector<sent> feed(std::string_view bytes, reg::side from, reg::endpoint src) {
-    msgs_.emplace_back(bytes);
-    sip::message m;
-    m.parse(msgs_.back());
-    out_.clear();
-    eng_->on_message(m, reg::packet_meta{src, from}, now_, out_);
-    return drain();
-  }
   std::vector<sent> from_phone(const phone& p) { return feed(register_msg(p), reg::side::access, k_phone); }
   std::vector<sent> from_registrar(std::string_view b) { return feed(b, reg::side::core, k_reg1); }
-  std::vector<sent> advance_to(std::uint64_t t) {
-    out_.clear();
-    now_ = t;
-    eng_->on_tick(now_, out_, 1000);
-    return drain();
-  }
-  std::vector<sent> drain() {
-    std::vector<sent> v;
-    for (std::size_t i = 0; i < out_.size(); ++i) v.push_back({out_[i].dst, std::string(out_.bytes(out_[i]))});
-    return v;
-  }
-  static sip::message parsed(const std::string& s) {
-    sip::message m;
-    EXPECT_EQ(m.parse(s), sip::errc::ok) << s;
-    return m;
-  }
-  static std::string header(const std::string& msg, sip::header_id id) { return std::string(parsed(msg).value_of(id)); }
   static unsigned code(const std::string& msg) { return parsed(msg).status_code(); }
   static std::vector<sent> to(const std::vector<sent>& v, reg::endpoint dst) {
     std::vector<sent> r;
@@ -176,7 +130,7 @@ class engine_modes : public ::testing::Test {
     EXPECT_EQ(fwd.size(), 1U);
     if (fwd.size() != 1) return {};
     EXPECT_EQ(fwd[0].dst, expect_at);
-    const auto ok = from_registrar(answer_to(fwd[0].bytes, 200, "OK", granted));
+    const auto ok = from_registrar(registrar_answer(fwd[0].bytes, 200, "OK", granted));
     EXPECT_EQ(ok.size(), 1U);
     if (ok.size() == 1) {
       EXPECT_EQ(code(ok[0].bytes), 200U);
@@ -184,13 +138,8 @@ class engine_modes : public ::testing::Test {
     return fwd[0].bytes;
   }
 
-  reg::engine_config cfg_;
   reg::spike_config spike_cfg_;
-  std::unique_ptr<reg::spike_pool> pool_;  // declared before the engine: outlives its budget
-  std::unique_ptr<reg::engine> eng_;
-  reg::output_queue out_;
-  std::vector<std::string> msgs_;
-  std::uint64_t now_ = 1000;
+  std::unique_ptr<reg::spike_pool> pool_;
 };
 
 // ---------------------------------------------------------------- overload protection
@@ -222,7 +171,7 @@ TEST_F(engine_modes, spike_limit_forwards_n_new_registers_and_answers_the_next_5
   EXPECT_EQ(eng_->spike()->rejected_fresh, 1U);
 
   // One upstream transaction completes: its slot is free for the next new phone.
-  const auto ok = from_registrar(answer_to(a[0].bytes, 200, "OK", 3600));
+  const auto ok = from_registrar(registrar_answer(a[0].bytes, 200, "OK", 3600));
   ASSERT_EQ(ok.size(), 1U);
   const auto d = from_phone(ph("d"));
   ASSERT_EQ(d.size(), 1U);
@@ -295,7 +244,7 @@ TEST_F(engine_modes, out_leg_refresh_without_a_slot_waits_for_the_next_tick_and_
   EXPECT_EQ(a->state, reg::binding_state::registered);
 
   // b completes: the next tick sends a's refresh.
-  ASSERT_EQ(from_registrar(answer_to(b[0].bytes, 200, "OK", 3600)).size(), 1U);
+  ASSERT_EQ(from_registrar(registrar_answer(b[0].bytes, 200, "OK", 3600)).size(), 1U);
   const auto next = advance_to(now_ + 1);
   const auto refresh = to(next, k_reg1);
   ASSERT_EQ(refresh.size(), 1U);
@@ -349,7 +298,7 @@ TEST_F(engine_modes, indexed_failover_on_timer_f_keeps_the_binding_and_registers
   EXPECT_EQ(eng_->registrar_state(1, now_), reg::registrar_health::down);
   EXPECT_EQ(eng_->counters().registrar_failovers, 1U);
 
-  const auto ok = from_registrar(answer_to(at2[0].bytes, 200, "OK", 3600));
+  const auto ok = from_registrar(registrar_answer(at2[0].bytes, 200, "OK", 3600));
   ASSERT_EQ(ok.size(), 1U);
   EXPECT_EQ(ok[0].dst, k_phone);
   EXPECT_EQ(code(ok[0].bytes), 200U);
@@ -369,12 +318,12 @@ TEST_F(engine_modes, indexed_failover_on_503_and_the_down_registrar_is_skipped_f
   make_engine();
   const auto fwd = from_phone(ph("a"));
   ASSERT_EQ(fwd.size(), 1U);
-  const auto fo = from_registrar(answer_to(fwd[0].bytes, 503, "Service Unavailable"));
+  const auto fo = from_registrar(registrar_answer(fwd[0].bytes, 503, "Service Unavailable"));
   ASSERT_EQ(fo.size(), 1U);
   EXPECT_EQ(fo[0].dst, k_reg2) << "re-sent to the next registrar, nothing to the phone";
   EXPECT_NE(eng_->find_binding(aor_of("a")), nullptr);
   EXPECT_EQ(eng_->registrar_state(1, now_), reg::registrar_health::down);
-  const auto ok = from_registrar(answer_to(fo[0].bytes, 200, "OK", 3600));
+  const auto ok = from_registrar(registrar_answer(fo[0].bytes, 200, "OK", 3600));
   ASSERT_EQ(ok.size(), 1U);
   EXPECT_EQ(code(ok[0].bytes), 200U);
 
@@ -391,11 +340,11 @@ TEST_F(engine_modes, held_registrar_comes_back_after_its_retry_after) {
   with_order({1, 2}, reg::registrar_mode::indexed);
   make_engine();
   const auto fwd = from_phone(ph("a"));
-  const auto fo = from_registrar(answer_to(fwd[0].bytes, 503, "Service Unavailable", -1, "Retry-After: 60\r\n"));
+  const auto fo = from_registrar(registrar_answer(fwd[0].bytes, 503, "Service Unavailable", -1, "Retry-After: 60\r\n"));
   ASSERT_EQ(fo.size(), 1U);
   EXPECT_EQ(fo[0].dst, k_reg2);
   EXPECT_EQ(eng_->registrar_state(1, now_), reg::registrar_health::held);
-  ASSERT_EQ(from_registrar(answer_to(fo[0].bytes, 200, "OK", 3600)).size(), 1U);
+  ASSERT_EQ(from_registrar(registrar_answer(fo[0].bytes, 200, "OK", 3600)).size(), 1U);
 
   now_ += 30000;
   register_ok(ph("b"), k_reg2);
@@ -408,10 +357,10 @@ TEST_F(engine_modes, all_registrars_down_answers_503_with_a_retry_after_hint) {
   with_order({1, 2}, reg::registrar_mode::indexed);
   make_engine();
   const auto fwd = from_phone(ph("a"));
-  const auto fo = from_registrar(answer_to(fwd[0].bytes, 503, "Busy", -1, "Retry-After: 60\r\n"));
+  const auto fo = from_registrar(registrar_answer(fwd[0].bytes, 503, "Busy", -1, "Retry-After: 60\r\n"));
   ASSERT_EQ(fo.size(), 1U);
   ASSERT_EQ(fo[0].dst, k_reg2);
-  const auto last = from_registrar(answer_to(fo[0].bytes, 503, "Busy Too", -1, "Retry-After: 90\r\n"));
+  const auto last = from_registrar(registrar_answer(fo[0].bytes, 503, "Busy Too", -1, "Retry-After: 90\r\n"));
   ASSERT_EQ(last.size(), 1U);
   EXPECT_EQ(last[0].dst, k_phone) << "every registrar tried: the last one's answer goes to the phone";
   EXPECT_EQ(code(last[0].bytes), 503U);
@@ -444,7 +393,7 @@ TEST_F(engine_modes, fork_sends_to_both_and_the_first_2xx_answers_the_phone) {
       << "a retransmission is absorbed while the fork is pending";
 
   // The secondary answers first: that is the phone's 200.
-  const auto first = from_registrar(answer_to(s[0].bytes, 200, "OK", 3600));
+  const auto first = from_registrar(registrar_answer(s[0].bytes, 200, "OK", 3600));
   ASSERT_EQ(first.size(), 1U);
   EXPECT_EQ(first[0].dst, k_phone);
   EXPECT_EQ(code(first[0].bytes), 200U);
@@ -454,7 +403,7 @@ TEST_F(engine_modes, fork_sends_to_both_and_the_first_2xx_answers_the_phone) {
   EXPECT_EQ(b->state, reg::binding_state::registered);
 
   // The later 2xx is kept as the secondary binding, nothing more to the phone.
-  EXPECT_TRUE(from_registrar(answer_to(p[0].bytes, 200, "OK", 3600)).empty());
+  EXPECT_TRUE(from_registrar(registrar_answer(p[0].bytes, 200, "OK", 3600)).empty());
   b = eng_->find_binding(aor_of("a"));
   ASSERT_NE(b, nullptr);
   EXPECT_EQ(b->secondary_index, 0U);
@@ -475,8 +424,8 @@ TEST_F(engine_modes, fork_where_both_fail_passes_the_error_that_arrived_last) {
   make_engine();
   const auto fwd = from_phone(ph("a"));
   ASSERT_EQ(fwd.size(), 2U);
-  EXPECT_TRUE(from_registrar(answer_to(to(fwd, k_reg1)[0].bytes, 403, "Forbidden")).empty());
-  const auto last = from_registrar(answer_to(to(fwd, k_reg2)[0].bytes, 404, "Not Found"));
+  EXPECT_TRUE(from_registrar(registrar_answer(to(fwd, k_reg1)[0].bytes, 403, "Forbidden")).empty());
+  const auto last = from_registrar(registrar_answer(to(fwd, k_reg2)[0].bytes, 404, "Not Found"));
   ASSERT_EQ(last.size(), 1U);
   EXPECT_EQ(last[0].dst, k_phone);
   EXPECT_EQ(code(last[0].bytes), 404U);
@@ -491,7 +440,7 @@ TEST_F(engine_modes, fork_error_then_timeout_passes_the_error) {
   make_engine();
   const auto fwd = from_phone(ph("a"));
   ASSERT_EQ(fwd.size(), 2U);
-  EXPECT_TRUE(from_registrar(answer_to(to(fwd, k_reg2)[0].bytes, 403, "Forbidden")).empty());
+  EXPECT_TRUE(from_registrar(registrar_answer(to(fwd, k_reg2)[0].bytes, 403, "Forbidden")).empty());
   const auto later = to(advance_to(now_ + cfg_.timer_f_ms), k_phone);
   ASSERT_EQ(later.size(), 1U);
   EXPECT_EQ(code(later[0].bytes), 403U) << "an error response says more than a local timeout";
@@ -520,7 +469,7 @@ TEST_F(engine_modes, fork_with_the_primary_down_sends_to_the_secondary_only) {
   const auto fwd = from_phone(ph("a"));
   ASSERT_EQ(fwd.size(), 2U);
   // The primary times out, the secondary answers 200: registered at the secondary.
-  ASSERT_EQ(from_registrar(answer_to(to(fwd, k_reg2)[0].bytes, 200, "OK", 3600)).size(), 1U);
+  ASSERT_EQ(from_registrar(registrar_answer(to(fwd, k_reg2)[0].bytes, 200, "OK", 3600)).size(), 1U);
   advance_to(now_ + cfg_.timer_f_ms);
   EXPECT_EQ(eng_->registrar_state(1, now_), reg::registrar_health::down);
   const auto b = from_phone(ph("b"));

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "harness.hpp"
 #include "sipfront/regengine/engine.hpp"
 #include "sipfront/sipparse/sipparse.hpp"
 
@@ -16,9 +17,10 @@ namespace sip = sipfront::sip;
 
 namespace {
 
-constexpr std::uint32_t ip(unsigned a, unsigned b, unsigned c, unsigned d) {
-  return (a << 24) | (b << 16) | (c << 8) | d;
-}
+using sipfront::test::engine_harness;
+using sipfront::test::ip;
+using sipfront::test::registrar_answer;
+using sipfront::test::sent;
 
 const reg::endpoint k_phone{ip(198, 18, 1, 2), 5062, 0};
 const reg::endpoint k_registrar{ip(198, 18, 2, 2), 5060, 1};
@@ -54,34 +56,7 @@ std::string register_msg(const reg_opts& o) {
   return m;
 }
 
-// The registrar's answer to an out-leg REGISTER: its Via/From/Call-ID/CSeq, a To-tag,
-// and (for 2xx) our Contact with the expiry it granted.
-std::string registrar_answer(std::string_view forwarded, unsigned code, std::string_view reason, int granted = -1,
-                             std::string_view extra = "") {
-  sip::message req;
-  EXPECT_EQ(req.parse(forwarded), sip::errc::ok);
-  std::string r = "SIP/2.0 " + std::to_string(code) + " " + std::string(reason) + "\r\n";
-  for (const auto& h : req.headers()) {
-    if (h.id == sip::header_id::via || h.id == sip::header_id::from || h.id == sip::header_id::call_id ||
-        h.id == sip::header_id::cseq) {
-      r += std::string(req.raw_line(h));
-    }
-  }
-  r += "To: <sip:alice@sipfront.test>;tag=reg77\r\n";
-  if (granted >= 0) {
-    r += "Contact: " + std::string(req.value_of(sip::header_id::contact)) + ";expires=" + std::to_string(granted) +
-         "\r\n";
-  }
-  r += std::string(extra) + "Content-Length: 0\r\n\r\n";
-  return r;
-}
-
-struct sent {
-  reg::endpoint dst;
-  std::string bytes;
-};
-
-class p2p_test : public ::testing::Test {
+class p2p_test : public engine_harness {
  protected:
   void SetUp() override {
     cfg_.worker_id = 1;
@@ -106,35 +81,10 @@ class p2p_test : public ::testing::Test {
 
   void make_engine() { eng_ = std::make_unique<reg::engine>(cfg_); }
 
-  std::vector<sent> feed(std::string_view bytes, reg::side from, reg::endpoint src) {
-    msgs_.emplace_back(bytes);
-    sip::message m;
-    m.parse(msgs_.back());
-    out_.clear();
-    eng_->on_message(m, reg::packet_meta{src, from}, now_, out_);
-    return drain();
-  }
   std::vector<sent> from_phone(const reg_opts& o, reg::endpoint src = k_phone) {
     return feed(register_msg(o), reg::side::access, src);
   }
   std::vector<sent> from_registrar(std::string_view b) { return feed(b, reg::side::core, k_registrar); }
-  std::vector<sent> advance_to(std::uint64_t t) {
-    out_.clear();
-    now_ = t;
-    eng_->on_tick(now_, out_, 1000);
-    return drain();
-  }
-  std::vector<sent> drain() {
-    std::vector<sent> v;
-    for (std::size_t i = 0; i < out_.size(); ++i) v.push_back({out_[i].dst, std::string(out_.bytes(out_[i]))});
-    return v;
-  }
-  static sip::message parsed(const std::string& s) {
-    sip::message m;
-    EXPECT_EQ(m.parse(s), sip::errc::ok) << s;
-    return m;
-  }
-  static std::string header(const std::string& msg, sip::header_id id) { return std::string(parsed(msg).value_of(id)); }
   static std::vector<std::string> contacts(const std::string& msg) {
     const auto m = parsed(msg);
     std::vector<std::string> v;
@@ -154,12 +104,6 @@ class p2p_test : public ::testing::Test {
     EXPECT_EQ(ok.size(), 1U);
     return fwd[0].bytes;
   }
-
-  reg::engine_config cfg_;
-  std::unique_ptr<reg::engine> eng_;
-  reg::output_queue out_;
-  std::vector<std::string> msgs_;
-  std::uint64_t now_ = 1000;
 };
 
 // ---------------------------------------------------------------- out-leg identity

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "harness.hpp"
 #include "sipfront/regengine/engine.hpp"
 #include "sipfront/sipparse/sipparse.hpp"
 
@@ -18,9 +19,10 @@ namespace sip = sipfront::sip;
 
 namespace {
 
-constexpr std::uint32_t ip(unsigned a, unsigned b, unsigned c, unsigned d) {
-  return (a << 24) | (b << 16) | (c << 8) | d;
-}
+using sipfront::test::engine_harness;
+using sipfront::test::ip;
+using sipfront::test::registrar_answer;
+using sipfront::test::sent;
 
 // The phone registers Contact 198.18.1.2:5062 but sends from its NAT's 198.18.1.200:40001.
 const reg::endpoint k_phone{ip(198, 18, 1, 200), 40001, 0};
@@ -40,25 +42,6 @@ std::string register_msg(unsigned cseq = 7, std::string_view branch = "z9hG4bK-p
   m += "Expires: " + std::string(expires) + "\r\n";
   m += "Content-Length: 0\r\n\r\n";
   return m;
-}
-
-std::string registrar_answer(std::string_view forwarded, unsigned code, int granted = -1) {
-  sip::message req;
-  EXPECT_EQ(req.parse(forwarded), sip::errc::ok);
-  std::string r = "SIP/2.0 " + std::to_string(code) + " Whatever\r\n";
-  for (const auto& h : req.headers()) {
-    if (h.id == sip::header_id::via || h.id == sip::header_id::from || h.id == sip::header_id::call_id ||
-        h.id == sip::header_id::cseq) {
-      r += std::string(req.raw_line(h));
-    }
-  }
-  r += "To: <sip:alice@sipfront.test>;tag=reg77\r\n";
-  if (granted >= 0) {
-    r += "Contact: " + std::string(req.value_of(sip::header_id::contact)) + ";expires=" + std::to_string(granted) +
-         "\r\n";
-  }
-  r += "Content-Length: 0\r\n\r\n";
-  return r;
 }
 
 struct req_opts {
@@ -106,12 +89,7 @@ std::string answer_to(std::string_view req_bytes, unsigned code) {
   return r;
 }
 
-struct sent {
-  reg::endpoint dst;
-  std::string bytes;
-};
-
-class routing_test : public ::testing::Test {
+class routing_test : public engine_harness {
  protected:
   void SetUp() override {
     cfg_.worker_id = 1;
@@ -127,49 +105,27 @@ class routing_test : public ::testing::Test {
     eng_ = std::make_unique<reg::engine>(cfg_);
   }
 
-  std::vector<sent> feed(std::string_view bytes, reg::side from, reg::endpoint src) {
-    msgs_.emplace_back(bytes);
-    sip::message m;
-    EXPECT_EQ(m.parse(msgs_.back()), sip::errc::ok);
-    out_.clear();
-    eng_->on_message(m, reg::packet_meta{src, from}, now_, out_);
-    std::vector<sent> v;
-    for (std::size_t i = 0; i < out_.size(); ++i) v.push_back({out_[i].dst, std::string(out_.bytes(out_[i]))});
-    return v;
-  }
-  std::vector<sent> from_core(std::string_view b) { return feed(b, reg::side::core, k_core_proxy); }
-  std::vector<sent> from_phone(std::string_view b) { return feed(b, reg::side::access, k_phone); }
+  std::vector<sent> from_core(std::string_view b) { return feed(b, reg::side::core, k_core_proxy, true); }
+  std::vector<sent> from_phone(std::string_view b) { return feed(b, reg::side::access, k_phone, true); }
 
   // Registers the phone; returns the Contact URI the front end gave the registrar.
   std::string register_phone() {
     const auto fwd = from_phone(register_msg());
     EXPECT_EQ(fwd.size(), 1U);
     if (fwd.size() != 1) return {};
-    EXPECT_EQ(from_registrar(registrar_answer(fwd[0].bytes, 200, 3600)).size(), 1U);
+    EXPECT_EQ(from_registrar(registrar_answer(fwd[0].bytes, 200, "Whatever", 3600)).size(), 1U);
     const auto m = parsed(fwd[0].bytes);
     const auto na = sip::parse_name_addr(m.value_of(sip::header_id::contact));
     return na ? std::string(na->uri) : std::string();
   }
-  std::vector<sent> from_registrar(std::string_view b) { return feed(b, reg::side::core, k_registrar); }
+  std::vector<sent> from_registrar(std::string_view b) { return feed(b, reg::side::core, k_registrar, true); }
 
-  static sip::message parsed(const std::string& s) {
-    sip::message m;
-    EXPECT_EQ(m.parse(s), sip::errc::ok) << s;
-    return m;
-  }
-  static std::string header(const std::string& msg, sip::header_id id) { return std::string(parsed(msg).value_of(id)); }
   static std::vector<sip::via> vias(const std::string& msg) {
     const auto m = parsed(msg);
     sip::via_list<8> v;
     EXPECT_EQ(sip::parse_vias(m, v), sip::errc::ok);
     return {v.begin(), v.end()};
   }
-
-  reg::engine_config cfg_;
-  std::unique_ptr<reg::engine> eng_;
-  reg::output_queue out_;
-  std::vector<std::string> msgs_;
-  std::uint64_t now_ = 1000;
 };
 
 // ---------------------------------------------------------------- core -> phone
@@ -366,7 +322,7 @@ TEST_F(routing_test, unknown_or_expired_binding_gets_404) {
   const std::string ours2 = register_phone();
   const auto un = from_phone(register_msg(8, "z9hG4bK-un", "0"));
   ASSERT_EQ(un.size(), 1U);
-  from_registrar(registrar_answer(un[0].bytes, 200));
+  from_registrar(registrar_answer(un[0].bytes, 200, "Whatever"));
   ASSERT_EQ(eng_->live_bindings(), 0U);
   o.ruri = ours2;
   out = from_core(request(o));
