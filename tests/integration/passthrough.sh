@@ -53,31 +53,8 @@ export SF_LAB_RUN
 
 T0=${SECONDS}
 lab_started=0
-passed=0
-failed=0
-declare -a failures=()
-
-log() { printf '[%3ds] %s\n' "$((SECONDS - T0))" "$*"; }
-ok() {
-    passed=$((passed + 1))
-    log "ok   - $*"
-}
-bad() {
-    failed=$((failed + 1))
-    failures+=("$*")
-    log "FAIL - $*"
-}
-# check DESCRIPTION CMD...: ok when CMD succeeds.
-check() {
-    local what=$1
-    shift
-    if "$@"; then ok "${what}"; else bad "${what}"; fi
-}
-# fatal: a step without which nothing later means anything.
-fatal() {
-    bad "$*"
-    exit 1
-}
+# shellcheck source=SCRIPTDIR/lib_checks.sh
+. "${HERE}/lib_checks.sh"
 
 cleanup() {
     local rc=$?

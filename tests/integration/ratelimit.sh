@@ -78,34 +78,14 @@ export SF_LAB_RUN
 
 T0=${SECONDS}
 lab_started=0
-passed=0
-failed=0
-declare -a failures=()
+# shellcheck source=SCRIPTDIR/lib_checks.sh
+. "${HERE}/lib_checks.sh"
 declare -a limits=()
 declare -a bg_pids=()
 
-log() { printf '[%3ds] %s\n' "$((SECONDS - T0))" "$*"; }
-ok() {
-    passed=$((passed + 1))
-    log "ok   - $*"
-}
-bad() {
-    failed=$((failed + 1))
-    failures+=("$*")
-    log "FAIL - $*"
-}
 known_limit() {
     limits+=("$*")
     log "KNOWN LIMIT - $*"
-}
-check() {
-    local what=$1
-    shift
-    if "$@"; then ok "${what}"; else bad "${what}"; fi
-}
-fatal() {
-    bad "$*"
-    exit 1
 }
 now() { date +%s.%N; }
 
