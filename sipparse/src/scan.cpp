@@ -13,16 +13,6 @@
 namespace sipfront::sip {
 namespace detail {
 
-const char* find_lf_scalar(const char* p, const char* end) noexcept {
-  while (p < end && *p != '\n') ++p;
-  return p;
-}
-
-const char* find_colon_or_eol_scalar(const char* p, const char* end) noexcept {
-  while (p < end && *p != ':' && *p != '\r' && *p != '\n') ++p;
-  return p;
-}
-
 block_masks classify64_scalar(const char* p) noexcept {
   std::uint64_t l = 0;
   std::uint64_t c = 0;
@@ -92,12 +82,9 @@ const char* find_quote_or_backslash_sse2(const char* p, const char* end) noexcep
 
 namespace {
 
-constexpr scanner k_scalar{scan_isa::scalar, detail::find_lf_scalar, detail::find_colon_or_eol_scalar,
-                           detail::classify64_scalar, detail::index_scalar};
-constexpr scanner k_sse42{scan_isa::sse42, detail::find_lf_sse42, detail::find_colon_or_eol_sse42,
-                          detail::classify64_sse42, detail::index_sse42};
-constexpr scanner k_avx2{scan_isa::avx2, detail::find_lf_avx2, detail::find_colon_or_eol_avx2, detail::classify64_avx2,
-                         detail::index_avx2};
+constexpr scanner k_scalar{scan_isa::scalar, detail::classify64_scalar, detail::index_scalar};
+constexpr scanner k_sse42{scan_isa::sse42, detail::classify64_sse42, detail::index_sse42};
+constexpr scanner k_avx2{scan_isa::avx2, detail::classify64_avx2, detail::index_avx2};
 
 }  // namespace
 

@@ -1,4 +1,4 @@
-// AVX2 variant: compare 32 bytes at once, first set bit of the movemask.
+// AVX2 variant of the header index: 64-byte blocks classified by two 32-byte compares.
 #include <immintrin.h>
 
 #include <cstdint>
@@ -7,32 +7,6 @@
 #include "scan_impl.hpp"
 
 namespace sipfront::sip::detail {
-
-__attribute__((target("avx2"))) const char* find_lf_avx2(const char* p, const char* end) noexcept {
-  const __m256i lf = _mm256_set1_epi8('\n');
-  while (end - p >= 32) {
-    const __m256i block = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));  // NOLINT
-    const auto mask = static_cast<unsigned>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(block, lf)));
-    if (mask != 0) return p + __builtin_ctz(mask);
-    p += 32;
-  }
-  return find_lf_scalar(p, end);
-}
-
-__attribute__((target("avx2"))) const char* find_colon_or_eol_avx2(const char* p, const char* end) noexcept {
-  const __m256i colon = _mm256_set1_epi8(':');
-  const __m256i cr = _mm256_set1_epi8('\r');
-  const __m256i lf = _mm256_set1_epi8('\n');
-  while (end - p >= 32) {
-    const __m256i block = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));  // NOLINT
-    const __m256i hit = _mm256_or_si256(_mm256_cmpeq_epi8(block, colon),
-                                        _mm256_or_si256(_mm256_cmpeq_epi8(block, cr), _mm256_cmpeq_epi8(block, lf)));
-    const auto mask = static_cast<unsigned>(_mm256_movemask_epi8(hit));
-    if (mask != 0) return p + __builtin_ctz(mask);
-    p += 32;
-  }
-  return find_colon_or_eol_scalar(p, end);
-}
 
 namespace {
 

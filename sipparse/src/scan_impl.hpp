@@ -8,12 +8,6 @@
 
 namespace sipfront::sip::detail {
 
-const char* find_lf_scalar(const char* p, const char* end) noexcept;
-const char* find_colon_or_eol_scalar(const char* p, const char* end) noexcept;
-const char* find_lf_sse42(const char* p, const char* end) noexcept;
-const char* find_colon_or_eol_sse42(const char* p, const char* end) noexcept;
-const char* find_lf_avx2(const char* p, const char* end) noexcept;
-const char* find_colon_or_eol_avx2(const char* p, const char* end) noexcept;
 block_masks classify64_scalar(const char* p) noexcept;
 block_masks classify64_sse42(const char* p) noexcept;
 block_masks classify64_avx2(const char* p) noexcept;

@@ -43,41 +43,6 @@ TEST_P(parse_isa, register_indexes_every_header) {
   EXPECT_TRUE(sip::validate(m).ok());
 }
 
-// Every variant finds the same byte at every offset from a block boundary, with
-// and without decoys before it, and returns `end` when there is none.
-TEST_P(parse_isa, scanner_functions_match_scalar_at_every_offset) {
-  if (!sip::isa_supported(GetParam())) GTEST_SKIP() << "CPU lacks " << sip::to_string(GetParam());
-  const sip::scanner& ref = sip::scanner_for(sip::scan_isa::scalar);
-  const sip::scanner& sc = scan();
-  ASSERT_EQ(sc.isa, GetParam());
-  for (char target : {'\n', '\r', ':'}) {
-    for (std::size_t len = 0; len <= 100; ++len) {
-      for (std::size_t pos = 0; pos <= len; ++pos) {
-        std::string buf(len, 'a');
-        if (pos < len) buf[pos] = target;
-        const char* b = buf.data();
-        const char* e = b + buf.size();
-        ASSERT_EQ(sc.find_lf(b, e), ref.find_lf(b, e)) << "len " << len << " pos " << pos;
-        ASSERT_EQ(sc.find_colon_or_eol(b, e), ref.find_colon_or_eol(b, e)) << "len " << len << " pos " << pos;
-        if (pos < len) {
-          EXPECT_EQ(ref.find_colon_or_eol(b, e), b + pos);
-          EXPECT_EQ(ref.find_lf(b, e), target == '\n' ? b + pos : e);
-        }
-        // Start mid-buffer (unaligned) too.
-        if (len > 3) {
-          ASSERT_EQ(sc.find_lf(b + 3, e), ref.find_lf(b + 3, e));
-          ASSERT_EQ(sc.find_colon_or_eol(b + 3, e), ref.find_colon_or_eol(b + 3, e));
-        }
-      }
-    }
-  }
-  // Bytes with the high bit set must not confuse the vector compares.
-  std::string high(80, '\xff');
-  high[70] = '\n';
-  EXPECT_EQ(sc.find_lf(high.data(), high.data() + high.size()), high.data() + 70);
-  EXPECT_EQ(sc.find_colon_or_eol(high.data(), high.data() + high.size()), high.data() + 70);
-}
-
 // The 64-byte classifier behind the header index: every variant sets exactly the
 // bits of '\n' and ':' bytes, for every position, next to bytes with the high bit set.
 TEST_P(parse_isa, classify64_matches_scalar_for_every_position) {

@@ -28,10 +28,6 @@ class message;
 
 struct scanner {
   scan_isa isa;
-  /// First '\n' in [p, end), or end.
-  const char* (*find_lf)(const char* p, const char* end) noexcept;
-  /// First ':' , '\r' or '\n' in [p, end), or end.
-  const char* (*find_colon_or_eol)(const char* p, const char* end) noexcept;
   /// Classifies the 64 readable bytes at `p`. The header index streams the datagram
   /// through this once, so each line end and separator costs a bit scan, not a byte loop.
   block_masks (*classify64)(const char* p) noexcept;
