@@ -248,6 +248,9 @@ struct engine::impl {
   void on_response(const sip::message& msg, std::uint64_t now, output_queue& out) noexcept;
   void on_timer(timer_hook& h, std::uint64_t now, output_queue& out) noexcept;
   void time_out(txn& t, std::uint64_t now, output_queue& out) noexcept;
+  /// Timer F's answer to the phone (408, or 503 when configured) for the request
+  /// `req` of transaction `t`, kept in `t` to answer the phone's retransmissions.
+  void answer_timeout(txn& t, const sip::message& req, output_queue& out) noexcept;
   std::size_t pick_registrar(const sip::message& msg) const noexcept;
 
   const engine_config& cfg;
@@ -663,12 +666,16 @@ void engine::impl::time_out(txn& t, std::uint64_t now, output_queue& out) noexce
   if (fwd.parse(held) != sip::errc::ok) return;
   const auto n = sip::write_message(fwd, pop, scratch);
   if (!n || orig.parse({scratch.data(), *n}) != sip::errc::ok) return;
+  answer_timeout(t, orig, out);
+}
+
+void engine::impl::answer_timeout(txn& t, const sip::message& req, output_queue& out) noexcept {
   const std::span<char> buf = out.reserve();
   std::array<char, 18> tag{};
   const std::string_view reason =
       cfg.timeout_code == 503 ? "Service Unavailable - Registrar Timeout" : "Request Timeout";
   const auto r = buf.empty() ? sip::result<std::size_t>(sip::errc::too_large)
-                             : sip::write_response(orig, cfg.timeout_code, reason, local_tag(orig, tag), {}, buf);
+                             : sip::write_response(req, cfg.timeout_code, reason, local_tag(req, tag), {}, buf);
   if (!r) {
     ++c.output_full;
     t.msg_len = 0;
@@ -1438,21 +1445,7 @@ void engine::impl::time_out_p2p(txn& t, std::uint64_t now, output_queue& out) no
     t.msg_len = 0;
     return;
   }
-  const std::span<char> buf = out.reserve();
-  std::array<char, 18> tag{};
-  const std::string_view reason =
-      cfg.timeout_code == 503 ? "Service Unavailable - Registrar Timeout" : "Request Timeout";
-  const auto r = buf.empty()
-                     ? sip::result<std::size_t>(sip::errc::too_large)
-                     : sip::write_response(phone_req, cfg.timeout_code, reason, local_tag(phone_req, tag), {}, buf);
-  if (!r) {
-    ++c.output_full;
-    t.msg_len = 0;
-    return;
-  }
-  out.commit(t.phone, *r);
-  ++c.local_responses;
-  if (!store(t, {buf.data(), *r})) t.msg_len = 0;
+  answer_timeout(t, phone_req, out);
 }
 
 std::uint64_t engine::impl::out_refresh_at(const binding& b) const noexcept {
