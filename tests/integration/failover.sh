@@ -271,17 +271,7 @@ n1b=$(reg_lines kam1b SF-P2P | grep -c ' to=user' || true)
 check "(4) the refreshes after #1 came back all went to #2: kam1b got ${n1b} REGISTERs (want 0)" test "${n1b}" == 0
 
 TABLE="${SF_LAB_RUN}/counters.txt"
-total() { # the row's total column (0 when the row is omitted: all zero)
-    local row v s=0 i
-    row=$(sfd_counter_row "${TABLE}" "$1")
-    read -r -a v <<<"${row}"
-    if ((${#v[@]} > WORKERS)); then
-        echo "${v[-1]}"
-        return
-    fi
-    for i in "${v[@]}"; do s=$((s + i)); done
-    echo "${s}"
-}
+total() { counter_total "${TABLE}" "$1"; }
 if sfd_counters "${TABLE}"; then
     ok "SIGUSR1: counters table printed (${TABLE})"
     fo=$(total eng.registrar_failovers)

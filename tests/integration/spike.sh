@@ -274,17 +274,7 @@ check "(4) usrloc: $((L + n200)) bindings, each with sipfront's Contact <sip:sf.
     reg_contacts_ok kam "$((L + n200))" 1 "$((L + M))" "${BURST_EXPIRES}"
 
 TABLE="${SF_LAB_RUN}/counters.txt"
-total() { # the row's total column (0 when the row is omitted: all zero)
-    local row v s=0 i
-    row=$(sfd_counter_row "${TABLE}" "$1")
-    read -r -a v <<<"${row}"
-    if ((${#v[@]} > WORKERS)); then
-        echo "${v[-1]}"
-        return
-    fi
-    for i in "${v[@]}"; do s=$((s + i)); done
-    echo "${s}"
-}
+total() { counter_total "${TABLE}" "$1"; }
 if sfd_counters "${TABLE}"; then
     ok "SIGUSR1: counters table printed (${TABLE})"
     sr=$(total eng.spike_rejected)
