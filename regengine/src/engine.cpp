@@ -1940,16 +1940,42 @@ std::string_view to_string(explain_outcome o) noexcept {
 
 std::uint64_t call_id_hash(std::string_view call_id) noexcept { return fnv1a(call_id); }
 
-unsigned steer(const sip::message& msg, unsigned n_workers, unsigned self) noexcept {
+bool aor_hash(std::string_view uri, std::uint64_t& out) noexcept {
+  aor_buffer buf{};
+  const std::string_view key = canonical_aor(uri, buf);
+  if (key.empty()) return false;
+  out = call_id_hash(key);
+  return true;
+}
+
+namespace {
+// The worker of the AOR in header `id` (To or From): the name-addr split without
+// checking the URI grammar here, canonical_aor() parses the URI itself.
+bool aor_worker(const sip::message& msg, sip::header_id id, unsigned n_workers, unsigned& worker) noexcept {
+  const auto na = sip::split_name_addr(msg.value_of(id));
+  std::uint64_t h = 0;
+  if (!na || !aor_hash(na->uri, h)) return false;
+  worker = static_cast<unsigned>(h % n_workers);
+  return true;
+}
+}  // namespace
+
+unsigned steer(const sip::message& msg, side from, unsigned n_workers, unsigned self) noexcept {
   if (n_workers <= 1 || msg.parse_error() != sip::errc::ok) return self;
   if (msg.is_request()) {
-    // A request from the core for a registered phone names its binding, and with it
-    // the owner worker, in the Request-URI (the Contact the front end registered) or,
-    // in a dialog, in the top Route (the front end's Record-Route); its Call-ID is
-    // the core's, unrelated to the binding's. REGISTERs never carry one: skip the parse.
-    if (msg.method() != sip::method::register_) {
+    unsigned worker = 0;
+    if (msg.method() == sip::method::register_) {
+      // Every REGISTER of an AOR on the worker that holds (or will hold) its binding.
+      if (aor_worker(msg, sip::header_id::to, n_workers, worker)) return worker;
+    } else {
+      // A request from the core for a registered phone names its binding, and with it
+      // the owner worker, in the Request-URI (the Contact the front end registered) or,
+      // in a dialog, in the top Route (the front end's Record-Route); its Call-ID is
+      // the core's, unrelated to the binding's.
       out_call_id_fields f;
       if ((decode_contact(msg.request_uri(), f) || top_route_binding(msg, f)) && f.worker < n_workers) return f.worker;
+      // A phone's own request: where its binding is, by the caller's AOR.
+      if (from == side::access && aor_worker(msg, sip::header_id::from, n_workers, worker)) return worker;
     }
     const std::string_view cid = msg.value_of(sip::header_id::call_id);
     if (cid.empty()) return self;

@@ -205,8 +205,8 @@ TEST_F(routing_test, phones_response_pops_our_via_and_goes_to_the_core) {
   ASSERT_EQ(fwd.size(), 1U);
   const std::string resp = answer_to(fwd[0].bytes, 200);
   sip::message rm = parsed(resp);
-  EXPECT_EQ(reg::steer(rm, 2, 0), 1U) << "our branch names the owner worker";
-  EXPECT_EQ(reg::steer(rm, 4, 3), 1U);
+  EXPECT_EQ(reg::steer(rm, reg::side::access, 2, 0), 1U) << "our branch names the owner worker";
+  EXPECT_EQ(reg::steer(rm, reg::side::access, 4, 3), 1U);
   const auto back = from_phone(resp);
   ASSERT_EQ(back.size(), 1U);
   EXPECT_EQ(back[0].dst, (reg::endpoint{k_core_proxy.ip, 5060, 1})) << "received + rport of the core's Via";
@@ -264,7 +264,7 @@ TEST_F(routing_test, in_dialog_request_with_our_route_goes_to_the_phone_and_our_
   EXPECT_EQ(vias(r).size(), 2U);
   const std::string bye_bytes = request(bye);  // outlives the view
   sip::message bm = parsed(bye_bytes);
-  EXPECT_EQ(reg::steer(bm, 2, 0), 1U) << "the Route names the owner worker";
+  EXPECT_EQ(reg::steer(bm, reg::side::core, 2, 0), 1U) << "the Route names the owner worker";
 
   // Entries after ours stay, in order.
   bye.route = core_rr + ", " + access_rr + ", <sip:198.18.1.77;lr>";
@@ -493,7 +493,7 @@ TEST(routing_steer, core_requests_for_a_binding_go_to_the_worker_in_its_contact)
       const std::string req = request(o);
       sip::message cm;
       ASSERT_EQ(cm.parse(req), sip::errc::ok);
-      for (unsigned self = 0; self < 4; ++self) EXPECT_EQ(reg::steer(cm, 4, self), w) << o.call_id;
+      for (unsigned self = 0; self < 4; ++self) EXPECT_EQ(reg::steer(cm, reg::side::core, 4, self), w) << o.call_id;
     }
   }
   // A worker index beyond the running workers (a stale Contact after a restart with
@@ -503,8 +503,8 @@ TEST(routing_steer, core_requests_for_a_binding_go_to_the_worker_in_its_contact)
   const std::string req = request(o);
   sip::message cm;
   ASSERT_EQ(cm.parse(req), sip::errc::ok);
-  EXPECT_LT(reg::steer(cm, 4, 0), 4U);
-  EXPECT_EQ(reg::steer(cm, 4, 0), reg::steer(cm, 4, 3));
+  EXPECT_LT(reg::steer(cm, reg::side::core, 4, 0), 4U);
+  EXPECT_EQ(reg::steer(cm, reg::side::core, 4, 0), reg::steer(cm, reg::side::core, 4, 3));
 }
 
 }  // namespace
