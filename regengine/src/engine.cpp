@@ -335,6 +335,9 @@ struct engine::impl {
   bool on_phone_request(const sip::message& msg, const sip::via& top, const endpoint& src, const endpoint& reply_to,
                         output_queue& out) noexcept;
   bool relay_response(const sip::message& msg, side from, output_queue& out) noexcept;
+  /// The registered binding of a phone request's caller: its From AOR's binding
+  /// when the request comes from that binding's source address, else nullptr.
+  const binding* caller_binding(const sip::message& msg, const endpoint& src) noexcept;
   struct relay_plan;
   bool relay_request(const sip::message& msg, const sip::via& top, const endpoint& src, const relay_plan& p,
                      output_queue& out) noexcept;
@@ -1561,16 +1564,28 @@ void engine::impl::on_binding_timer(binding& b, std::uint64_t now, output_queue&
 //
 // Phone -> core (any non-REGISTER request from the access side not addressed to
 // the front end itself): our Route entries popped, Via pushed, sent to the next
-// Route when it is an IPv4 literal, else to the registrar (the binding's when our
-// Route names one, else the default): the registrar is the core's proxy. The
-// request keeps the phone's From, Call-ID and Contact: a dialog is end to end, and
-// giving it the binding's out-leg identity would need per-dialog state (a B2BUA),
-// which a stateless relay does not keep. The core reaches the phone in the dialog
-// through our Record-Route, whose user part carries the phone's source address
-// ("sfp-<ip>-<port>-<nic>", hex) because the binding is not known on this worker: a
-// phone's INVITE is steered by its own Call-ID, and the binding lives on the worker
-// its REGISTER's Call-ID hashed to. For the same reason the front end does not
-// check here that the phone is registered (the registrar authenticates calls).
+// Route when it is an IPv4 literal, else to the registrar: the binding's (the one
+// our Route names, else the caller's, below), else the default; the registrar is
+// the core's proxy. The request keeps the phone's From, Call-ID and Contact: a
+// dialog is end to end, and giving it the binding's out-leg identity would need
+// per-dialog state (a B2BUA), which a stateless relay does not keep.
+//
+// Placement makes the caller's binding visible here: steer() sends every REGISTER
+// of an AOR to the worker of its AOR hash (canonical_aor(), the key the binding
+// table uses), and every access-side request that names no binding to the worker
+// of its From AOR hash, so a registered phone's INVITE meets its binding. When the
+// From AOR has a binding that is registered upstream and was registered from this
+// request's source address (the same phone, not another device using the name),
+// the initial request's Record-Route user part is the binding's out-leg Call-ID,
+// exactly as on core -> phone dialogs: in-dialog requests from either side then
+// name the binding in their top Route and steer() brings them to its worker. With
+// no such binding the user part carries the phone's source address
+// ("sfp-<ip>-<port>-<nic>", hex), which needs no binding and no particular worker.
+// The front end still does not refuse calls from unregistered phones (the
+// registrar authenticates calls). The stateless branch (worker + server_key())
+// must be the same for an INVITE, its CANCEL and the ACK of a non-2xx answer;
+// the From AOR rule applies to all three (the ACK carries a To-tag, so the rule
+// covers in-dialog requests as well; they need no particular worker otherwise).
 
 struct engine::impl::relay_plan {
   endpoint local;                  // our address on the side it goes out of
@@ -1856,6 +1871,7 @@ bool engine::impl::on_phone_request(const sip::message& msg, const sip::via& top
     const auto ruri = sip::parse_uri(msg.request_uri());
     if (ruri && names_us(*ruri, cfg)) return false;  // for the front end itself (keep-alive OPTIONS...)
   }
+  const binding* caller = caller_binding(msg, src);
   relay_plan p;
   p.local = cfg.core_local;
   p.other_local = cfg.access_local;
@@ -1868,18 +1884,36 @@ bool engine::impl::on_phone_request(const sip::message& msg, const sip::via& top
       if (!ack) answer(msg, reply_to, {503, "Service Unavailable - No Registrar", {}}, out, c);
       return true;
     }
+    // The binding our Route names (in a dialog), else the caller's own.
     const binding* b = routes.user.empty() ? nullptr : bindings.find_by_out_call_id(routes.user);
+    if (b == nullptr) b = caller;
     p.dst = cfg.registrars[b != nullptr ? b->registrar_index : cfg.default_registrar].addr;
   }
   std::array<char, 40> user_buf{};
+  out_call_id_buffer cid_buf{};
   if (!ack && initial_dialog_request(msg)) {
-    sip::writer uw(user_buf);
-    put_phone_address(uw, src);
     p.record_route = true;
-    p.rr_user = uw.view();
+    if (caller != nullptr) {
+      p.rr_user = bindings.out_call_id(*caller, cid_buf);
+    } else {
+      sip::writer uw(user_buf);
+      put_phone_address(uw, src);
+      p.rr_user = uw.view();
+    }
   }
   relay_request(msg, top, src, p, out);
   return true;
+}
+
+const binding* engine::impl::caller_binding(const sip::message& msg, const endpoint& src) noexcept {
+  const auto from = sip::parse_name_addr(msg.value_of(sip::header_id::from));  // validate() parsed it
+  if (!from) return nullptr;
+  const binding* b = bindings.find_by_aor(from->uri);
+  // The same AOR from another address is not this phone (another device of the
+  // user, or someone using its name): it gets the source-address fallback.
+  if (b == nullptr || !(b->source == src)) return nullptr;
+  if (b->state != binding_state::registered && b->state != binding_state::refreshing) return nullptr;
+  return b;
 }
 
 bool engine::impl::relay_response(const sip::message& msg, side from, output_queue& out) noexcept {
