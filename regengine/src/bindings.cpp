@@ -127,6 +127,7 @@ std::string_view to_string(binding_state s) noexcept {
     case binding_state::refreshing: return "refreshing";
     case binding_state::unregistering: return "unregistering";
     case binding_state::failed: return "failed";
+    case binding_state::deregister_waiting: return "deregister_waiting";
   }
   return "unknown";
 }
@@ -242,6 +243,7 @@ void binding::reset() noexcept {
   out_expires_at_ms = 0;
   registrar_index = 0;
   secondary_index = no_secondary;
+  dereg_legs = 0;
   auth = auth_state::none;
   state = binding_state::new_;
   missed_refreshes = 0;

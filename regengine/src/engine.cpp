@@ -324,6 +324,7 @@ struct engine::impl {
   void on_binding_timer(binding& b, std::uint64_t now, output_queue& out) noexcept;
   void arm_binding(binding& b, std::uint64_t not_before) noexcept;
   void deregister(binding& b, std::uint64_t now, output_queue& out) noexcept;
+  void dereg_leg_done(binding& b) noexcept;  // one deregistration answered or timed out
   [[nodiscard]] std::uint64_t out_refresh_at(const binding& b) const noexcept;
   [[nodiscard]] std::uint32_t granted_expires(const sip::message& resp, const binding& b,
                                               std::uint32_t asked) const noexcept;
@@ -1012,9 +1013,12 @@ void engine::impl::on_register_p2p(const sip::message& msg, const endpoint& src,
     reject(503, "Service Unavailable - Overloaded", k_retry_5);
     return;
   }
-  if (b->state == binding_state::new_ || b->state == binding_state::unregistering) {
-    // (A phone coming back while its fail-count deregistration is out: the binding is
-    // its again, and that deregistration's answer must not free it.)
+  if (b->state == binding_state::new_ || b->state == binding_state::unregistering ||
+      b->state == binding_state::deregister_waiting) {
+    // (A phone coming back while its fail-count deregistration is out, or waiting to
+    // go out: the binding is its again, that deregistration's answer must not free
+    // it, and a waiting one is not sent.)
+    if (b->state == binding_state::deregister_waiting) timer_wheel::cancel(b->timer);
     b->state = binding_state::pending_upstream;
   } else if (b->state == binding_state::registered) {
     b->state = binding_state::refreshing;
@@ -1256,7 +1260,9 @@ void engine::impl::on_response_p2p(txn& t, const sip::message& msg, std::uint64_
     t.msg_len = 0;
     if (b == nullptr) return;
     if (t.role == txn_role::deregister) {
-      if (b->state == binding_state::unregistering) bindings.erase(*b);
+      dereg_leg_done(*b);
+    } else if (b->state == binding_state::unregistering || b->state == binding_state::deregister_waiting) {
+      // A refresh that was out when fail-count fired: the deregistration decides.
     } else if (ok && granted == 0) {
       bindings.erase(*b);
     } else {
@@ -1433,7 +1439,10 @@ void engine::impl::time_out_p2p(txn& t, std::uint64_t now, output_queue& out) no
   binding* b = bindings.get(t.bind);
   if (b != nullptr) {
     if (t.role == txn_role::deregister) {
-      if (b->state == binding_state::unregistering) bindings.erase(*b);
+      dereg_leg_done(*b);
+    } else if (t.role == txn_role::refresh &&
+               (b->state == binding_state::unregistering || b->state == binding_state::deregister_waiting)) {
+      // As for its answer: the deregistration decides.
     } else if (b->state == binding_state::pending_upstream || b->state == binding_state::new_ ||
                (t.role == txn_role::phone && t.out_expires == 0)) {
       bindings.erase(*b);
@@ -1478,20 +1487,70 @@ void engine::impl::arm_binding(binding& b, std::uint64_t not_before) noexcept {
 
 void engine::impl::deregister(binding& b, std::uint64_t now, output_queue& out) noexcept {
   timer_wheel::cancel(b.timer);
-  // A deregistration is metered like a refresh; without a slot (or a transaction)
-  // it is not sent: the registrar lets the binding lapse at out-expires.
-  const spike_slot slot = acquire_slot(spike_kind::refresh);
-  if (slot == spike_slot::none) ++c.spike_deferred;
-  if (slot == spike_slot::none ||
-      send_out_register(b, txn_role::deregister, 0, nullptr, {}, {}, 0, now, out, b.registrar_index, slot) == nullptr) {
+  // Every registrar that holds the binding is told: the primary (registrar_index)
+  // and, in primary/secondary mode, the secondary that also accepted it.
+  std::array<unsigned, 2> legs{b.registrar_index, binding::no_secondary};
+  unsigned n = 1;
+  if (cfg.reg_mode == registrar_mode::primary_secondary && b.secondary_index != binding::no_secondary &&
+      b.secondary_index != b.registrar_index) {
+    legs[n++] = b.secondary_index;
+  }
+  // All legs or none: each is metered like a refresh and needs a transaction. Without
+  // them the deregistration waits (deregister_waiting) and is retried every T1 until
+  // the out-leg registration lapses; then the registrar has dropped the binding itself.
+  std::array<spike_slot, 2> slots{spike_slot::none, spike_slot::none};
+  bool ready = free_txns.size() >= n;
+  if (!ready) ++c.transactions_full;
+  for (unsigned i = 0; i < n && ready; ++i) {
+    slots[i] = acquire_slot(spike_kind::refresh);
+    if (slots[i] == spike_slot::none) {
+      ++c.spike_deferred;
+      ready = false;
+    }
+  }
+  unsigned sent = 0;
+  if (ready) {
+    for (unsigned i = 0; i < n; ++i) {
+      // send_out_register releases the slot when it fails (output queue full).
+      txn* t = send_out_register(b, txn_role::deregister, 0, nullptr, {}, {}, 0, now, out, legs[i], slots[i]);
+      if (t == nullptr) continue;
+      t->leg = static_cast<std::uint8_t>(i);
+      ++sent;
+    }
+  } else if (budget) {
+    for (const spike_slot s : slots) budget->release(s);
+  }
+  if (sent != 0) {
+    b.state = binding_state::unregistering;
+    b.dereg_legs = static_cast<std::uint8_t>(sent);
+    return;
+  }
+  if (now >= b.out_expires_at_ms) {
+    ++c.deregs_lapsed;
     bindings.erase(b);
     return;
   }
-  b.state = binding_state::unregistering;
+  b.state = binding_state::deregister_waiting;
+  b.timer.kind = binding_timer;
+  wheel.arm(b.timer, std::max(now + 1, std::min(now + cfg.t1_ms, b.out_expires_at_ms)));
+}
+
+void engine::impl::dereg_leg_done(binding& b) noexcept {
+  // A phone that came back meanwhile owns the binding again: nothing to free.
+  if (b.state != binding_state::unregistering) return;
+  if (b.dereg_legs > 1) {
+    --b.dereg_legs;
+    return;
+  }
+  bindings.erase(b);
 }
 
 void engine::impl::on_binding_timer(binding& b, std::uint64_t now, output_queue& out) noexcept {
-  if (b.state == binding_state::unregistering) return;  // the deregistration's answer (or Timer F) erases it
+  if (b.state == binding_state::unregistering) return;  // the deregistrations' answers (or Timer F) erase it
+  if (b.state == binding_state::deregister_waiting) {
+    deregister(b, now, out);  // a slot or a transaction may have freed since
+    return;
+  }
   if (now >= in_check_at(b) && note_missed_refresh(b, cfg.registrar)) {
     ++c.fail_count_deregs;
     deregister(b, now, out);

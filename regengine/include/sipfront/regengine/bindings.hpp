@@ -45,6 +45,9 @@ enum class binding_state : std::uint8_t {
   refreshing,        ///< registered, and an out-leg refresh is with the registrar
   unregistering,     ///< an un-REGISTER is with the registrar
   failed,            ///< the registrar refused or never answered
+  /// A fail-count deregistration had no overload slot or transaction: retried on
+  /// later ticks, at most until the out-leg registration lapses (then erased).
+  deregister_waiting,
 };
 std::string_view to_string(binding_state s) noexcept;
 
@@ -134,6 +137,9 @@ class binding {
   /// accepted the binding (a later 2xx of the fork), or no_secondary.
   std::uint8_t secondary_index = no_secondary;
   static constexpr std::uint8_t no_secondary = 0xff;
+  /// While unregistering: deregistrations still out (primary and secondary); the
+  /// binding is freed when the last one is answered or times out.
+  std::uint8_t dereg_legs = 0;
 
  private:
   friend class binding_table;
