@@ -22,7 +22,7 @@ namespace {
 constexpr std::string_view k_out_prefix = "sf";
 constexpr std::size_t k_nonce_digits = 16;
 
-// The index hash. steer() sends a Call-ID to worker call_id_hash % n_workers, so on
+// The index hash. steer() sends a REGISTER to worker call_id_hash(AOR key) % n_workers, so on
 // one worker (power-of-two worker counts) the low bits of call_id_hash are constant,
 // and power-of-two buckets would only ever use 1/n of themselves. The murmur3
 // finaliser is a bijection that spreads every input bit over the low bits.
@@ -557,7 +557,9 @@ register_decision decide_register(const sip::message& msg, const endpoint& src, 
     return make(d, forward_upstream, unregister_all);
   }
   if (n_entries == 0) {
-    if (existing != nullptr && registered(*existing) && existing->aor() == aor_key) return make(d, query, query_binding);
+    if (existing != nullptr && registered(*existing) && existing->aor() == aor_key) {
+      return make(d, query, query_binding);
+    }
     return make(d, forward_upstream, query_unknown);
   }
   if (n_entries > max_contacts) return make(d, forward_upstream, too_many_contacts);

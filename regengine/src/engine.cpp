@@ -730,6 +730,22 @@ void engine::impl::on_timer(timer_hook& h, std::uint64_t now, output_queue& out)
 // registrar said 2xx. decide_register() says what each phone REGISTER gets; the
 // binding's timer refreshes the out-leg before it lapses and counts missed
 // in-leg refreshes (fail-count).
+//
+// Bindings live on the worker of their AOR (steer(): every REGISTER of an AOR, any
+// Call-ID, reaches one worker), so a phone restarting with a new Call-ID finds its
+// binding by AOR (rule new_call_id: same out-leg, new in-leg Call-ID) instead of
+// registering a second out-leg from another worker.
+//
+// Fail-count deregistration (deregister()) tells every registrar that holds the
+// binding: the primary (registrar_index) and, in primary/secondary mode, the
+// secondary that also accepted it, each leg its own transaction on the same
+// out-leg dialog. The binding is freed when the last leg is answered or times out
+// (dereg_legs). The legs are metered like refreshes and need a transaction each:
+// all or none. Without them (overload, pool exhausted, output full) the binding
+// waits in deregister_waiting and the deregistration is retried every T1, at most
+// until the out-leg registration lapses; then the registrar has dropped it too and
+// the binding is erased (deregs_lapsed). A phone re-registering meanwhile takes its
+// binding back and the waiting deregistration is not sent.
 
 namespace {
 

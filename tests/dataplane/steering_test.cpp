@@ -281,7 +281,8 @@ TEST_F(DataplaneTest, EveryMessageOfARegistrationMeetsTheSameWorker) {
     EXPECT_TRUE(down[0].sip.starts_with("SIP/2.0 401")) << down[0].sip;
 
     // 3. REGISTER with credentials (new transaction, same Call-ID) lands on the owner.
-    inject(owner, access, sip_frame(access, register_request(call_id, 2, "z9hG4bK-b" + std::to_string(reg_no), true, user)));
+    inject(owner, access,
+           sip_frame(access, register_request(call_id, 2, "z9hG4bK-b" + std::to_string(reg_no), true, user)));
     up = sent(core, static_cast<std::uint16_t>(owner));
     ASSERT_EQ(up.size(), 1U);
     EXPECT_NE(up[0].sip.find("Authorization: Digest"), std::string::npos);

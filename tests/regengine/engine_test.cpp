@@ -363,8 +363,8 @@ TEST(steer, every_message_of_a_registration_has_one_owner) {
 }
 
 // A REGISTER (or any request) with the given To and From values.
-std::string request_with(std::string_view method, std::string_view to, std::string_view from,
-                         std::string_view call_id, std::string_view to_name = "To", std::string_view from_name = "From") {
+std::string request_with(std::string_view method, std::string_view to, std::string_view from, std::string_view call_id,
+                         std::string_view to_name = "To", std::string_view from_name = "From") {
   std::string m;
   m += std::string(method) + " sip:sipfront.test SIP/2.0\r\n";
   m += "Via: SIP/2.0/UDP 198.18.1.2:5062;branch=z9hG4bK-steer;rport\r\n";
@@ -395,7 +395,8 @@ TEST(steer, canonical_aor_is_the_binding_tables_key) {
   EXPECT_EQ(reg::canonical_aor("sip:alice@sipfront.test;user=phone;transport=udp", buf), "sip:alice@sipfront.test");
   EXPECT_EQ(reg::canonical_aor("sip:alice@sipfront.test:5060", buf), "sip:alice@sipfront.test:5060");
   EXPECT_EQ(reg::canonical_aor("sips:alice:secret@sipfront.test?subject=x", buf), "sips:alice@sipfront.test");
-  EXPECT_EQ(reg::canonical_aor("sip:Alice@sipfront.test", buf), "sip:Alice@sipfront.test") << "user part is case-sensitive";
+  EXPECT_EQ(reg::canonical_aor("sip:Alice@sipfront.test", buf), "sip:Alice@sipfront.test")
+      << "user part is case-sensitive";
   EXPECT_EQ(reg::canonical_aor("TEL:+15551234;phone-context=x", buf), "tel:+15551234");
   EXPECT_EQ(reg::canonical_aor("not a uri", buf), "");
   std::array<char, 8> small{};
@@ -423,7 +424,8 @@ TEST(steer, register_of_one_aor_reaches_one_worker_whatever_its_call_id) {
       ++seen[owner];
       for (int c = 0; c < 20; ++c) {
         const std::string cid = "cid-" + std::to_string(a) + "-" + std::to_string(c) + "@198.18.1.2";
-        const std::string req = request_with("REGISTER", "<" + aor + ">", "<" + aor + ">;tag=f" + std::to_string(c), cid);
+        const std::string req =
+            request_with("REGISTER", "<" + aor + ">", "<" + aor + ">;tag=f" + std::to_string(c), cid);
         for (unsigned self = 0; self < n; ++self) EXPECT_EQ(steer_of(req, reg::side::access, n, self), owner) << cid;
       }
     }
@@ -432,8 +434,8 @@ TEST(steer, register_of_one_aor_reaches_one_worker_whatever_its_call_id) {
 }
 
 TEST(steer, every_spelling_of_an_aor_reaches_the_same_worker) {
-  const std::string base = request_with("REGISTER", "<sip:alice@sipfront.test>", "<sip:alice@sipfront.test>;tag=1",
-                                        "spell-0@198.18.1.2");
+  const std::string base =
+      request_with("REGISTER", "<sip:alice@sipfront.test>", "<sip:alice@sipfront.test>;tag=1", "spell-0@198.18.1.2");
   const std::vector<std::string> spellings = {
       request_with("REGISTER", "sip:alice@sipfront.test", "<sip:alice@sipfront.test>;tag=1", "spell-1@x"),
       request_with("REGISTER", "\"Alice Smith\" <sip:alice@sipfront.test>", "x <sip:a@b>;tag=1", "spell-2@x"),
@@ -451,9 +453,11 @@ TEST(steer, every_spelling_of_an_aor_reaches_the_same_worker) {
     for (const std::string& s : spellings) EXPECT_EQ(steer_of(s, reg::side::access, n), owner) << s;
   }
   // A different user part is another AOR (case-sensitive): some worker count tells them apart.
-  const std::string other = request_with("REGISTER", "<sip:Alice@sipfront.test>", "<sip:a@b>;tag=1", "spell-0@198.18.1.2");
+  const std::string other =
+      request_with("REGISTER", "<sip:Alice@sipfront.test>", "<sip:a@b>;tag=1", "spell-0@198.18.1.2");
   bool differs = false;
-  for (unsigned n = 2; n < 64 && !differs; ++n) differs = steer_of(other, reg::side::access, n) != steer_of(base, reg::side::access, n);
+  for (unsigned n = 2; n < 64 && !differs; ++n)
+    differs = steer_of(other, reg::side::access, n) != steer_of(base, reg::side::access, n);
   EXPECT_TRUE(differs);
 }
 

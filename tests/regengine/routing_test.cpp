@@ -463,7 +463,8 @@ TEST_F(routing_test, registered_phones_invite_names_its_binding_and_goes_to_its_
   EXPECT_EQ(header(r, sip::header_id::from), o.from) << "the dialog is still end to end";
   const std::string reg_bytes = register_msg();
   for (unsigned n : {2U, 3U, 4U, 8U}) {
-    EXPECT_EQ(reg::steer(parsed(invite), reg::side::access, n, 0), reg::steer(parsed(reg_bytes), reg::side::access, n, 0))
+    EXPECT_EQ(reg::steer(parsed(invite), reg::side::access, n, 0),
+              reg::steer(parsed(reg_bytes), reg::side::access, n, 0))
         << "the caller's INVITE meets its REGISTERs' worker, n=" << n;
   }
 
