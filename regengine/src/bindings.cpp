@@ -344,7 +344,7 @@ std::uint64_t binding_table::next_nonce() noexcept { return splitmix64(rng_); }
 
 insert_result binding_table::insert(std::string_view aor_as_written, std::string_view call_id,
                                     const endpoint& src) noexcept {
-  aor_buffer key_buf{};
+  aor_buffer key_buf;  // only the key's bytes are written and read
   const std::string_view aor = aor_key_of(aor_as_written, key_buf);
   if (aor.empty() || call_id.empty()) return {nullptr, binding_errc::empty_key};
   if (aor.size() + call_id.size() > binding::arena_bytes) [[unlikely]] {
@@ -405,7 +405,7 @@ binding* binding_table::find_by_call_id(std::string_view call_id) noexcept {
 }
 
 binding* binding_table::find_by_aor(std::string_view aor_as_written) noexcept {
-  aor_buffer key_buf{};
+  aor_buffer key_buf;  // only the key's bytes are written and read
   const std::string_view aor = aor_key_of(aor_as_written, key_buf);
   const auto it = by_aor_.find(hashed_key{key_hash(aor), aor});
   return it == by_aor_.end() ? nullptr : &*it;
@@ -525,7 +525,7 @@ register_decision decide_register(const sip::message& msg, const endpoint& src, 
   if (!to || to->uri.empty()) return make(d, reject_400, bad_to);
   d.aor = to->uri;
   // The binding stores its AOR as the table keys it (canonical_aor): compare the same form.
-  aor_buffer aor_buf{};
+  aor_buffer aor_buf;  // only the key's bytes are written and read
   const std::string_view aor_key = aor_key_of(d.aor, aor_buf);
 
   // Every entry is checked, the first max_contacts kept.

@@ -2050,7 +2050,7 @@ std::string_view to_string(explain_outcome o) noexcept {
 std::uint64_t call_id_hash(std::string_view call_id) noexcept { return fnv1a(call_id); }
 
 bool aor_hash(std::string_view uri, std::uint64_t& out) noexcept {
-  aor_buffer buf{};
+  aor_buffer buf;  // canonical_aor() writes what it returns; the rest is never read
   const std::string_view key = canonical_aor(uri, buf);
   if (key.empty()) return false;
   out = call_id_hash(key);
