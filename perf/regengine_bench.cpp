@@ -17,6 +17,8 @@
 //   BM_routed_invite/<parse>   an INVITE from the core to a binding's Contact (random
 //                              binding), relayed statelessly to the phone with our Via
 //                              and Record-Route
+//   BM_steer_register/<aor>    steer() of a parsed REGISTER by its AOR (1), or the bare
+//                              Call-ID hash it replaced (0); no engine
 //
 // One benchmark iteration is a batch of 4096 messages; only the on_message calls (and,
 // with <parse> = 1, sip::message::parse() of each datagram from its prebuilt byte
@@ -398,6 +400,29 @@ void bm_routed_invite(benchmark::State& state) {
   report(state, w, total, count);
 }
 
+// steer() alone on pre-parsed REGISTERs, 8 workers: <aor> = 1 is what the dataplane
+// runs (the To URI parsed and canonicalised, then hashed), <aor> = 0 the Call-ID hash
+// it replaced, for the difference. No engine, no bindings.
+void bm_steer_register(benchmark::State& state) {
+  const bool aor = state.range(0) != 0;
+  std::vector<std::string> bytes(batch);
+  for (std::size_t j = 0; j < batch; ++j) bytes[j] = register_msg(j, 1, j, 3600);
+  std::vector<sip::message> msgs(batch);
+  for (std::size_t j = 0; j < batch; ++j) {
+    if (msgs[j].parse(bytes[j]) != sip::errc::ok) state.SkipWithError("REGISTER does not parse");
+  }
+  std::uint64_t sum = 0;
+  for (auto _ : state) {
+    for (const sip::message& m : msgs) {
+      sum += aor ? reg::steer(m, reg::side::access, 8, 0) : reg::call_id_hash(m.value_of(sip::header_id::call_id)) % 8;
+    }
+    benchmark::DoNotOptimize(sum);
+  }
+  state.counters["ns_per_msg"] =
+      benchmark::Counter(static_cast<double>(batch) * static_cast<double>(state.iterations()),
+                         benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -417,6 +442,7 @@ int main(int argc, char** argv) {
   reg_bm("BM_absorbed_refresh", bm_absorbed_refresh);
   reg_bm("BM_upstream_200", bm_upstream_200);
   reg_bm("BM_routed_invite", bm_routed_invite);
+  benchmark::RegisterBenchmark("BM_steer_register", bm_steer_register)->ArgName("aor")->Arg(1)->Arg(0);
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;

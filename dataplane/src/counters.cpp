@@ -181,6 +181,7 @@ counter_table make_counter_table(const counter_sources& src) {
       {"eng.register_rejected", &reg::engine_counters::register_rejected, true},
       {"eng.upstream_refreshes", &reg::engine_counters::upstream_refreshes, true},
       {"eng.fail_count_deregs", &reg::engine_counters::fail_count_deregs, true},
+      {"eng.deregs_lapsed", &reg::engine_counters::deregs_lapsed, true},
       {"eng.bindings_full", &reg::engine_counters::bindings_full, true},
       {"eng.spike_rejected", &reg::engine_counters::spike_rejected, true},
       {"eng.spike_deferred", &reg::engine_counters::spike_deferred, true},

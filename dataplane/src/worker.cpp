@@ -200,7 +200,7 @@ void on_sip_datagram(worker_context& w, std::uint16_t port, rte_mbuf* m, const i
   p.meta.from = side_of(*w.shared, ps, in.src_ip);
   p.port = port;
   p.kind = pkt_kind::sip;
-  const unsigned owner = reg::steer(p.msg, w.n_workers, w.id);
+  const unsigned owner = reg::steer(p.msg, p.meta.from, w.n_workers, w.id);
   if (owner == w.id) {
     deliver(w, m, now_tsc);
     return;

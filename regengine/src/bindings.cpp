@@ -10,6 +10,9 @@
 #include <stdexcept>
 
 #include "sipfront/regengine/engine.hpp"
+#include "sipfront/sipparse/builder.hpp"
+#include "sipfront/sipparse/chars.hpp"
+#include "sipfront/sipparse/uri.hpp"
 #include "sipfront/sipparse/values.hpp"
 
 namespace sipfront::reg {
@@ -19,7 +22,7 @@ namespace {
 constexpr std::string_view k_out_prefix = "sf";
 constexpr std::size_t k_nonce_digits = 16;
 
-// The index hash. steer() sends a Call-ID to worker call_id_hash % n_workers, so on
+// The index hash. steer() sends a REGISTER to worker call_id_hash(AOR key) % n_workers, so on
 // one worker (power-of-two worker counts) the low bits of call_id_hash are constant,
 // and power-of-two buckets would only ever use 1/n of themselves. The murmur3
 // finaliser is a bijection that spreads every input bit over the low bits.
@@ -124,6 +127,7 @@ std::string_view to_string(binding_state s) noexcept {
     case binding_state::refreshing: return "refreshing";
     case binding_state::unregistering: return "unregistering";
     case binding_state::failed: return "failed";
+    case binding_state::deregister_waiting: return "deregister_waiting";
   }
   return "unknown";
 }
@@ -239,6 +243,7 @@ void binding::reset() noexcept {
   out_expires_at_ms = 0;
   registrar_index = 0;
   secondary_index = no_secondary;
+  dereg_legs = 0;
   auth = auth_state::none;
   state = binding_state::new_;
   missed_refreshes = 0;
@@ -251,6 +256,39 @@ void binding::reset() noexcept {
   aor_hash_ = 0;
   out_nonce_ = 0;
 }
+
+// ---------------------------------------------------------------- AOR key
+
+std::string_view canonical_aor(std::string_view text, std::span<char> buf) noexcept {
+  const auto u = sip::parse_uri(text);
+  if (!u) return {};
+  sip::writer w(buf);
+  auto put_lower = [&w](std::string_view s) {
+    for (const char ch : s) w.put(sip::chars::lower(ch));
+  };
+  put_lower(u->scheme_token);
+  w.put(':');
+  if (u->is_sip()) {
+    if (u->has_user) w.put(u->user).put('@');
+    put_lower(u->host);
+    if (u->has_port) w.put(':').put_uint(u->port);
+  } else if (u->scheme == sip::uri_scheme::tel) {
+    w.put(u->opaque);
+  } else {
+    w.put(text.substr(u->scheme_token.size() + 1));
+  }
+  return w.overflowed() ? std::string_view{} : w.view();
+}
+
+namespace {
+// The index key of `aor`: its canonical form, or the bytes as written when it has
+// none (a To URI decide_register() accepted always parses; this keeps the table
+// total for any caller).
+std::string_view aor_key_of(std::string_view aor, aor_buffer& buf) noexcept {
+  const std::string_view k = canonical_aor(aor, buf);
+  return k.empty() ? aor : k;
+}
+}  // namespace
 
 // ---------------------------------------------------------------- out-leg Call-IDs
 
@@ -304,7 +342,10 @@ binding_table::binding_table(const binding_table_config& cfg)
 
 std::uint64_t binding_table::next_nonce() noexcept { return splitmix64(rng_); }
 
-insert_result binding_table::insert(std::string_view aor, std::string_view call_id, const endpoint& src) noexcept {
+insert_result binding_table::insert(std::string_view aor_as_written, std::string_view call_id,
+                                    const endpoint& src) noexcept {
+  aor_buffer key_buf;  // only the key's bytes are written and read
+  const std::string_view aor = aor_key_of(aor_as_written, key_buf);
   if (aor.empty() || call_id.empty()) return {nullptr, binding_errc::empty_key};
   if (aor.size() + call_id.size() > binding::arena_bytes) [[unlikely]] {
     return {nullptr, binding_errc::strings_too_long};
@@ -363,7 +404,9 @@ binding* binding_table::find_by_call_id(std::string_view call_id) noexcept {
   return it == by_call_id_.end() ? nullptr : &*it;
 }
 
-binding* binding_table::find_by_aor(std::string_view aor) noexcept {
+binding* binding_table::find_by_aor(std::string_view aor_as_written) noexcept {
+  aor_buffer key_buf;  // only the key's bytes are written and read
+  const std::string_view aor = aor_key_of(aor_as_written, key_buf);
   const auto it = by_aor_.find(hashed_key{key_hash(aor), aor});
   return it == by_aor_.end() ? nullptr : &*it;
 }
@@ -481,6 +524,9 @@ register_decision decide_register(const sip::message& msg, const endpoint& src, 
   const auto to = sip::parse_name_addr(msg.value_of(sip::header_id::to));
   if (!to || to->uri.empty()) return make(d, reject_400, bad_to);
   d.aor = to->uri;
+  // The binding stores its AOR as the table keys it (canonical_aor): compare the same form.
+  aor_buffer aor_buf;  // only the key's bytes are written and read
+  const std::string_view aor_key = aor_key_of(d.aor, aor_buf);
 
   // Every entry is checked, the first max_contacts kept.
   sip::fixed_vector<sip::name_addr, max_contacts> entries;
@@ -511,7 +557,9 @@ register_decision decide_register(const sip::message& msg, const endpoint& src, 
     return make(d, forward_upstream, unregister_all);
   }
   if (n_entries == 0) {
-    if (existing != nullptr && registered(*existing) && existing->aor() == d.aor) return make(d, query, query_binding);
+    if (existing != nullptr && registered(*existing) && existing->aor() == aor_key) {
+      return make(d, query, query_binding);
+    }
     return make(d, forward_upstream, query_unknown);
   }
   if (n_entries > max_contacts) return make(d, forward_upstream, too_many_contacts);
@@ -538,7 +586,7 @@ register_decision decide_register(const sip::message& msg, const endpoint& src, 
   if (zeros == d.contacts.size()) return make(d, forward_upstream, unregister);
 
   if (existing == nullptr) return make(d, forward_upstream, new_binding);
-  if (existing->aor() != d.aor) return make(d, forward_upstream, aor_changed);
+  if (existing->aor() != aor_key) return make(d, forward_upstream, aor_changed);
   if (existing->call_id() != d.call_id) return make(d, forward_upstream, new_call_id);
   if (!registered(*existing)) return make(d, forward_upstream, not_registered);
   if (policy.fail_count != 0 && existing->missed_refreshes >= policy.fail_count) {

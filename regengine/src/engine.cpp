@@ -324,6 +324,7 @@ struct engine::impl {
   void on_binding_timer(binding& b, std::uint64_t now, output_queue& out) noexcept;
   void arm_binding(binding& b, std::uint64_t not_before) noexcept;
   void deregister(binding& b, std::uint64_t now, output_queue& out) noexcept;
+  void dereg_leg_done(binding& b) noexcept;  // one deregistration answered or timed out
   [[nodiscard]] std::uint64_t out_refresh_at(const binding& b) const noexcept;
   [[nodiscard]] std::uint32_t granted_expires(const sip::message& resp, const binding& b,
                                               std::uint32_t asked) const noexcept;
@@ -335,6 +336,9 @@ struct engine::impl {
   bool on_phone_request(const sip::message& msg, const sip::via& top, const endpoint& src, const endpoint& reply_to,
                         output_queue& out) noexcept;
   bool relay_response(const sip::message& msg, side from, output_queue& out) noexcept;
+  /// The registered binding of a phone request's caller: its From AOR's binding
+  /// when the request comes from that binding's source address, else nullptr.
+  const binding* caller_binding(const sip::message& msg, const endpoint& src) noexcept;
   struct relay_plan;
   bool relay_request(const sip::message& msg, const sip::via& top, const endpoint& src, const relay_plan& p,
                      output_queue& out) noexcept;
@@ -726,6 +730,22 @@ void engine::impl::on_timer(timer_hook& h, std::uint64_t now, output_queue& out)
 // registrar said 2xx. decide_register() says what each phone REGISTER gets; the
 // binding's timer refreshes the out-leg before it lapses and counts missed
 // in-leg refreshes (fail-count).
+//
+// Bindings live on the worker of their AOR (steer(): every REGISTER of an AOR, any
+// Call-ID, reaches one worker), so a phone restarting with a new Call-ID finds its
+// binding by AOR (rule new_call_id: same out-leg, new in-leg Call-ID) instead of
+// registering a second out-leg from another worker.
+//
+// Fail-count deregistration (deregister()) tells every registrar that holds the
+// binding: the primary (registrar_index) and, in primary/secondary mode, the
+// secondary that also accepted it, each leg its own transaction on the same
+// out-leg dialog. The binding is freed when the last leg is answered or times out
+// (dereg_legs). The legs are metered like refreshes and need a transaction each:
+// all or none. Without them (overload, pool exhausted, output full) the binding
+// waits in deregister_waiting and the deregistration is retried every T1, at most
+// until the out-leg registration lapses; then the registrar has dropped it too and
+// the binding is erased (deregs_lapsed). A phone re-registering meanwhile takes its
+// binding back and the waiting deregistration is not sent.
 
 namespace {
 
@@ -1009,9 +1029,12 @@ void engine::impl::on_register_p2p(const sip::message& msg, const endpoint& src,
     reject(503, "Service Unavailable - Overloaded", k_retry_5);
     return;
   }
-  if (b->state == binding_state::new_ || b->state == binding_state::unregistering) {
-    // (A phone coming back while its fail-count deregistration is out: the binding is
-    // its again, and that deregistration's answer must not free it.)
+  if (b->state == binding_state::new_ || b->state == binding_state::unregistering ||
+      b->state == binding_state::deregister_waiting) {
+    // (A phone coming back while its fail-count deregistration is out, or waiting to
+    // go out: the binding is its again, that deregistration's answer must not free
+    // it, and a waiting one is not sent.)
+    if (b->state == binding_state::deregister_waiting) timer_wheel::cancel(b->timer);
     b->state = binding_state::pending_upstream;
   } else if (b->state == binding_state::registered) {
     b->state = binding_state::refreshing;
@@ -1253,7 +1276,9 @@ void engine::impl::on_response_p2p(txn& t, const sip::message& msg, std::uint64_
     t.msg_len = 0;
     if (b == nullptr) return;
     if (t.role == txn_role::deregister) {
-      if (b->state == binding_state::unregistering) bindings.erase(*b);
+      dereg_leg_done(*b);
+    } else if (b->state == binding_state::unregistering || b->state == binding_state::deregister_waiting) {
+      // A refresh that was out when fail-count fired: the deregistration decides.
     } else if (ok && granted == 0) {
       bindings.erase(*b);
     } else {
@@ -1430,7 +1455,10 @@ void engine::impl::time_out_p2p(txn& t, std::uint64_t now, output_queue& out) no
   binding* b = bindings.get(t.bind);
   if (b != nullptr) {
     if (t.role == txn_role::deregister) {
-      if (b->state == binding_state::unregistering) bindings.erase(*b);
+      dereg_leg_done(*b);
+    } else if (t.role == txn_role::refresh &&
+               (b->state == binding_state::unregistering || b->state == binding_state::deregister_waiting)) {
+      // As for its answer: the deregistration decides.
     } else if (b->state == binding_state::pending_upstream || b->state == binding_state::new_ ||
                (t.role == txn_role::phone && t.out_expires == 0)) {
       bindings.erase(*b);
@@ -1475,20 +1503,70 @@ void engine::impl::arm_binding(binding& b, std::uint64_t not_before) noexcept {
 
 void engine::impl::deregister(binding& b, std::uint64_t now, output_queue& out) noexcept {
   timer_wheel::cancel(b.timer);
-  // A deregistration is metered like a refresh; without a slot (or a transaction)
-  // it is not sent: the registrar lets the binding lapse at out-expires.
-  const spike_slot slot = acquire_slot(spike_kind::refresh);
-  if (slot == spike_slot::none) ++c.spike_deferred;
-  if (slot == spike_slot::none ||
-      send_out_register(b, txn_role::deregister, 0, nullptr, {}, {}, 0, now, out, b.registrar_index, slot) == nullptr) {
+  // Every registrar that holds the binding is told: the primary (registrar_index)
+  // and, in primary/secondary mode, the secondary that also accepted it.
+  std::array<unsigned, 2> legs{b.registrar_index, binding::no_secondary};
+  unsigned n = 1;
+  if (cfg.reg_mode == registrar_mode::primary_secondary && b.secondary_index != binding::no_secondary &&
+      b.secondary_index != b.registrar_index) {
+    legs[n++] = b.secondary_index;
+  }
+  // All legs or none: each is metered like a refresh and needs a transaction. Without
+  // them the deregistration waits (deregister_waiting) and is retried every T1 until
+  // the out-leg registration lapses; then the registrar has dropped the binding itself.
+  std::array<spike_slot, 2> slots{spike_slot::none, spike_slot::none};
+  bool ready = free_txns.size() >= n;
+  if (!ready) ++c.transactions_full;
+  for (unsigned i = 0; i < n && ready; ++i) {
+    slots[i] = acquire_slot(spike_kind::refresh);
+    if (slots[i] == spike_slot::none) {
+      ++c.spike_deferred;
+      ready = false;
+    }
+  }
+  unsigned sent = 0;
+  if (ready) {
+    for (unsigned i = 0; i < n; ++i) {
+      // send_out_register releases the slot when it fails (output queue full).
+      txn* t = send_out_register(b, txn_role::deregister, 0, nullptr, {}, {}, 0, now, out, legs[i], slots[i]);
+      if (t == nullptr) continue;
+      t->leg = static_cast<std::uint8_t>(i);
+      ++sent;
+    }
+  } else if (budget) {
+    for (const spike_slot s : slots) budget->release(s);
+  }
+  if (sent != 0) {
+    b.state = binding_state::unregistering;
+    b.dereg_legs = static_cast<std::uint8_t>(sent);
+    return;
+  }
+  if (now >= b.out_expires_at_ms) {
+    ++c.deregs_lapsed;
     bindings.erase(b);
     return;
   }
-  b.state = binding_state::unregistering;
+  b.state = binding_state::deregister_waiting;
+  b.timer.kind = binding_timer;
+  wheel.arm(b.timer, std::max(now + 1, std::min(now + cfg.t1_ms, b.out_expires_at_ms)));
+}
+
+void engine::impl::dereg_leg_done(binding& b) noexcept {
+  // A phone that came back meanwhile owns the binding again: nothing to free.
+  if (b.state != binding_state::unregistering) return;
+  if (b.dereg_legs > 1) {
+    --b.dereg_legs;
+    return;
+  }
+  bindings.erase(b);
 }
 
 void engine::impl::on_binding_timer(binding& b, std::uint64_t now, output_queue& out) noexcept {
-  if (b.state == binding_state::unregistering) return;  // the deregistration's answer (or Timer F) erases it
+  if (b.state == binding_state::unregistering) return;  // the deregistrations' answers (or Timer F) erase it
+  if (b.state == binding_state::deregister_waiting) {
+    deregister(b, now, out);  // a slot or a transaction may have freed since
+    return;
+  }
   if (now >= in_check_at(b) && note_missed_refresh(b, cfg.registrar)) {
     ++c.fail_count_deregs;
     deregister(b, now, out);
@@ -1561,16 +1639,28 @@ void engine::impl::on_binding_timer(binding& b, std::uint64_t now, output_queue&
 //
 // Phone -> core (any non-REGISTER request from the access side not addressed to
 // the front end itself): our Route entries popped, Via pushed, sent to the next
-// Route when it is an IPv4 literal, else to the registrar (the binding's when our
-// Route names one, else the default): the registrar is the core's proxy. The
-// request keeps the phone's From, Call-ID and Contact: a dialog is end to end, and
-// giving it the binding's out-leg identity would need per-dialog state (a B2BUA),
-// which a stateless relay does not keep. The core reaches the phone in the dialog
-// through our Record-Route, whose user part carries the phone's source address
-// ("sfp-<ip>-<port>-<nic>", hex) because the binding is not known on this worker: a
-// phone's INVITE is steered by its own Call-ID, and the binding lives on the worker
-// its REGISTER's Call-ID hashed to. For the same reason the front end does not
-// check here that the phone is registered (the registrar authenticates calls).
+// Route when it is an IPv4 literal, else to the registrar: the binding's (the one
+// our Route names, else the caller's, below), else the default; the registrar is
+// the core's proxy. The request keeps the phone's From, Call-ID and Contact: a
+// dialog is end to end, and giving it the binding's out-leg identity would need
+// per-dialog state (a B2BUA), which a stateless relay does not keep.
+//
+// Placement makes the caller's binding visible here: steer() sends every REGISTER
+// of an AOR to the worker of its AOR hash (canonical_aor(), the key the binding
+// table uses), and every access-side request that names no binding to the worker
+// of its From AOR hash, so a registered phone's INVITE meets its binding. When the
+// From AOR has a binding that is registered upstream and was registered from this
+// request's source address (the same phone, not another device using the name),
+// the initial request's Record-Route user part is the binding's out-leg Call-ID,
+// exactly as on core -> phone dialogs: in-dialog requests from either side then
+// name the binding in their top Route and steer() brings them to its worker. With
+// no such binding the user part carries the phone's source address
+// ("sfp-<ip>-<port>-<nic>", hex), which needs no binding and no particular worker.
+// The front end still does not refuse calls from unregistered phones (the
+// registrar authenticates calls). The stateless branch (worker + server_key())
+// must be the same for an INVITE, its CANCEL and the ACK of a non-2xx answer;
+// the From AOR rule applies to all three (the ACK carries a To-tag, so the rule
+// covers in-dialog requests as well; they need no particular worker otherwise).
 
 struct engine::impl::relay_plan {
   endpoint local;                  // our address on the side it goes out of
@@ -1856,6 +1946,7 @@ bool engine::impl::on_phone_request(const sip::message& msg, const sip::via& top
     const auto ruri = sip::parse_uri(msg.request_uri());
     if (ruri && names_us(*ruri, cfg)) return false;  // for the front end itself (keep-alive OPTIONS...)
   }
+  const binding* caller = caller_binding(msg, src);
   relay_plan p;
   p.local = cfg.core_local;
   p.other_local = cfg.access_local;
@@ -1868,18 +1959,36 @@ bool engine::impl::on_phone_request(const sip::message& msg, const sip::via& top
       if (!ack) answer(msg, reply_to, {503, "Service Unavailable - No Registrar", {}}, out, c);
       return true;
     }
+    // The binding our Route names (in a dialog), else the caller's own.
     const binding* b = routes.user.empty() ? nullptr : bindings.find_by_out_call_id(routes.user);
+    if (b == nullptr) b = caller;
     p.dst = cfg.registrars[b != nullptr ? b->registrar_index : cfg.default_registrar].addr;
   }
   std::array<char, 40> user_buf{};
+  out_call_id_buffer cid_buf{};
   if (!ack && initial_dialog_request(msg)) {
-    sip::writer uw(user_buf);
-    put_phone_address(uw, src);
     p.record_route = true;
-    p.rr_user = uw.view();
+    if (caller != nullptr) {
+      p.rr_user = bindings.out_call_id(*caller, cid_buf);
+    } else {
+      sip::writer uw(user_buf);
+      put_phone_address(uw, src);
+      p.rr_user = uw.view();
+    }
   }
   relay_request(msg, top, src, p, out);
   return true;
+}
+
+const binding* engine::impl::caller_binding(const sip::message& msg, const endpoint& src) noexcept {
+  const auto from = sip::parse_name_addr(msg.value_of(sip::header_id::from));  // validate() parsed it
+  if (!from) return nullptr;
+  const binding* b = bindings.find_by_aor(from->uri);
+  // The same AOR from another address is not this phone (another device of the
+  // user, or someone using its name): it gets the source-address fallback.
+  if (b == nullptr || !(b->source == src)) return nullptr;
+  if (b->state != binding_state::registered && b->state != binding_state::refreshing) return nullptr;
+  return b;
 }
 
 bool engine::impl::relay_response(const sip::message& msg, side from, output_queue& out) noexcept {
@@ -1940,16 +2049,42 @@ std::string_view to_string(explain_outcome o) noexcept {
 
 std::uint64_t call_id_hash(std::string_view call_id) noexcept { return fnv1a(call_id); }
 
-unsigned steer(const sip::message& msg, unsigned n_workers, unsigned self) noexcept {
+bool aor_hash(std::string_view uri, std::uint64_t& out) noexcept {
+  aor_buffer buf;  // canonical_aor() writes what it returns; the rest is never read
+  const std::string_view key = canonical_aor(uri, buf);
+  if (key.empty()) return false;
+  out = call_id_hash(key);
+  return true;
+}
+
+namespace {
+// The worker of the AOR in header `id` (To or From): the name-addr split without
+// checking the URI grammar here, canonical_aor() parses the URI itself.
+bool aor_worker(const sip::message& msg, sip::header_id id, unsigned n_workers, unsigned& worker) noexcept {
+  const auto na = sip::split_name_addr(msg.value_of(id));
+  std::uint64_t h = 0;
+  if (!na || !aor_hash(na->uri, h)) return false;
+  worker = static_cast<unsigned>(h % n_workers);
+  return true;
+}
+}  // namespace
+
+unsigned steer(const sip::message& msg, side from, unsigned n_workers, unsigned self) noexcept {
   if (n_workers <= 1 || msg.parse_error() != sip::errc::ok) return self;
   if (msg.is_request()) {
-    // A request from the core for a registered phone names its binding, and with it
-    // the owner worker, in the Request-URI (the Contact the front end registered) or,
-    // in a dialog, in the top Route (the front end's Record-Route); its Call-ID is
-    // the core's, unrelated to the binding's. REGISTERs never carry one: skip the parse.
-    if (msg.method() != sip::method::register_) {
+    unsigned worker = 0;
+    if (msg.method() == sip::method::register_) {
+      // Every REGISTER of an AOR on the worker that holds (or will hold) its binding.
+      if (aor_worker(msg, sip::header_id::to, n_workers, worker)) return worker;
+    } else {
+      // A request from the core for a registered phone names its binding, and with it
+      // the owner worker, in the Request-URI (the Contact the front end registered) or,
+      // in a dialog, in the top Route (the front end's Record-Route); its Call-ID is
+      // the core's, unrelated to the binding's.
       out_call_id_fields f;
       if ((decode_contact(msg.request_uri(), f) || top_route_binding(msg, f)) && f.worker < n_workers) return f.worker;
+      // A phone's own request: where its binding is, by the caller's AOR.
+      if (from == side::access && aor_worker(msg, sip::header_id::from, n_workers, worker)) return worker;
     }
     const std::string_view cid = msg.value_of(sip::header_id::call_id);
     if (cid.empty()) return self;

@@ -199,13 +199,15 @@ class DataplaneTest : public ::testing::Test {
   std::uint16_t ip_id_ = 1;
 };
 
-std::string register_request(std::string_view call_id, unsigned cseq, std::string_view branch, bool with_auth) {
+std::string register_request(std::string_view call_id, unsigned cseq, std::string_view branch, bool with_auth,
+                             std::string_view user = "alice") {
+  const std::string aor = "sip:" + std::string(user) + "@sipfront.test";
   std::string s;
   s += "REGISTER sip:sipfront.test SIP/2.0\r\n";
   s += "Via: SIP/2.0/UDP 198.18.1.2:5070;branch=" + std::string(branch) + "\r\n";
   s += "Max-Forwards: 70\r\n";
-  s += "From: <sip:alice@sipfront.test>;tag=ph1\r\n";
-  s += "To: <sip:alice@sipfront.test>\r\n";
+  s += "From: <" + aor + ">;tag=ph1\r\n";
+  s += "To: <" + aor + ">\r\n";
   s += "Call-ID: " + std::string(call_id) + "\r\n";
   s += "CSeq: " + std::to_string(cseq) + " REGISTER\r\n";
   s += "Contact: <sip:alice@198.18.1.2:5070>\r\n";
@@ -243,15 +245,17 @@ std::string response_to(const std::string& request, unsigned code, std::string_v
 unsigned owner_of(const std::string& sip) {
   sip::message m;
   EXPECT_EQ(m.parse(sip), sip::errc::ok);
-  return reg::steer(m, 2, 0);
+  return reg::steer(m, reg::side::access, 2, 0);
 }
 
 TEST_F(DataplaneTest, EveryMessageOfARegistrationMeetsTheSameWorker) {
   learn_neighbours();
   std::array<unsigned, 2> owners_seen{};
   for (int reg_no = 0; reg_no < 6; ++reg_no) {
+    // REGISTERs are placed by AOR: one phone (AOR) per round, so both workers own some.
     const std::string call_id = "steer-" + std::to_string(reg_no) + "@198.18.1.2";
-    const std::string reg1 = register_request(call_id, 1, "z9hG4bK-a" + std::to_string(reg_no), false);
+    const std::string user = "phone" + std::to_string(reg_no);
+    const std::string reg1 = register_request(call_id, 1, "z9hG4bK-a" + std::to_string(reg_no), false, user);
     const unsigned owner = owner_of(reg1);
     const unsigned other = 1 - owner;
     ++owners_seen[owner];
@@ -277,7 +281,8 @@ TEST_F(DataplaneTest, EveryMessageOfARegistrationMeetsTheSameWorker) {
     EXPECT_TRUE(down[0].sip.starts_with("SIP/2.0 401")) << down[0].sip;
 
     // 3. REGISTER with credentials (new transaction, same Call-ID) lands on the owner.
-    inject(owner, access, sip_frame(access, register_request(call_id, 2, "z9hG4bK-b" + std::to_string(reg_no), true)));
+    inject(owner, access,
+           sip_frame(access, register_request(call_id, 2, "z9hG4bK-b" + std::to_string(reg_no), true, user)));
     up = sent(core, static_cast<std::uint16_t>(owner));
     ASSERT_EQ(up.size(), 1U);
     EXPECT_NE(up[0].sip.find("Authorization: Digest"), std::string::npos);

@@ -1,6 +1,8 @@
 // End-to-end pass-through: every rule of the engine with a fake clock, no DPDK.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <array>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -323,15 +325,22 @@ TEST_F(engine_test, options_answered_locally_other_methods_501_ack_ignored) {
 }
 
 TEST(steer, every_message_of_a_registration_has_one_owner) {
-  // Two workers, each with its engine: a REGISTER received anywhere goes to the
-  // Call-ID's owner, and the registrar's answer comes back to the same one.
+  // Two workers, each with its engine: a REGISTER received anywhere goes to its AOR's
+  // owner, and the registrar's answer comes back to the same one (end-to-end mode
+  // keys transactions by the phone's Via, so AOR placement serves it as well).
+  std::array<unsigned, 2> owners_seen{};
   for (int i = 0; i < 200; ++i) {
     const std::string call_id = "steer-" + std::to_string(i) + "@198.18.1.2";
-    const std::string req = register_msg(call_id);
+    std::string req = register_msg(call_id);
+    const std::string user = "u" + std::to_string(i);
+    for (std::size_t at = req.find("alice@sipfront"); at != std::string::npos; at = req.find("alice@sipfront")) {
+      req.replace(at, 5, user);
+    }
     sip::message m;
     ASSERT_EQ(m.parse(req), sip::errc::ok);
-    const unsigned owner = reg::steer(m, 2, 0);
-    EXPECT_EQ(reg::steer(m, 2, 1), owner);
+    const unsigned owner = reg::steer(m, reg::side::access, 2, 0);
+    ++owners_seen[owner];
+    EXPECT_EQ(reg::steer(m, reg::side::access, 2, 1), owner);
     reg::engine_config cfg;
     cfg.worker_id = owner;
     cfg.n_workers = 2;
@@ -346,15 +355,155 @@ TEST(steer, every_message_of_a_registration_has_one_owner) {
     const std::string resp = registrar_answer(fwd, 200, "OK");
     sip::message r;
     ASSERT_EQ(r.parse(resp), sip::errc::ok);
-    EXPECT_EQ(reg::steer(r, 2, 0), owner);
-    EXPECT_EQ(reg::steer(r, 2, 1), owner);
+    EXPECT_EQ(reg::steer(r, reg::side::core, 2, 0), owner);
+    EXPECT_EQ(reg::steer(r, reg::side::core, 2, 1), owner);
   }
+  EXPECT_GT(owners_seen[0], 50U) << "AORs spread over both workers";
+  EXPECT_GT(owners_seen[1], 50U);
+}
+
+// A REGISTER (or any request) with the given To and From values.
+std::string request_with(std::string_view method, std::string_view to, std::string_view from, std::string_view call_id,
+                         std::string_view to_name = "To", std::string_view from_name = "From") {
+  std::string m;
+  m += std::string(method) + " sip:sipfront.test SIP/2.0\r\n";
+  m += "Via: SIP/2.0/UDP 198.18.1.2:5062;branch=z9hG4bK-steer;rport\r\n";
+  m += "Max-Forwards: 70\r\n";
+  m += std::string(from_name) + ": " + std::string(from) + "\r\n";
+  m += std::string(to_name) + ": " + std::string(to) + "\r\n";
+  m += "Call-ID: " + std::string(call_id) + "\r\n";
+  m += "CSeq: 1 " + std::string(method) + "\r\n";
+  if (method == "REGISTER") m += "Contact: <sip:alice@198.18.1.2:5062>\r\nExpires: 3600\r\n";
+  m += "Content-Length: 0\r\n\r\n";
+  return m;
+}
+
+unsigned steer_of(const std::string& bytes, reg::side from, unsigned n, unsigned self = 0) {
+  sip::message m;
+  EXPECT_EQ(m.parse(bytes), sip::errc::ok) << bytes;
+  return reg::steer(m, from, n, self);
+}
+
+unsigned by_call_id(std::string_view call_id, unsigned n) {
+  return static_cast<unsigned>(reg::call_id_hash(call_id) % n);
+}
+
+TEST(steer, canonical_aor_is_the_binding_tables_key) {
+  reg::aor_buffer buf{};
+  EXPECT_EQ(reg::canonical_aor("sip:alice@sipfront.test", buf), "sip:alice@sipfront.test");
+  EXPECT_EQ(reg::canonical_aor("SIP:alice@SipFront.TEST", buf), "sip:alice@sipfront.test");
+  EXPECT_EQ(reg::canonical_aor("sip:alice@sipfront.test;user=phone;transport=udp", buf), "sip:alice@sipfront.test");
+  EXPECT_EQ(reg::canonical_aor("sip:alice@sipfront.test:5060", buf), "sip:alice@sipfront.test:5060");
+  EXPECT_EQ(reg::canonical_aor("sips:alice:secret@sipfront.test?subject=x", buf), "sips:alice@sipfront.test");
+  EXPECT_EQ(reg::canonical_aor("sip:Alice@sipfront.test", buf), "sip:Alice@sipfront.test")
+      << "user part is case-sensitive";
+  EXPECT_EQ(reg::canonical_aor("TEL:+15551234;phone-context=x", buf), "tel:+15551234");
+  EXPECT_EQ(reg::canonical_aor("not a uri", buf), "");
+  std::array<char, 8> small{};
+  EXPECT_EQ(reg::canonical_aor("sip:alice@sipfront.test", small), "") << "does not fit: no key";
+
+  // The table finds a binding by any spelling of its AOR and stores the canonical one.
+  reg::binding_table t(reg::binding_table_config{.capacity = 4, .worker_id = 0, .seed = 1});
+  const auto r = t.insert("sip:alice@SIPFRONT.test;user=phone", "c1@x", {});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r.rec->aor(), "sip:alice@sipfront.test");
+  EXPECT_EQ(t.find_by_aor("Sip:alice@sipfront.TEST"), r.rec);
+  EXPECT_EQ(t.find_by_aor("sip:alice@sipfront.test;transport=tcp"), r.rec);
+  EXPECT_EQ(t.find_by_aor("sip:Alice@sipfront.test"), nullptr);
+  EXPECT_EQ(t.insert("sip:alice@sipfront.test", "c2@x", {}).error, reg::binding_errc::duplicate_aor);
+}
+
+TEST(steer, register_of_one_aor_reaches_one_worker_whatever_its_call_id) {
+  for (unsigned n : {2U, 3U, 4U, 8U}) {
+    std::vector<unsigned> seen(n);
+    for (int a = 0; a < 16; ++a) {
+      const std::string aor = "sip:phone" + std::to_string(a) + "@sipfront.test";
+      std::uint64_t h = 0;
+      ASSERT_TRUE(reg::aor_hash(aor, h));
+      const auto owner = static_cast<unsigned>(h % n);
+      ++seen[owner];
+      for (int c = 0; c < 20; ++c) {
+        const std::string cid = "cid-" + std::to_string(a) + "-" + std::to_string(c) + "@198.18.1.2";
+        const std::string req =
+            request_with("REGISTER", "<" + aor + ">", "<" + aor + ">;tag=f" + std::to_string(c), cid);
+        for (unsigned self = 0; self < n; ++self) EXPECT_EQ(steer_of(req, reg::side::access, n, self), owner) << cid;
+      }
+    }
+    EXPECT_GE(std::count_if(seen.begin(), seen.end(), [](unsigned k) { return k != 0; }), 2) << "AORs spread, n=" << n;
+  }
+}
+
+TEST(steer, every_spelling_of_an_aor_reaches_the_same_worker) {
+  const std::string base =
+      request_with("REGISTER", "<sip:alice@sipfront.test>", "<sip:alice@sipfront.test>;tag=1", "spell-0@198.18.1.2");
+  const std::vector<std::string> spellings = {
+      request_with("REGISTER", "sip:alice@sipfront.test", "<sip:alice@sipfront.test>;tag=1", "spell-1@x"),
+      request_with("REGISTER", "\"Alice Smith\" <sip:alice@sipfront.test>", "x <sip:a@b>;tag=1", "spell-2@x"),
+      request_with("REGISTER", "Alice <sip:alice@sipfront.test>;tag=abc", "<sip:a@b>;tag=1", "spell-3@x"),
+      request_with("REGISTER", "<SIP:alice@SipFront.Test>", "<sip:a@b>;tag=1", "spell-4@x"),
+      request_with("REGISTER", "<sip:alice@sipfront.test;user=phone>", "<sip:a@b>;tag=1", "spell-5@x"),
+      request_with("REGISTER", "<sip:alice@sipfront.test>", "<sip:a@b>;tag=1", "spell-6@x", "t", "f"),
+      request_with("REGISTER", "sip:alice@SIPFRONT.TEST;tag=9", "<sip:a@b>;tag=1", "spell-7@x", "t", "From"),
+  };
+  for (unsigned n : {2U, 4U, 7U, 16U}) {
+    const unsigned owner = steer_of(base, reg::side::access, n);
+    std::uint64_t h = 0;
+    ASSERT_TRUE(reg::aor_hash("sip:alice@sipfront.test", h));
+    EXPECT_EQ(owner, h % n);
+    for (const std::string& s : spellings) EXPECT_EQ(steer_of(s, reg::side::access, n), owner) << s;
+  }
+  // A different user part is another AOR (case-sensitive): some worker count tells them apart.
+  const std::string other =
+      request_with("REGISTER", "<sip:Alice@sipfront.test>", "<sip:a@b>;tag=1", "spell-0@198.18.1.2");
+  bool differs = false;
+  for (unsigned n = 2; n < 64 && !differs; ++n)
+    differs = steer_of(other, reg::side::access, n) != steer_of(base, reg::side::access, n);
+  EXPECT_TRUE(differs);
+}
+
+TEST(steer, register_without_an_aor_falls_back_to_the_call_id) {
+  for (unsigned n : {2U, 4U, 8U}) {
+    for (int i = 0; i < 32; ++i) {
+      const std::string cid = "fallback-" + std::to_string(i) + "@198.18.1.2";
+      for (const char* to : {"<http//no-scheme>", "<sip:>", "\"unterminated <sip:alice@sipfront.test>"}) {
+        const std::string req = request_with("REGISTER", to, "<sip:a@b>;tag=1", cid);
+        EXPECT_EQ(steer_of(req, reg::side::access, n, 0), by_call_id(cid, n)) << to;
+        EXPECT_EQ(steer_of(req, reg::side::access, n, n - 1), by_call_id(cid, n)) << to;
+      }
+    }
+  }
+}
+
+TEST(steer, phone_requests_go_to_the_callers_aor_and_core_requests_by_call_id) {
+  const std::string aor = "sip:alice@sipfront.test";
+  std::uint64_t h = 0;
+  ASSERT_TRUE(reg::aor_hash(aor, h));
+  constexpr unsigned n = 8;
+  const auto owner = static_cast<unsigned>(h % n);
+  bool call_id_differs = false;
+  for (int i = 0; i < 32; ++i) {
+    const std::string cid = "call-" + std::to_string(i) + "@198.18.1.2";
+    const std::string from = "\"Alice\" <SIP:alice@SIPFRONT.test>;tag=x" + std::to_string(i);
+    const std::string invite = request_with("INVITE", "<sip:bob@sipfront.test>", from, cid);
+    const std::string cancel = request_with("CANCEL", "<sip:bob@sipfront.test>", from, cid);
+    // The ACK of a non-2xx answer carries the To-tag: still on the INVITE's worker.
+    const std::string ack = request_with("ACK", "<sip:bob@sipfront.test>;tag=callee", from, cid);
+    for (const std::string* r : {&invite, &cancel, &ack}) {
+      EXPECT_EQ(steer_of(*r, reg::side::access, n), owner) << *r;
+      EXPECT_EQ(steer_of(*r, reg::side::core, n), by_call_id(cid, n)) << "the core's requests keep Call-ID placement";
+    }
+    call_id_differs = call_id_differs || by_call_id(cid, n) != owner;
+    // No parsable From: by Call-ID.
+    const std::string bad = request_with("MESSAGE", "<sip:bob@sipfront.test>", "<sip:>;tag=1", cid);
+    EXPECT_EQ(steer_of(bad, reg::side::access, n), by_call_id(cid, n));
+  }
+  EXPECT_TRUE(call_id_differs) << "the test would not tell the two rules apart";
 }
 
 TEST(steer, broken_messages_stay_where_they_arrived) {
   sip::message m;
   m.parse("garbage\r\n\r\n");
-  EXPECT_EQ(reg::steer(m, 4, 3), 3U);
+  EXPECT_EQ(reg::steer(m, reg::side::access, 4, 3), 3U);
 }
 
 }  // namespace

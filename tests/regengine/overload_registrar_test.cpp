@@ -491,4 +491,174 @@ TEST_F(engine_modes, fork_counts_one_spike_slot_per_leg) {
   EXPECT_EQ(code(c[0].bytes), 503U);
 }
 
+// ---------------------------------------------------------------- fail-count deregistration
+
+// a's messages among `v` (by out-leg Call-ID).
+std::vector<sent> of_call_id(const std::vector<sent>& v, const std::string& call_id) {
+  std::vector<sent> r;
+  for (const auto& s : v) {
+    sip::message m;
+    if (m.parse(s.bytes) == sip::errc::ok && m.value_of(sip::header_id::call_id) == call_id) r.push_back(s);
+  }
+  return r;
+}
+
+TEST_F(engine_modes, fail_count_deregistration_without_a_slot_waits_for_one_and_is_then_sent) {
+  with_spike(2, 0);
+  make_engine();
+  const std::string first = register_ok(ph("a"));  // in-expires 600 s: fail-count 3 reached at +1800 s
+  const std::string a_cid = header(first, sip::header_id::call_id);
+  const std::uint64_t t0 = now_;
+  advance_to(t0 + 1'200'000);
+  advance_to(t0 + 1'799'999);
+  const auto b = from_phone(ph("b"));  // b and c take both slots
+  const auto c = from_phone(ph("c"));
+  ASSERT_EQ(b.size(), 1U);
+  ASSERT_EQ(c.size(), 1U);
+  ASSERT_EQ(b[0].dst, k_reg1);
+  ASSERT_EQ(c[0].dst, k_reg1);
+
+  EXPECT_TRUE(of_call_id(advance_to(t0 + 1'800'000), a_cid).empty()) << "no slot: nothing sent";
+  EXPECT_EQ(eng_->counters().fail_count_deregs, 1U);
+  EXPECT_GE(eng_->counters().spike_deferred, 1U);
+  const reg::binding* a = eng_->find_binding(aor_of("a"));
+  ASSERT_NE(a, nullptr) << "the binding waits instead of being dropped silently";
+  EXPECT_EQ(a->state, reg::binding_state::deregister_waiting);
+  EXPECT_TRUE(of_call_id(advance_to(now_ + cfg_.t1_ms), a_cid).empty()) << "still no slot on the retry";
+  EXPECT_EQ(eng_->find_binding(aor_of("a"))->state, reg::binding_state::deregister_waiting);
+
+  // b completes and frees its slot: the next retry sends a's deregistration.
+  ASSERT_EQ(from_registrar(registrar_answer(b[0].bytes, 200, "OK", 3600)).size(), 1U);
+  const auto dereg = of_call_id(advance_to(now_ + cfg_.t1_ms), a_cid);
+  ASSERT_EQ(dereg.size(), 1U);
+  EXPECT_EQ(dereg[0].dst, k_reg1);
+  EXPECT_EQ(header(dereg[0].bytes, sip::header_id::expires), "0");
+  EXPECT_EQ(header(dereg[0].bytes, sip::header_id::contact), header(first, sip::header_id::contact));
+  EXPECT_EQ(eng_->find_binding(aor_of("a"))->state, reg::binding_state::unregistering);
+  EXPECT_TRUE(from_registrar(registrar_answer(dereg[0].bytes, 200, "OK")).empty());
+  EXPECT_EQ(eng_->find_binding(aor_of("a")), nullptr);
+  EXPECT_EQ(eng_->counters().deregs_lapsed, 0U);
+}
+
+TEST_F(engine_modes, waiting_deregistration_ends_when_the_out_leg_lapses) {
+  with_spike(2, 0);
+  cfg_.timer_f_ms = 5'000'000;  // b and c keep their slots for longer than a's out-leg lives
+  make_engine();
+  const std::string first = register_ok(ph("a"));
+  const std::string a_cid = header(first, sip::header_id::call_id);
+  const std::uint64_t t0 = now_;
+  const std::uint64_t lapse = eng_->find_binding(aor_of("a"))->out_expires_at_ms;
+  ASSERT_EQ(lapse, t0 + 3'600'000);
+  advance_to(t0 + 1'799'999);
+  ASSERT_EQ(from_phone(ph("b")).size(), 1U);
+  ASSERT_EQ(from_phone(ph("c")).size(), 1U);
+  std::size_t sent_for_a = 0;
+  for (std::uint64_t t = t0 + 1'800'000; t < lapse; t += 50'000) sent_for_a += of_call_id(advance_to(t), a_cid).size();
+  sent_for_a += of_call_id(advance_to(lapse - 1), a_cid).size();
+  EXPECT_EQ(sent_for_a, 0U) << "neither the deregistration nor an out-leg refresh while waiting";
+  ASSERT_NE(eng_->find_binding(aor_of("a")), nullptr) << "kept until the out-leg lapses";
+  EXPECT_EQ(eng_->find_binding(aor_of("a"))->state, reg::binding_state::deregister_waiting);
+  EXPECT_TRUE(of_call_id(advance_to(lapse), a_cid).empty());
+  EXPECT_EQ(eng_->find_binding(aor_of("a")), nullptr) << "the registrar dropped it too: erased";
+  EXPECT_EQ(eng_->counters().deregs_lapsed, 1U);
+}
+
+TEST_F(engine_modes, phone_returning_while_its_deregistration_waits_keeps_the_binding) {
+  with_spike(2, 0);
+  make_engine();
+  const std::string first = register_ok(ph("a"));
+  const std::string a_cid = header(first, sip::header_id::call_id);
+  const std::uint64_t t0 = now_;
+  advance_to(t0 + 1'799'999);
+  const auto b = from_phone(ph("b"));
+  ASSERT_EQ(from_phone(ph("c")).size(), 1U);
+  advance_to(t0 + 1'800'000);
+  ASSERT_EQ(eng_->find_binding(aor_of("a"))->state, reg::binding_state::deregister_waiting);
+  // b's answer frees a slot; a's phone comes back before the retry and takes it.
+  ASSERT_EQ(from_registrar(registrar_answer(b[0].bytes, 200, "OK", 3600)).size(), 1U);
+  const auto back = from_phone(ph("a").with_cseq(2));
+  ASSERT_EQ(back.size(), 1U);
+  EXPECT_EQ(back[0].dst, k_reg1);
+  EXPECT_EQ(header(back[0].bytes, sip::header_id::call_id), a_cid);
+  EXPECT_EQ(header(back[0].bytes, sip::header_id::expires), "3600") << "a registration, not the deregistration";
+  for (const auto& r : of_call_id(advance_to(now_ + 10 * cfg_.t1_ms), a_cid)) {
+    EXPECT_NE(header(r.bytes, sip::header_id::expires), "0") << "no deregistration while the phone re-registers";
+  }
+  ASSERT_EQ(from_registrar(registrar_answer(back[0].bytes, 200, "OK", 3600)).size(), 1U);
+  const reg::binding* a = eng_->find_binding(aor_of("a"));
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(a->state, reg::binding_state::registered);
+  EXPECT_EQ(a->missed_refreshes, 0U);
+  for (const auto& s : of_call_id(advance_to(now_ + 10 * cfg_.t1_ms), a_cid)) {
+    EXPECT_NE(header(s.bytes, sip::header_id::expires), "0") << "the waiting deregistration was dropped";
+  }
+}
+
+TEST_F(engine_modes, primary_secondary_deregistration_goes_to_both_and_frees_after_both) {
+  with_order({1, 2}, reg::registrar_mode::primary_secondary);
+  make_engine();
+  const auto fwd = from_phone(ph("a"));
+  ASSERT_EQ(fwd.size(), 2U);
+  // The primary answers first, the secondary is kept.
+  ASSERT_EQ(from_registrar(registrar_answer(to(fwd, k_reg1)[0].bytes, 200, "OK", 3600)).size(), 1U);
+  EXPECT_TRUE(from_registrar(registrar_answer(to(fwd, k_reg2)[0].bytes, 200, "OK", 3600)).empty());
+  const reg::binding* a = eng_->find_binding(aor_of("a"));
+  ASSERT_NE(a, nullptr);
+  ASSERT_EQ(a->registrar_index, 0U);
+  ASSERT_EQ(a->secondary_index, 1U);
+  const std::string a_cid = header(fwd[0].bytes, sip::header_id::call_id);
+  const std::uint64_t t0 = now_;
+  advance_to(t0 + 1'200'000);
+  const auto dereg = advance_to(t0 + 1'800'000);
+  ASSERT_EQ(dereg.size(), 2U);
+  const auto p = to(dereg, k_reg1);
+  const auto s = to(dereg, k_reg2);
+  ASSERT_EQ(p.size(), 1U);
+  ASSERT_EQ(s.size(), 1U);
+  for (const auto* d : {&p[0], &s[0]}) {
+    EXPECT_EQ(header(d->bytes, sip::header_id::expires), "0");
+    EXPECT_EQ(header(d->bytes, sip::header_id::call_id), a_cid);
+  }
+  EXPECT_NE(header(p[0].bytes, sip::header_id::via), header(s[0].bytes, sip::header_id::via));
+  // The primary's 200 alone does not free the binding: the secondary still holds it.
+  EXPECT_TRUE(from_registrar(registrar_answer(p[0].bytes, 200, "OK")).empty());
+  ASSERT_NE(eng_->find_binding(aor_of("a")), nullptr);
+  EXPECT_EQ(eng_->find_binding(aor_of("a"))->state, reg::binding_state::unregistering);
+  // The secondary's leg times out: both are final now.
+  advance_to(now_ + cfg_.timer_f_ms);
+  EXPECT_EQ(eng_->find_binding(aor_of("a")), nullptr);
+  EXPECT_EQ(eng_->live_bindings(), 0U);
+}
+
+TEST_F(engine_modes, primary_secondary_deregistration_waits_for_a_slot_per_registrar) {
+  with_spike(3, 0);
+  with_order({1, 2}, reg::registrar_mode::primary_secondary);
+  make_engine();
+  const auto fwd = from_phone(ph("a"));
+  ASSERT_EQ(fwd.size(), 2U);
+  // The secondary answers first this time: it becomes the binding's registrar.
+  ASSERT_EQ(from_registrar(registrar_answer(to(fwd, k_reg2)[0].bytes, 200, "OK", 3600)).size(), 1U);
+  EXPECT_TRUE(from_registrar(registrar_answer(to(fwd, k_reg1)[0].bytes, 200, "OK", 3600)).empty());
+  ASSERT_EQ(eng_->find_binding(aor_of("a"))->registrar_index, 1U);
+  ASSERT_EQ(eng_->find_binding(aor_of("a"))->secondary_index, 0U);
+  const std::string a_cid = header(fwd[0].bytes, sip::header_id::call_id);
+  const std::uint64_t t0 = now_;
+  advance_to(t0 + 1'799'999);
+  const auto b = from_phone(ph("b"));  // b's fork takes two of the three slots
+  ASSERT_EQ(b.size(), 2U);
+  EXPECT_TRUE(of_call_id(advance_to(t0 + 1'800'000), a_cid).empty()) << "one slot for two registrars: wait";
+  EXPECT_EQ(eng_->find_binding(aor_of("a"))->state, reg::binding_state::deregister_waiting);
+  // One of b's legs completes: two slots, both deregistrations go.
+  EXPECT_EQ(from_registrar(registrar_answer(to(b, k_reg1)[0].bytes, 200, "OK", 3600)).size(), 1U);
+  const auto dereg = of_call_id(advance_to(now_ + cfg_.t1_ms), a_cid);
+  ASSERT_EQ(dereg.size(), 2U);
+  EXPECT_EQ(to(dereg, k_reg1).size(), 1U);
+  EXPECT_EQ(to(dereg, k_reg2).size(), 1U);
+  // Answers in either order: freed after the second.
+  EXPECT_TRUE(from_registrar(registrar_answer(to(dereg, k_reg2)[0].bytes, 200, "OK")).empty());
+  EXPECT_NE(eng_->find_binding(aor_of("a")), nullptr);
+  EXPECT_TRUE(from_registrar(registrar_answer(to(dereg, k_reg1)[0].bytes, 200, "OK")).empty());
+  EXPECT_EQ(eng_->find_binding(aor_of("a")), nullptr);
+}
+
 }  // namespace

@@ -527,6 +527,81 @@ TEST_F(p2p_test, new_call_id_for_the_aor_reuses_the_out_leg) {
   EXPECT_EQ(eng_->live_bindings(), 1U);
 }
 
+TEST_F(p2p_test, a_new_call_id_for_an_aor_meets_its_binding_on_the_aors_worker) {
+  // Four workers, each message delivered where steer() sends it. The two Call-IDs
+  // hash to different workers, so Call-ID placement would have split the AOR.
+  constexpr unsigned n = 4;
+  const std::string cid1 = "boot-1@198.18.1.2";
+  std::string cid2;
+  for (int i = 0; cid2.empty(); ++i) {
+    const std::string c = "boot-2-" + std::to_string(i) + "@198.18.1.2";
+    if (reg::call_id_hash(c) % n != reg::call_id_hash(cid1) % n) cid2 = c;
+  }
+  std::vector<std::unique_ptr<reg::engine>> engines;
+  for (unsigned w = 0; w < n; ++w) {
+    reg::engine_config cfg;
+    cfg.worker_id = w;
+    cfg.n_workers = n;
+    cfg.access_local = {ip(198, 18, 1, 1), 5060, 0};
+    cfg.core_local = {ip(198, 18, 2, 1), 5060, 1};
+    cfg.registrars[0] = {k_registrar, "sipfront.test"};
+    cfg.n_registrars = 1;
+    cfg.max_transactions = 16;
+    cfg.mode = reg::passthrough_mode::peer_to_peer;
+    cfg.max_bindings = 4;
+    cfg.binding_seed = 7 + w;
+    engines.push_back(std::make_unique<reg::engine>(cfg));
+  }
+  std::vector<std::string> keep;  // messages outlive the views the engines read
+  // Delivers `bytes` to its owner; returns the owner and what it sent.
+  auto deliver = [&](std::string bytes, reg::side from, reg::endpoint src, std::vector<std::string>& sent_out) {
+    keep.push_back(std::move(bytes));
+    sip::message m;
+    EXPECT_EQ(m.parse(keep.back()), sip::errc::ok);
+    const unsigned owner = reg::steer(m, from, n, 0);
+    reg::output_queue out;
+    engines[owner]->on_message(m, {src, from}, 0, out);
+    sent_out.clear();
+    for (std::size_t i = 0; i < out.size(); ++i) sent_out.emplace_back(out.bytes(out[i]));
+    return owner;
+  };
+  reg_opts o;
+  o.call_id = cid1;
+  std::vector<std::string> sent_out;
+  const unsigned owner = deliver(register_msg(o), reg::side::access, k_phone, sent_out);
+  ASSERT_EQ(sent_out.size(), 1U);
+  const std::string first = sent_out[0];
+  EXPECT_EQ(deliver(registrar_answer(first, 200, "OK", 3600), reg::side::core, k_registrar, sent_out), owner);
+  ASSERT_EQ(sent_out.size(), 1U);
+  EXPECT_EQ(parsed(sent_out[0]).status_code(), 200);
+
+  // The phone restarts: new Call-ID, CSeq from 1, its To spelled differently.
+  o.call_id = cid2;
+  o.cseq = 1;
+  o.branch = "z9hG4bK-restart";
+  std::string again = register_msg(o);
+  const std::string to = "To: <sip:alice@sipfront.test>";
+  again.replace(again.find(to), to.size(), "t: \"Alice\" <SIP:alice@SipFront.Test>");
+  EXPECT_EQ(deliver(again, reg::side::access, k_phone, sent_out), owner);
+  ASSERT_EQ(sent_out.size(), 1U);
+  EXPECT_EQ(engines[owner]->explain().recent(0).rule, reg::register_rule::new_call_id);
+  EXPECT_EQ(header(sent_out[0], sip::header_id::call_id), header(first, sip::header_id::call_id))
+      << "the same out-leg registration, refreshed: no second binding upstream";
+  EXPECT_EQ(header(sent_out[0], sip::header_id::cseq), "2 REGISTER");
+  EXPECT_EQ(deliver(registrar_answer(sent_out[0], 200, "OK", 3600), reg::side::core, k_registrar, sent_out), owner);
+  std::size_t bindings = 0;
+  std::uint64_t forwarded = 0;
+  for (const auto& e : engines) {
+    bindings += e->live_bindings();
+    forwarded += e->counters().forwarded_upstream;
+  }
+  EXPECT_EQ(bindings, 1U);
+  EXPECT_EQ(forwarded, 2U);
+  const reg::binding* b = engines[owner]->find_binding("sip:alice@sipfront.test");
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(b->call_id(), cid2);
+}
+
 TEST_F(p2p_test, query_is_answered_from_the_binding) {
   register_phone();
   reg_opts o;

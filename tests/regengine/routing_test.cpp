@@ -205,8 +205,8 @@ TEST_F(routing_test, phones_response_pops_our_via_and_goes_to_the_core) {
   ASSERT_EQ(fwd.size(), 1U);
   const std::string resp = answer_to(fwd[0].bytes, 200);
   sip::message rm = parsed(resp);
-  EXPECT_EQ(reg::steer(rm, 2, 0), 1U) << "our branch names the owner worker";
-  EXPECT_EQ(reg::steer(rm, 4, 3), 1U);
+  EXPECT_EQ(reg::steer(rm, reg::side::access, 2, 0), 1U) << "our branch names the owner worker";
+  EXPECT_EQ(reg::steer(rm, reg::side::access, 4, 3), 1U);
   const auto back = from_phone(resp);
   ASSERT_EQ(back.size(), 1U);
   EXPECT_EQ(back[0].dst, (reg::endpoint{k_core_proxy.ip, 5060, 1})) << "received + rport of the core's Via";
@@ -264,7 +264,7 @@ TEST_F(routing_test, in_dialog_request_with_our_route_goes_to_the_phone_and_our_
   EXPECT_EQ(vias(r).size(), 2U);
   const std::string bye_bytes = request(bye);  // outlives the view
   sip::message bm = parsed(bye_bytes);
-  EXPECT_EQ(reg::steer(bm, 2, 0), 1U) << "the Route names the owner worker";
+  EXPECT_EQ(reg::steer(bm, reg::side::core, 2, 0), 1U) << "the Route names the owner worker";
 
   // Entries after ours stay, in order.
   bye.route = core_rr + ", " + access_rr + ", <sip:198.18.1.77;lr>";
@@ -377,11 +377,13 @@ TEST_F(routing_test, requests_for_the_front_end_itself_are_still_answered_locall
 // ---------------------------------------------------------------- phone -> core
 
 TEST_F(routing_test, phone_invite_goes_to_the_registrar_with_our_via_and_record_route) {
+  // A caller with no binding here (carol never registered through the front end):
+  // the phone's source address is the Record-Route's user part.
   register_phone();
   req_opts o;
   o.ruri = "sip:bob@sipfront.test";
   o.via = "SIP/2.0/UDP 198.18.1.2:5062;branch=z9hG4bK-ph-1;rport";
-  o.from = "<sip:alice@sipfront.test>;tag=a9";
+  o.from = "<sip:carol@sipfront.test>;tag=a9";
   o.to = "<sip:bob@sipfront.test>";
   o.call_id = "phone-call-1@198.18.1.2";
   const auto out = from_phone(request(o));
@@ -397,7 +399,7 @@ TEST_F(routing_test, phone_invite_goes_to_the_registrar_with_our_via_and_record_
   EXPECT_EQ(v[1].received, "198.18.1.200") << "the phone's NAT address";
   EXPECT_EQ(v[1].rport, 40001U);
   EXPECT_EQ(header(r, sip::header_id::max_forwards), "69");
-  EXPECT_EQ(header(r, sip::header_id::from), "<sip:alice@sipfront.test>;tag=a9") << "the dialog is end to end";
+  EXPECT_EQ(header(r, sip::header_id::from), "<sip:carol@sipfront.test>;tag=a9") << "the dialog is end to end";
   EXPECT_EQ(header(r, sip::header_id::record_route),
             "<sip:sfp-c61201c8-9c41-0@198.18.2.1:5060;lr>, <sip:sfp-c61201c8-9c41-0@198.18.1.1:5060;lr>")
       << "the core-side entry first; the phone's source address in the user part";
@@ -415,7 +417,7 @@ TEST_F(routing_test, phone_invite_goes_to_the_registrar_with_our_via_and_record_
   req_opts bye;
   bye.method = "BYE";
   bye.ruri = std::string(k_contact);
-  bye.to = "<sip:alice@sipfront.test>;tag=a9";
+  bye.to = "<sip:carol@sipfront.test>;tag=a9";
   bye.from = "<sip:bob@sipfront.test>;tag=uas9";
   bye.call_id = o.call_id;
   bye.cseq = 5;
@@ -424,6 +426,104 @@ TEST_F(routing_test, phone_invite_goes_to_the_registrar_with_our_via_and_record_
   ASSERT_EQ(b.size(), 1U);
   EXPECT_EQ(b[0].dst, k_phone);
   EXPECT_EQ(parsed(b[0].bytes).find(sip::header_id::route), nullptr);
+}
+
+TEST_F(routing_test, registered_phones_invite_names_its_binding_and_goes_to_its_registrar) {
+  // Two registrars; the mode's list is {2}, so the binding lives on registrar 2
+  // while the default registrar is 1: the phone's calls must follow its binding.
+  const reg::endpoint registrar2{ip(198, 18, 2, 3), 5070, 1};
+  cfg_.registrars[1] = {registrar2, "other.test"};
+  cfg_.n_registrars = 2;
+  const unsigned order[] = {2};
+  ASSERT_EQ(reg::registrar_list::make(order, cfg_.registrar_order), reg::registrar_errc::ok);
+  eng_ = std::make_unique<reg::engine>(cfg_);
+  const auto fwd = from_phone(register_msg());
+  ASSERT_EQ(fwd.size(), 1U);
+  EXPECT_EQ(fwd[0].dst, registrar2);
+  ASSERT_EQ(feed(registrar_answer(fwd[0].bytes, 200, "OK", 3600), reg::side::core, registrar2, true).size(), 1U);
+  const auto na = sip::parse_name_addr(parsed(fwd[0].bytes).value_of(sip::header_id::contact));
+  ASSERT_TRUE(na);
+  const std::string user(sip::parse_uri(na->uri)->user);  // the binding's out-leg Call-ID
+  ASSERT_TRUE(user.starts_with("sf01-")) << user;
+
+  req_opts o;
+  o.ruri = "sip:bob@sipfront.test";
+  o.via = "SIP/2.0/UDP 198.18.1.2:5062;branch=z9hG4bK-ph-7;rport";
+  o.from = "\"Alice\" <sip:alice@SIPFRONT.test>;tag=a9";  // any spelling of the AOR
+  o.to = "<sip:bob@sipfront.test>";
+  o.call_id = "phone-call-7@198.18.1.2";
+  const std::string invite = request(o);
+  const auto out = from_phone(invite);
+  ASSERT_EQ(out.size(), 1U);
+  EXPECT_EQ(out[0].dst, registrar2) << "the binding's registrar, not the default one";
+  const std::string& r = out[0].bytes;
+  EXPECT_EQ(header(r, sip::header_id::record_route),
+            "<sip:" + user + "@198.18.2.1:5060;lr>, <sip:" + user + "@198.18.1.1:5060;lr>")
+      << "the Record-Route names the binding, as for core -> phone dialogs";
+  EXPECT_EQ(header(r, sip::header_id::from), o.from) << "the dialog is still end to end";
+  const std::string reg_bytes = register_msg();
+  for (unsigned n : {2U, 3U, 4U, 8U}) {
+    EXPECT_EQ(reg::steer(parsed(invite), reg::side::access, n, 0),
+              reg::steer(parsed(reg_bytes), reg::side::access, n, 0))
+        << "the caller's INVITE meets its REGISTERs' worker, n=" << n;
+  }
+
+  // The core's BYE in that dialog names the binding in its Route: steered to its
+  // worker (whatever the Call-ID) and sent to the phone's NAT address.
+  req_opts bye;
+  bye.method = "BYE";
+  bye.ruri = std::string(k_contact);
+  bye.to = o.from;
+  bye.from = "<sip:bob@sipfront.test>;tag=uas9";
+  bye.call_id = o.call_id;
+  bye.cseq = 5;
+  bye.route = "<sip:" + user + "@198.18.2.1:5060;lr>, <sip:" + user + "@198.18.1.1:5060;lr>";
+  const std::string bye_bytes = request(bye);
+  for (unsigned n : {2U, 4U}) EXPECT_EQ(reg::steer(parsed(bye_bytes), reg::side::core, n, 0), 1U);
+  const auto b = from_core(bye_bytes);
+  ASSERT_EQ(b.size(), 1U);
+  EXPECT_EQ(b[0].dst, k_phone);
+
+  // The phone's own in-dialog request (Route = our entries, access side first) goes
+  // to the binding's registrar too.
+  req_opts ph;
+  ph.method = "BYE";
+  ph.ruri = "sip:bob@sipfront.test";
+  ph.via = "SIP/2.0/UDP 198.18.1.2:5062;branch=z9hG4bK-ph-8;rport";
+  ph.from = o.from;
+  ph.to = "<sip:bob@sipfront.test>;tag=uas9";
+  ph.call_id = o.call_id;
+  ph.route = "<sip:" + user + "@198.18.1.1:5060;lr>, <sip:" + user + "@198.18.2.1:5060;lr>";
+  const auto pb = from_phone(request(ph));
+  ASSERT_EQ(pb.size(), 1U);
+  EXPECT_EQ(pb[0].dst, registrar2);
+  EXPECT_EQ(parsed(pb[0].bytes).find(sip::header_id::route), nullptr);
+}
+
+TEST_F(routing_test, the_aor_from_another_address_or_not_registered_gets_the_source_fallback) {
+  register_phone();
+  req_opts o;
+  o.ruri = "sip:bob@sipfront.test";
+  o.via = "SIP/2.0/UDP 198.18.1.9:5062;branch=z9hG4bK-ph-9;rport";
+  o.from = "<sip:alice@sipfront.test>;tag=a9";
+  o.call_id = "phone-call-9@198.18.1.9";
+  const reg::endpoint elsewhere{ip(198, 18, 1, 9), 5062, 0};
+  auto out = feed(request(o), reg::side::access, elsewhere, true);
+  ASSERT_EQ(out.size(), 1U);
+  EXPECT_EQ(out[0].dst, k_registrar);
+  EXPECT_EQ(header(out[0].bytes, sip::header_id::record_route),
+            "<sip:sfp-c6120109-13c6-0@198.18.2.1:5060;lr>, <sip:sfp-c6120109-13c6-0@198.18.1.1:5060;lr>")
+      << "alice's binding is registered from 198.18.1.200:40001, not from here";
+
+  // A binding still waiting for the registrar is not used either.
+  eng_ = std::make_unique<reg::engine>(cfg_);
+  ASSERT_EQ(from_phone(register_msg()).size(), 1U);  // no answer yet: pending_upstream
+  ASSERT_NE(eng_->find_binding("sip:alice@sipfront.test"), nullptr);
+  o.via = "SIP/2.0/UDP 198.18.1.2:5062;branch=z9hG4bK-ph-10;rport";
+  out = from_phone(request(o));
+  ASSERT_EQ(out.size(), 1U);
+  EXPECT_TRUE(header(out[0].bytes, sip::header_id::record_route).starts_with("<sip:sfp-c61201c8-9c41-0@"))
+      << header(out[0].bytes, sip::header_id::record_route);
 }
 
 TEST_F(routing_test, phone_in_dialog_request_follows_the_route_after_ours) {
@@ -493,7 +593,7 @@ TEST(routing_steer, core_requests_for_a_binding_go_to_the_worker_in_its_contact)
       const std::string req = request(o);
       sip::message cm;
       ASSERT_EQ(cm.parse(req), sip::errc::ok);
-      for (unsigned self = 0; self < 4; ++self) EXPECT_EQ(reg::steer(cm, 4, self), w) << o.call_id;
+      for (unsigned self = 0; self < 4; ++self) EXPECT_EQ(reg::steer(cm, reg::side::core, 4, self), w) << o.call_id;
     }
   }
   // A worker index beyond the running workers (a stale Contact after a restart with
@@ -503,8 +603,8 @@ TEST(routing_steer, core_requests_for_a_binding_go_to_the_worker_in_its_contact)
   const std::string req = request(o);
   sip::message cm;
   ASSERT_EQ(cm.parse(req), sip::errc::ok);
-  EXPECT_LT(reg::steer(cm, 4, 0), 4U);
-  EXPECT_EQ(reg::steer(cm, 4, 0), reg::steer(cm, 4, 3));
+  EXPECT_LT(reg::steer(cm, reg::side::core, 4, 0), 4U);
+  EXPECT_EQ(reg::steer(cm, reg::side::core, 4, 0), reg::steer(cm, reg::side::core, 4, 3));
 }
 
 }  // namespace

@@ -45,6 +45,9 @@ enum class binding_state : std::uint8_t {
   refreshing,        ///< registered, and an out-leg refresh is with the registrar
   unregistering,     ///< an un-REGISTER is with the registrar
   failed,            ///< the registrar refused or never answered
+  /// A fail-count deregistration had no overload slot or transaction: retried on
+  /// later ticks, at most until the out-leg registration lapses (then erased).
+  deregister_waiting,
 };
 std::string_view to_string(binding_state s) noexcept;
 
@@ -102,6 +105,7 @@ class binding {
   binding(binding&&) = delete;  // the pool never moves: the indexes and the wheel link records in place
   binding& operator=(binding&&) = delete;
 
+  /// The AOR in its canonical form (canonical_aor() of the To URI the binding was made with).
   [[nodiscard]] std::string_view aor() const noexcept { return view(aor_); }
   [[nodiscard]] std::string_view call_id() const noexcept { return view(call_id_); }
   [[nodiscard]] std::size_t n_contacts() const noexcept { return n_contacts_; }
@@ -133,6 +137,9 @@ class binding {
   /// accepted the binding (a later 2xx of the fork), or no_secondary.
   std::uint8_t secondary_index = no_secondary;
   static constexpr std::uint8_t no_secondary = 0xff;
+  /// While unregistering: deregistrations still out (primary and secondary); the
+  /// binding is freed when the last one is answered or times out.
+  std::uint8_t dereg_legs = 0;
 
  private:
   friend class binding_table;
@@ -200,6 +207,20 @@ struct table_allocator {
 };
 }  // namespace detail
 
+/// The address-of-record key: what the binding table indexes AORs by and what
+/// steer() hashes to place every REGISTER of an AOR on one worker. From a To (or
+/// From) URI, after RFC 3261 §10.3 step 5 (the registrar's canonical AOR): scheme
+/// and host lower-cased, URI parameters, headers and password dropped, the port kept
+/// when written (as a number), the user part as written (case-sensitive; escapes are
+/// not decoded because the key is also the out-leg's From and To, which must stay a
+/// valid URI). tel: URIs keep their number; other schemes are kept as written.
+/// Written into `buf`; empty when `uri` does not parse or the key does not fit. The
+/// key is never longer than `uri`.
+std::string_view canonical_aor(std::string_view uri, std::span<char> buf) noexcept;
+
+/// Buffer for canonical_aor() of anything a binding can hold.
+using aor_buffer = std::array<char, binding::arena_bytes>;
+
 /// Result of binding_table::insert(): the record, or why there is none.
 struct insert_result {
   binding* rec = nullptr;
@@ -258,7 +279,8 @@ class binding_table {
   binding_table(const binding_table&) = delete;
   binding_table& operator=(const binding_table&) = delete;
 
-  /// Creates a binding in state new_ with no Contacts and a fresh out-leg nonce.
+  /// Creates a binding in state new_ with no Contacts and a fresh out-leg nonce; the
+  /// AOR is stored as canonical_aor() of `aor` (as written when it has no canonical form).
   /// Fails with duplicate_call_id / duplicate_aor when either key is taken,
   /// strings_too_long when they do not fit the arena, table_full when the pool is.
   insert_result insert(std::string_view aor, std::string_view call_id, const endpoint& src) noexcept;
@@ -269,6 +291,8 @@ class binding_table {
   binding_errc rekey_call_id(binding& b, std::string_view call_id) noexcept;
 
   [[nodiscard]] binding* find_by_call_id(std::string_view call_id) noexcept;
+  /// By AOR in any spelling canonical_aor() maps to the same key (display name, <> and
+  /// parameters are the caller's to strip: pass the URI).
   [[nodiscard]] binding* find_by_aor(std::string_view aor) noexcept;
   /// O(1): decodes the handle from an out-leg Call-ID this table generated, then checks
   /// the whole string against the record (stale or forged ones give nullptr).

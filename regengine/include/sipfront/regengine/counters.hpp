@@ -35,6 +35,7 @@ struct engine_counters {
   std::uint64_t register_rejected = 0;      ///< other local refusals (400, 503 when the binding table is full)
   std::uint64_t upstream_refreshes = 0;     ///< out-leg refreshes the front end sent on its own
   std::uint64_t fail_count_deregs = 0;      ///< bindings deregistered upstream after fail-count missed refreshes
+  std::uint64_t deregs_lapsed = 0;          ///< fail-count deregistrations never sent (no slot until out-expires)
   std::uint64_t bindings_full = 0;          ///< new bindings refused because the table was full
   // Peer-to-peer: overload protection and registrar modes.
   std::uint64_t spike_rejected = 0;         ///< phone REGISTERs answered 503 + Retry-After: no spike slot

@@ -110,7 +110,7 @@ class engine {
   /// Why each recent REGISTER was absorbed, forwarded or rejected (peer-to-peer mode).
   [[nodiscard]] const explain_ring& explain() const noexcept { return explain_; }
   [[nodiscard]] std::size_t live_bindings() const noexcept;
-  /// The binding registered for `aor` (To URI as the phone wrote it), or nullptr.
+  /// The binding registered for `aor` (the To URI, in any spelling canonical_aor() keys alike), or nullptr.
   [[nodiscard]] const binding* find_binding(std::string_view aor) noexcept;
   /// The binding whose upstream Contact is `contact_uri` (the URI the front end gave
   /// the registrar, as the core sends requests to it), or nullptr.
@@ -130,14 +130,28 @@ class engine {
   std::unique_ptr<impl> impl_;
 };
 
-/// The worker that owns a message: a non-REGISTER request whose Request-URI is a
-/// Contact the front end registered (peer-to-peer), or whose top Route is its own
-/// Record-Route naming a binding, goes to the worker encoded there (the binding's
-/// owner: such requests carry the core's Call-ID, not the binding's); other requests
-/// by hash of Call-ID; responses by the worker index the front end encoded in its own
-/// top-Via branch. Messages that cannot be steered (failed parse, foreign branch, a
-/// worker index not below `n_workers`) fall back to the Call-ID hash or stay on `self`.
-unsigned steer(const sip::message& msg, unsigned n_workers, unsigned self) noexcept;
+/// The worker that owns a message, so that everything one binding needs meets on
+/// the worker that holds it (see the routing section of engine.cpp):
+/// - a REGISTER: by hash of its AOR (aor_hash() of the To URI), so every REGISTER of
+///   an AOR reaches the worker holding its binding whatever its Call-ID (a phone
+///   restarting with a new Call-ID finds its binding: decide_register's new_call_id);
+///   a To that does not parse falls back to the Call-ID hash (it gets 400 anywhere);
+/// - a non-REGISTER request whose Request-URI is a Contact the front end registered
+///   (peer-to-peer), or whose top Route is its own Record-Route naming a binding: the
+///   worker encoded there (the binding's owner; such requests carry the core's
+///   Call-ID, not the binding's);
+/// - any other request from the access side (`from`): by hash of its From AOR, the
+///   calling phone's, so it reaches that phone's binding; the same rule for every such
+///   request, in a dialog or not, keeps an INVITE, its CANCEL and the ACK of a non-2xx
+///   answer (which carries a To-tag) on one worker, which the stateless relay's branch
+///   (worker index + transaction key) needs; a From that does not parse: by Call-ID;
+/// - any other request from the core: by hash of Call-ID;
+/// - a response: by the worker index the front end encoded in its own top-Via branch.
+/// End-to-end mode keeps no bindings and keys its transactions by the phone's Via:
+/// a REGISTER and its retransmissions share the AOR, so they meet on one worker
+/// just as they did by Call-ID. Messages that cannot be steered (failed parse, no
+/// key, a foreign branch, a worker index not below `n_workers`) stay on `self`.
+unsigned steer(const sip::message& msg, side from, unsigned n_workers, unsigned self) noexcept;
 
 /// Decodes the user part of a Contact URI the front end gave a registrar in
 /// peer-to-peer mode ("sip:sf<ww>-<index>-<gen>-<nonce>@core-address"): the owner
@@ -146,5 +160,10 @@ bool decode_contact(std::string_view contact_uri, out_call_id_fields& out) noexc
 
 /// The hash used for Call-ID sharding (stable across builds and cores).
 std::uint64_t call_id_hash(std::string_view call_id) noexcept;
+
+/// The hash steer() places an AOR by: call_id_hash() of canonical_aor(`uri`), the
+/// key the binding table indexes AORs by, so two URIs the table takes for one AOR
+/// always hash alike. False when `uri` has no canonical form.
+bool aor_hash(std::string_view uri, std::uint64_t& out) noexcept;
 
 }  // namespace sipfront::reg
