@@ -170,8 +170,8 @@ bool digest_client::hash_hex(digest_algorithm alg, std::span<const std::string_v
   }
   std::array<unsigned char, k_max_hash> raw{};
   unsigned int n = 0;
-  if (EVP_DigestFinal_ex(ctx, raw.data(), &n) != 1 || n * 2 != hex_size(alg)) return false;
-  for (unsigned int i = 0; i < n; ++i) {
+  if (EVP_DigestFinal_ex(ctx, raw.data(), &n) != 1 || std::size_t{n} * 2 != hex_size(alg)) return false;
+  for (std::size_t i = 0; i < n; ++i) {
     hex_out[2 * i] = "0123456789abcdef"[raw[i] >> 4];
     hex_out[2 * i + 1] = "0123456789abcdef"[raw[i] & 15U];
   }
