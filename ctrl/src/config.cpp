@@ -6,11 +6,13 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "detail.hpp"
 #include "sipfront/ctrl/config.hpp"
 #include "sipfront/sipparse/chars.hpp"
+#include "sipfront/sipparse/uri.hpp"
 
 namespace sipfront::ctrl {
 namespace {
@@ -53,8 +55,10 @@ constexpr std::uint32_t max_transactions_limit = 1U << 24;
 constexpr std::uint32_t max_registrar_index = reg::max_registrars;
 constexpr std::uint32_t max_expires = 86400;  // a day: longer, and a dead phone's binding outlives any outage report
 constexpr std::uint32_t min_out_expires = 60;
-constexpr std::uint32_t max_bindings_limit = 1U << 24;  // 8 GiB of records per worker
-constexpr std::uint32_t max_fail_count = 255;           // the binding's counter is 8 bits
+constexpr std::uint32_t max_bindings_limit = 1U << 24;         // 8 GiB of records per worker
+constexpr std::uint32_t max_fail_count = 255;                  // the binding's counter is 8 bits
+constexpr std::size_t max_credentials = reg::max_credentials;  // looked up linearly on each challenge (cold path)
+constexpr std::size_t max_credential_field = 256;
 
 using detail::accepts_access;
 using detail::accepts_core;
@@ -462,6 +466,79 @@ std::optional<config_error> check_registrar_mode(const v1::Config& cfg) {
   return std::nullopt;
 }
 
+// A value the digest answer carries inside a quoted-string (realm, username): no
+// quotes, backslashes or control characters (the engine does not escape).
+std::string_view unquotable_reason(std::string_view v) {
+  for (const char c : v) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') return "holds a quote or backslash, which the digest answer cannot carry";
+    if (u < 0x20 || u == 0x7f) return "holds a control character";
+  }
+  return {};
+}
+
+std::optional<config_error> check_credentials(const v1::Config& cfg) {
+  const auto& list = cfg.credentials();
+  if (list.empty()) return std::nullopt;
+  if (cfg.passthrough().mode() != v1::Passthrough::PEER_TO_PEER) {
+    return error("credentials",
+                 "needs \"passthrough\": {\"mode\": \"PEER_TO_PEER\"}; in END_TO_END the phones answer every "
+                 "challenge themselves");
+  }
+  if (static_cast<std::size_t>(list.size()) > max_credentials) {
+    return error("credentials",
+                 std::to_string(list.size()) + " entries; at most " + std::to_string(max_credentials) + " are allowed");
+  }
+  for (int i = 0; i < list.size(); ++i) {
+    const v1::Credential& c = list[i];
+    const std::string base = index_path("credentials", static_cast<std::size_t>(i));
+    if (c.realm().empty()) {
+      return error(field_path(base, "realm"),
+                   "empty; give the realm the registrar challenges with (the realm= of its WWW-Authenticate), e.g. "
+                   "\"sipfront.lab\"");
+    }
+    for (const auto& [field, value] :
+         {std::pair<std::string_view, const std::string*>{"realm", &c.realm()}, {"username", &c.username()}}) {
+      if (value->size() > max_credential_field) {
+        return error(field_path(base, field),
+                     std::to_string(value->size()) + " characters; at most " + std::to_string(max_credential_field));
+      }
+      if (const auto why = unquotable_reason(*value); !why.empty()) {
+        return error(field_path(base, field), "\"" + *value + "\" " + std::string(why));
+      }
+    }
+    if (c.password().empty()) {
+      return error(field_path(base, "password"), "empty; give the password the registrar holds for this user");
+    }
+    if (c.password().size() > max_credential_field) {
+      return error(field_path(base, "password"), std::to_string(c.password().size()) + " characters; at most " +
+                                                     std::to_string(max_credential_field));
+    }
+    if (!c.aor().empty()) {
+      const auto u = sip::parse_uri(c.aor());
+      if (!u || !u->is_sip()) {
+        return error(field_path(base, "aor"), "\"" + c.aor() +
+                                                  "\" is not a SIP URI; give the AOR as the phones write it in To, "
+                                                  "e.g. \"sip:authuser1@sipfront.lab\"");
+      }
+      if (c.username().empty() && u->user.empty()) {
+        return error(field_path(base, "aor"), "\"" + c.aor() +
+                                                  "\" has no user part to take the username from; add one or set "
+                                                  "\"username\"");
+      }
+    }
+    for (int j = 0; j < i; ++j) {
+      if (list[j].realm() == c.realm() && list[j].aor() == c.aor()) {
+        return error(base, (c.aor().empty() ? "realm \"" + c.realm() + "\" without aor"
+                                            : "realm \"" + c.realm() + "\" with aor \"" + c.aor() + "\"") +
+                               " is already " + index_path("credentials", static_cast<std::size_t>(j)) +
+                               "; one entry answers a challenge");
+      }
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 reg::spike_config make_spike_config(const v1::Config& cfg) {
@@ -523,8 +600,9 @@ void apply_defaults(v1::Config& cfg) {
 }
 
 std::optional<config_error> validate_config(const v1::Config& cfg) {
-  for (auto check : {check_interfaces, check_workers, check_sip, check_registrars, check_passthrough,
-                     check_local_registrar, check_rate_limit, check_overload, check_registrar_mode}) {
+  for (auto check :
+       {check_interfaces, check_workers, check_sip, check_registrars, check_passthrough, check_local_registrar,
+        check_rate_limit, check_overload, check_registrar_mode, check_credentials}) {
     if (auto e = check(cfg)) return e;
   }
   return std::nullopt;

@@ -10,11 +10,13 @@
 namespace sipfront::ctrl {
 
 engine_setup::engine_setup(const engine_setup& other)
-    : engine(other.engine), supported_options(other.supported_options) {
+    : engine(other.engine), supported_options(other.supported_options), credentials(other.credentials) {
   rebind();
 }
 engine_setup::engine_setup(engine_setup&& other) noexcept
-    : engine(other.engine), supported_options(std::move(other.supported_options)) {
+    : engine(other.engine),
+      supported_options(std::move(other.supported_options)),
+      credentials(std::move(other.credentials)) {
   rebind();
   other.rebind();
 }
@@ -22,6 +24,7 @@ engine_setup& engine_setup::operator=(const engine_setup& other) {
   if (this != &other) {
     engine = other.engine;
     supported_options = other.supported_options;
+    credentials = other.credentials;
     rebind();
   }
   return *this;
@@ -30,6 +33,7 @@ engine_setup& engine_setup::operator=(engine_setup&& other) noexcept {
   if (this != &other) {
     engine = other.engine;
     supported_options = std::move(other.supported_options);
+    credentials = std::move(other.credentials);
     rebind();
     other.rebind();
   }
@@ -100,6 +104,11 @@ engine_setup make_engine_config(const v1::Config& cfg, unsigned worker_id, unsig
   e.policy.forwarding = true;
   out.supported_options.assign(cfg.sip().supported_options().begin(), cfg.sip().supported_options().end());
   e.policy.supported_options = out.supported_options;
+  for (const v1::Credential& c : cfg.credentials()) {
+    out.credentials.push_back(
+        reg::credential{.realm = c.realm(), .username = c.username(), .password = c.password(), .aor = c.aor()});
+  }
+  e.credentials = out.credentials;
   return out;
 }
 

@@ -2,7 +2,8 @@
 // end-to-end (the phone's request relayed with our Via on top) and peer-to-peer
 // (a new out-leg request per binding, rate limiting; see the peer-to-peer section),
 // and in peer-to-peer mode the stateless routing of other requests between the core
-// and registered phones (see the routing section).
+// and registered phones (see the routing section) and digest answers to registrar
+// challenges of the front end's own REGISTERs (see the registrar challenges section).
 //
 // One record per REGISTER transaction pairs the server side (toward the phone)
 // with the client side (toward the registrar). It is found from a phone
@@ -26,6 +27,7 @@
 #include <optional>
 #include <vector>
 
+#include "sipfront/regengine/digest.hpp"
 #include "sipfront/regengine/timer_wheel.hpp"
 #include "sipfront/sipparse/builder.hpp"
 #include "sipfront/sipparse/chars.hpp"
@@ -145,6 +147,7 @@ struct txn {
   std::uint8_t tried = 0;               // registrar_set::tried_bit mask (indexed failover)
   std::uint8_t leg = 0;                 // fork_leg: its leg number; refresh: 1 = the secondary's refresh
   std::uint8_t legs_pending = 0;        // fork_parent: legs not final yet
+  std::uint8_t auth_answers = 0;        // refresh/deregister: challenges answered (registrar challenges section)
   std::uint32_t parent = k_no_txn;      // fork_leg: the fork_parent's record index while pending
   fork_outcome fork{};                  // fork_parent
 };
@@ -212,6 +215,7 @@ struct engine::impl {
     next_id = static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) *
                   0x9e3779b97f4a7c15ULL >>
               8;
+    cnonce_state = next_id ^ (std::uint64_t{config.worker_id} << 56);
   }
 
   static std::size_t bucket_count(std::size_t n) {
@@ -308,7 +312,21 @@ struct engine::impl {
   void on_fork_leg_final(txn& leg, const sip::message* resp, std::uint64_t now, output_queue& out) noexcept;
   void answer_phone(txn& t, const sip::message* resp, std::uint16_t code, std::uint32_t granted, std::uint8_t reg_slot,
                     std::uint64_t now, output_queue& out) noexcept;
-  bool emit_out_register(txn& t, binding& b, const sip::message* phone, std::uint64_t now, output_queue& out) noexcept;
+  /// `auth` ("Name: value" parts; empty name: none) is added to a request of the front end's own (phone nullptr).
+  struct auth_line {
+    std::string_view name;
+    std::string_view value;
+  };
+  bool emit_out_register(txn& t, binding& b, const sip::message* phone, std::uint64_t now, output_queue& out,
+                         auth_line auth = {}) noexcept;
+  std::string_view out_request_uri(const registrar_target& reg, std::array<char, 300>& buf) const noexcept;
+
+  // ---- digest answers to registrar challenges (see the auth section)
+  digest_client digest;
+  std::uint64_t cnonce_state = 0;  // splitmix64 state for client nonces
+  bool answer_challenge(txn& t, const sip::message& resp, std::uint16_t code, std::uint64_t now,
+                        output_queue& out) noexcept;
+  [[nodiscard]] const credential* find_credential(std::string_view realm, std::string_view aor) const noexcept;
 
   // ---- peer-to-peer (see the section comment in the p2p part below)
   std::string_view our_via(std::array<char, 128>& buf, std::uint64_t client_id) const noexcept;
@@ -395,6 +413,7 @@ struct engine::impl {
     t.tried = 0;
     t.leg = 0;
     t.legs_pending = 0;
+    t.auth_answers = 0;
     t.parent = k_no_txn;
     t.fork = fork_outcome{};
     return &t;
@@ -1077,8 +1096,21 @@ txn* engine::impl::send_out_register(binding& b, txn_role role, std::uint32_t ex
 // Builds the out-leg REGISTER of `t` (to registrars[t.reg_slot]) with a new branch,
 // keeps it (and, for role phone, the phone's request after it) in the slot, sends
 // it and arms Timers E and F. False, with nothing sent, when it does not fit.
+std::string_view engine::impl::out_request_uri(const registrar_target& reg, std::array<char, 300>& buf) const noexcept {
+  // The registrar from config, not the phone's Request-URI: its domain when it has one.
+  sip::writer rw(buf);
+  rw.put("sip:");
+  if (!reg.domain.empty()) {
+    rw.put(reg.domain);
+  } else {
+    put_ipv4(rw, reg.addr.ip);
+    rw.put(':').put_uint(reg.addr.port);
+  }
+  return rw.overflowed() ? std::string_view{} : rw.view();
+}
+
 bool engine::impl::emit_out_register(txn& t, binding& b, const sip::message* phone, std::uint64_t now,
-                                     output_queue& out) noexcept {
+                                     output_queue& out, auth_line auth) noexcept {
   const registrar_target& reg = cfg.registrars[t.reg_slot];
   t.client_id = next_id++;
   t.registrar = reg.addr;
@@ -1090,16 +1122,8 @@ bool engine::impl::emit_out_register(txn& t, binding& b, const sip::message* pho
   const std::string_view out_cid = bindings.out_call_id(b, cid_buf);
   out_tag_buffer tag_buf{};
   const std::string_view out_tag = binding_table::out_from_tag(b, tag_buf);
-  // The registrar from config, not the phone's Request-URI: its domain when it has one.
   std::array<char, 300> ruri_buf{};
-  sip::writer rw(ruri_buf);
-  rw.put("sip:");
-  if (!reg.domain.empty()) {
-    rw.put(reg.domain);
-  } else {
-    put_ipv4(rw, reg.addr.ip);
-    rw.put(':').put_uint(reg.addr.port);
-  }
+  const std::string_view ruri = out_request_uri(reg, ruri_buf);
   std::array<char, binding::arena_bytes + 32> from_buf{};
   sip::writer fw(from_buf);
   fw.put('<').put(b.aor()).put(">;tag=").put(out_tag);
@@ -1120,12 +1144,12 @@ bool engine::impl::emit_out_register(txn& t, binding& b, const sip::message* pho
 
   const std::span<char> buf = out.reserve();
   sip::result<std::size_t> n(sip::errc::too_large);
-  if (!buf.empty() && !rw.overflowed() && !fw.overflowed() && !tw.overflowed()) {
+  if (!buf.empty() && !ruri.empty() && !fw.overflowed() && !tw.overflowed()) {
     if (phone != nullptr) {
       // The phone's request with the out-leg identity: its other headers (Authorization,
       // User-Agent, Supported...) go along; its Via stays here (a new request, RFC 3261 §16 does not apply).
       sip::message_edit e;
-      e.set_request_uri(rw.view())
+      e.set_request_uri(ruri)
           .replace(sip::header_id::via, via)
           .replace(sip::header_id::max_forwards, "70")
           .replace(sip::header_id::from, fw.view())
@@ -1136,10 +1160,12 @@ bool engine::impl::emit_out_register(txn& t, binding& b, const sip::message* pho
       n = sip::write_message(*phone, e, buf);
     } else {
       sip::writer w(buf);
-      w.put("REGISTER ").put(rw.view()).put(" SIP/2.0").crlf();
+      w.put("REGISTER ").put(ruri).put(" SIP/2.0").crlf();
       w.header("Via", via).header("Max-Forwards", "70").header("From", fw.view()).header("To", tw.view());
       w.header("Call-ID", out_cid).header("CSeq", cw.view()).header("Contact", kw.view());
-      w.header("Expires", ew.view()).put("Content-Length: 0\r\n\r\n");
+      w.header("Expires", ew.view());
+      if (!auth.name.empty()) w.header(auth.name, auth.value);
+      w.put("Content-Length: 0\r\n\r\n");
       if (!w.overflowed()) n = w.size();
     }
   }
@@ -1222,11 +1248,119 @@ bool engine::impl::failover(txn& t, std::uint64_t now, output_queue& out) noexce
   timer_wheel::cancel(t.life);
   if (t.by_client.is_linked()) by_client.erase(by_client.iterator_to(t));
   t.reg_slot = static_cast<std::uint8_t>(sel.pick.index - 1);
+  t.auth_answers = 0;  // another registrar: its challenges are new
   if (!emit_out_register(t, *b, phone, now, out)) {
     ++c.output_full;
     return false;
   }
   ++c.registrar_failovers;
+  ++c.forwarded_upstream;
+  return true;
+}
+
+// ---------------------------------------------------------------- registrar challenges (peer-to-peer)
+//
+// The phone's REGISTERs carry the phone's Authorization and their challenges go
+// back to the phone (answer_phone relays WWW-/Proxy-Authenticate); fork legs are
+// the phone's REGISTER too. The front end's own REGISTERs (txn_role::refresh from
+// the binding timer, txn_role::deregister after fail-count or an un-REGISTER it
+// could not relay) have no phone to ask, so a 401/407 to one of them is answered
+// here with engine_config::credentials: the first Digest challenge of the response
+// whose realm has an entry for the binding's AOR (an entry naming the AOR wins over
+// a realm-only one; the username defaults to the AOR's user part). The answer is
+// the same REGISTER in the same transaction record, as a failover: same out-leg
+// Call-ID and From-tag, the next CSeq, a new branch (a new client transaction, new
+// Timers E and F), to the same registrar, with the Authorization (401) or
+// Proxy-Authorization (407). The record keeps its spike slot: one pending REGISTER
+// still, released at its final answer. Each record answers one challenge, and one
+// more when the second says stale=true (the nonce expired, not the credentials);
+// any further challenge is final (auth_refused). No credentials (auth_no_credentials)
+// or a challenge that cannot be answered (auth_unsupported: auth-int only, unknown
+// algorithm, no nonce/realm) is a final refusal as before. A refused refresh then
+// stops the front end's own refreshing (binding failed): the phone's next REGISTER
+// goes upstream and the phone answers the challenge itself. The front end keeps no
+// nonce between transactions (every refresh is challenged first), so nc is always
+// 00000001 with a fresh cnonce.
+
+const credential* engine::impl::find_credential(std::string_view realm, std::string_view aor) const noexcept {
+  const credential* realm_only = nullptr;
+  const std::size_t n = std::min(cfg.credentials.size(), max_credentials);
+  for (std::size_t i = 0; i < n; ++i) {
+    const credential& cr = cfg.credentials[i];
+    if (cr.realm != realm) continue;
+    if (cr.aor.empty()) {
+      if (realm_only == nullptr) realm_only = &cr;
+    } else if (cr.aor == aor) {
+      return &cr;
+    }
+  }
+  return realm_only;
+}
+
+bool engine::impl::answer_challenge(txn& t, const sip::message& resp, std::uint16_t code, std::uint64_t now,
+                                    output_queue& out) noexcept {
+  if (t.role != txn_role::refresh && t.role != txn_role::deregister) return false;
+  binding* b = bindings.get(t.bind);
+  if (b == nullptr) return false;
+  const bool proxy = code == 407;
+  const sip::header_id want = proxy ? sip::header_id::proxy_authenticate : sip::header_id::www_authenticate;
+  digest_challenge ch{};
+  const credential* cred = nullptr;
+  bool parsed_one = false;
+  for (const sip::header_entry& h : resp.headers()) {
+    if (h.id != want) continue;
+    const auto value = sip::parse_auth(resp.value(h));
+    if (!value) continue;
+    digest_challenge cand{};
+    if (parse_digest_challenge(*value, cand) != digest_errc::ok) continue;
+    parsed_one = true;
+    if (const credential* cr = find_credential(cand.realm, b->aor())) {
+      ch = cand;
+      cred = cr;
+      break;
+    }
+  }
+  if (cred == nullptr) {
+    ++(parsed_one ? c.auth_no_credentials : c.auth_unsupported);
+    return false;
+  }
+  if (t.auth_answers >= 2 || (t.auth_answers == 1 && !ch.stale)) {
+    ++c.auth_refused;  // our credentials were not accepted
+    return false;
+  }
+  std::string_view user = cred->username;
+  if (user.empty()) {
+    if (const auto u = sip::parse_uri(b->aor())) user = u->user;
+  }
+  std::array<char, 300> ruri_buf{};
+  const std::string_view ruri = out_request_uri(cfg.registrars[t.reg_slot], ruri_buf);
+  // Client nonce: splitmix64 of a per-engine sequence (unpredictable enough for a
+  // digest cnonce, which only has to differ between answers).
+  cnonce_state += 0x9e3779b97f4a7c15ULL;
+  std::uint64_t z = cnonce_state;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  z ^= z >> 31;
+  std::array<char, 16> cnonce{};
+  for (std::size_t i = 0; i < cnonce.size(); ++i) cnonce[i] = hex_digit(static_cast<unsigned>(z >> (4 * i)));
+  std::array<char, 1536> value{};
+  std::size_t len = 0;
+  if (user.empty() || ruri.empty() ||
+      digest.answer(ch, {user, cred->password}, {"REGISTER", ruri, {cnonce.data(), cnonce.size()}}, value, len) !=
+          digest_errc::ok) {
+    ++c.auth_unsupported;
+    return false;
+  }
+  timer_wheel::cancel(t.retrans);
+  timer_wheel::cancel(t.life);
+  if (t.by_client.is_linked()) by_client.erase(by_client.iterator_to(t));
+  ++t.auth_answers;
+  const auth_line line{proxy ? "Proxy-Authorization" : "Authorization", {value.data(), len}};
+  if (!emit_out_register(t, *b, nullptr, now, out, line)) {
+    ++c.output_full;
+    return false;
+  }
+  ++c.auth_challenges_answered;
   ++c.forwarded_upstream;
   return true;
 }
@@ -1238,6 +1372,7 @@ void engine::impl::on_response_p2p(txn& t, const sip::message& msg, std::uint64_
     return;
   }
   if (note_registrar(t.reg_slot, code, retry_after_of(msg), now) && failover(t, now, out)) return;
+  if ((code == 401 || code == 407) && answer_challenge(t, msg, code, now, out)) return;
   timer_wheel::cancel(t.retrans);
   t.state = txn_state::completed;
   t.life.kind = timer_k;
@@ -1286,6 +1421,10 @@ void engine::impl::on_response_p2p(txn& t, const sip::message& msg, std::uint64_
         out_leg_up(*b);
       } else {
         refused(*b);
+        // A challenge the front end could not (or no longer may) answer: it stops
+        // refreshing on its own, and the phone's next refresh goes upstream with the
+        // phone's credentials (a refused refresh retried at once would loop).
+        if (code == 401 || code == 407) b->state = binding_state::failed;
       }
       arm_binding(*b, now + 1);
     }

@@ -252,6 +252,29 @@ TEST(ConfigDefaults, RetryAfterMinFollowsASmallMax) {
   EXPECT_FALSE(validate_config(cfg).has_value());
 }
 
+TEST(ConfigParse, CredentialsParseInPeerToPeer) {
+  v1::Config cfg;
+  const std::string json = R"({
+  "interfaces": [
+    {"name": "access", "device": "net_af_packet0,iface=a", "side": "SIDE_ACCESS", "address": "198.18.1.1/24"},
+    {"name": "core", "device": "net_af_packet1,iface=c", "side": "SIDE_CORE", "address": "198.18.2.1/24"}
+  ],
+  "registrars": [{"index": 1, "address": "198.18.2.2:5060", "domain": "sipfront.lab"}],
+  "passthrough": {"mode": "PEER_TO_PEER"},
+  "credentials": [
+    {"realm": "sipfront.lab", "aor": "sip:authuser1@sipfront.lab", "password": "pw-authuser1"},
+    {"realm": "sipfront.lab", "username": "trunk", "password": "t"},
+    {"realm": "other.lab", "aor": "sip:authuser1@sipfront.lab", "password": "o"}
+  ]
+})";
+  const auto err = parse_config_json(json, cfg);
+  ASSERT_FALSE(err.has_value()) << err->to_string();
+  ASSERT_EQ(cfg.credentials_size(), 3);
+  EXPECT_EQ(cfg.credentials(0).aor(), "sip:authuser1@sipfront.lab");
+  EXPECT_TRUE(cfg.credentials(0).username().empty()) << "no default written: the engine takes the AOR's user";
+  EXPECT_EQ(cfg.credentials(1).username(), "trunk");
+}
+
 // ------------------------------------------------- one case per refused rule
 
 struct bad_config {
@@ -277,6 +300,14 @@ TEST_P(ConfigRule, IsRefusedWithPathAndReason) {
 v1::Interface& itf(v1::Config& c, int i) { return *c.mutable_interfaces(i); }
 v1::Registrar& reg(v1::Config& c, int i) { return *c.mutable_registrars(i); }
 v1::Timers& timers(v1::Config& c) { return *c.mutable_sip()->mutable_timers(); }
+// PEER_TO_PEER with one valid credential entry (realm-only), plus `n` more added by the case.
+v1::Credential& cred(v1::Config& c) {
+  c.mutable_passthrough()->set_mode(v1::Passthrough::PEER_TO_PEER);
+  auto& e = *c.add_credentials();
+  e.set_realm("sipfront.lab");
+  e.set_password("pw");
+  return e;
+}
 
 const bad_config bad_configs[] = {
     // interfaces
@@ -465,6 +496,45 @@ const bad_config bad_configs[] = {
      "registrarIndex", "PRIMARY_SECONDARY uses two"},
     {"DefaultRegistrarUnknown", [](v1::Config& c) { c.mutable_passthrough()->set_default_registrar(3); },
      "passthrough.defaultRegistrar", "index 3 is not configured (configured: 1)"},
+    // credentials
+    {"CredentialsInEndToEnd",
+     [](v1::Config& c) {
+       cred(c);
+       c.mutable_passthrough()->set_mode(v1::Passthrough::END_TO_END);
+     },
+     "credentials", "needs \"passthrough\": {\"mode\": \"PEER_TO_PEER\"}"},
+    {"CredentialRealmEmpty", [](v1::Config& c) { cred(c).clear_realm(); }, "credentials[0].realm",
+     "empty; give the realm the registrar challenges with"},
+    {"CredentialRealmWithQuote", [](v1::Config& c) { cred(c).set_realm("a\"b"); }, "credentials[0].realm",
+     "quote or backslash"},
+    {"CredentialUsernameWithBackslash", [](v1::Config& c) { cred(c).set_username("a\\b"); },
+     "credentials[0].username", "quote or backslash"},
+    {"CredentialPasswordEmpty", [](v1::Config& c) { cred(c).clear_password(); }, "credentials[0].password",
+     "empty; give the password"},
+    {"CredentialAorNotSip", [](v1::Config& c) { cred(c).set_aor("authuser1@sipfront.lab"); }, "credentials[0].aor",
+     "is not a SIP URI"},
+    {"CredentialAorTel", [](v1::Config& c) { cred(c).set_aor("tel:+15551234"); }, "credentials[0].aor",
+     "is not a SIP URI"},
+    {"CredentialAorWithoutUser", [](v1::Config& c) { cred(c).set_aor("sip:sipfront.lab"); }, "credentials[0].aor",
+     "no user part to take the username from"},
+    {"CredentialDuplicateRealm",
+     [](v1::Config& c) {
+       cred(c);
+       cred(c).set_password("other");
+     },
+     "credentials[1]", "realm \"sipfront.lab\" without aor is already credentials[0]"},
+    {"CredentialDuplicateRealmAndAor",
+     [](v1::Config& c) {
+       cred(c).set_aor("sip:a@sipfront.lab");
+       cred(c).set_aor("sip:b@sipfront.lab");
+       cred(c).set_aor("sip:a@sipfront.lab");
+     },
+     "credentials[2]", "with aor \"sip:a@sipfront.lab\" is already credentials[0]"},
+    {"TooManyCredentials",
+     [](v1::Config& c) {
+       for (int i = 0; i < 1025; ++i) cred(c).set_aor("sip:u" + std::to_string(i) + "@sipfront.lab");
+     },
+     "credentials", "1025 entries; at most 1024"},
 };
 
 INSTANTIATE_TEST_SUITE_P(Refused, ConfigRule, ::testing::ValuesIn(bad_configs),

@@ -207,6 +207,34 @@ TEST(EngineSetup, ViewsPointIntoTheConfig) {
   EXPECT_EQ(s.engine.registrars[0].domain.data(), cfg.registrars(1).domain().data());
 }
 
+TEST(MakeEngineConfig, CredentialsAreViewsIntoTheConfigAndFollowCopies) {
+  v1::Config cfg = config();
+  cfg.mutable_passthrough()->set_mode(v1::Passthrough::PEER_TO_PEER);
+  auto& a = *cfg.add_credentials();
+  a.set_realm("sipfront.lab");
+  a.set_aor("sip:authuser1@sipfront.lab");
+  a.set_password("pw-authuser1");
+  auto& b = *cfg.add_credentials();
+  b.set_realm("other.lab");
+  b.set_username("trunk");
+  b.set_password("t");
+  ASSERT_FALSE(validate_config(cfg).has_value()) << validate_config(cfg)->to_string();
+  engine_setup s = make_engine_config(cfg, 0, 1);
+  ASSERT_EQ(s.engine.credentials.size(), 2U);
+  EXPECT_EQ(s.engine.credentials[0].realm, "sipfront.lab");
+  EXPECT_EQ(s.engine.credentials[0].aor, "sip:authuser1@sipfront.lab");
+  EXPECT_TRUE(s.engine.credentials[0].username.empty());
+  EXPECT_EQ(s.engine.credentials[0].password.data(), cfg.credentials(0).password().data());
+  EXPECT_EQ(s.engine.credentials[1].username, "trunk");
+  EXPECT_TRUE(s.engine.credentials[1].aor.empty());
+  const engine_setup copy = s;  // NOLINT(performance-unnecessary-copy-initialization): the point of the test
+  EXPECT_EQ(copy.engine.credentials.data(), copy.credentials.data());
+  const engine_setup moved = std::move(s);
+  EXPECT_EQ(moved.engine.credentials.data(), moved.credentials.data());
+  ASSERT_EQ(moved.engine.credentials.size(), 2U);
+  EXPECT_TRUE(make_engine_config(config(), 0, 1).engine.credentials.empty());
+}
+
 TEST(MakeEngineConfig, RegistrarModeAndListAreMapped) {
   v1::Config cfg = config();
   cfg.mutable_passthrough()->set_mode(v1::Passthrough::PEER_TO_PEER);

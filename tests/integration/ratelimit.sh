@@ -30,12 +30,15 @@
 #     bindings vanish from Kamailio while the others stay, then the long ones'
 # (4) a REGISTER asking Expires: 2 (below expiresMin 5) gets 423 with
 #     Min-Expires: 5 at the phone and never reaches Kamailio
-# (5) digest auth relayed: an "auth*" user gets the registrar's 401 (relayed
-#     by sipfront) and registers with its Authorization relayed upstream.
-#     sipfront's own requests for that binding carry no credentials (no
-#     per-realm credentials in PEER_TO_PEER yet): its fail-count
-#     deregistration is challenged (401) and the upstream binding stays until
-#     Kamailio expires it — reported as "KNOWN LIMIT", not counted as a pass
+# (5) digest auth: an "auth*" user gets the registrar's 401 (relayed by
+#     sipfront) and registers with its Authorization relayed upstream, then
+#     refreshes every RL_INTERVAL s, RL_AUTH_REFRESHES times (answered
+#     locally). sipfront's own REGISTERs for it are challenged too and
+#     answered with the config's credentials (realm sipfront.lab, aor
+#     sip:authuser1@198.18.1.1): each out-leg refresh is a 401 then a
+#     REGISTER with sipfront's Authorization, the binding stays at Kamailio
+#     well past outExpires, and the fail-count deregistration is answered the
+#     same way and removes it; the auth_* counters agree
 #
 #   sudo tests/integration/ratelimit.sh
 #   meson test -C build --suite integration ratelimit
@@ -43,7 +46,7 @@
 # Env: SIPFRONT_BIN (default build/dataplane/sipfront), SIPFRONT_PROFILE
 # (nic-profiles/af_packet.json), SF_WORKERS (2), RL_USERS (200), RL_STOPPERS
 # (20), RL_REFRESHES (18), RL_STOP_REFRESHES (2), RL_INTERVAL (5 s),
-# RL_SKIP_AUTH=1 skips (5), RL_KEEP=1 keeps the run dir. Needs root,
+# RL_AUTH_REFRESHES (20), RL_SKIP_AUTH=1 skips (5), RL_KEEP=1 keeps the run dir. Needs root,
 # kamailio, sipp (sip-tester), python3, iproute2.
 # Prints "ok"/"FAIL" per check and "N passed, M failed"; exit 0 iff all passed.
 
@@ -65,6 +68,7 @@ NL=$((N - NS))
 R_L=${RL_REFRESHES:-18}
 R_S=${RL_STOP_REFRESHES:-2}
 P=${RL_INTERVAL:-5}
+R_A=${RL_AUTH_REFRESHES:-20}
 PORT_L=5070 # sipp of the long-lived phones (SF_UA_SIP_PORT)
 PORT_S=5072 # sipp of the stoppers
 PORT_X=5074 # one-off sipp runs (423, auth)
@@ -150,7 +154,7 @@ sfd_check_bin "${SIPFRONT_BIN}" || fatal "sipfront binary missing: ${SIPFRONT_BI
 for tool in ip kamailio kamcmd sipp python3 timeout; do
     command -v "${tool}" >/dev/null || fatal "missing tool: ${tool}"
 done
-for v in "${WORKERS}" "${N}" "${NS}" "${R_L}" "${R_S}" "${P}"; do
+for v in "${WORKERS}" "${N}" "${NS}" "${R_L}" "${R_S}" "${P}" "${R_A}"; do
     [[ ${v} =~ ^[0-9]+$ ]] || fatal "not a number: ${v}"
 done
 ((WORKERS >= 1 && NS >= 1 && NL >= 1 && N <= 999 && R_L >= 1 && P >= 1)) ||
@@ -160,11 +164,11 @@ if ip netns list | grep -Eq '^sf-(ua|fe|core)( |$)'; then
 fi
 
 # The timing the config implies, and the expected out-leg traffic per binding.
-# plan: IN_EXP MIN_EXP OUT_EXP FAIL REFRESH_AFTER LIFE_L LIFE_S REF_L REF_S MARGIN LEAD
-plan=$(python3 - "${SIPFRONT_CONFIG}" "${R_L}" "${R_S}" "${P}" <<'EOF'
+# plan: IN_EXP MIN_EXP OUT_EXP FAIL REFRESH_AFTER LIFE_L LIFE_S REF_L REF_S MARGIN LEAD REF_A
+plan=$(python3 - "${SIPFRONT_CONFIG}" "${R_L}" "${R_S}" "${P}" "${R_A}" <<'EOF'
 import json, sys, math
 cfg = json.load(open(sys.argv[1]))
-r_l, r_s, p = int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
+r_l, r_s, p, r_a = int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5])
 lr, rl, t = cfg["localRegistrar"], cfg["rateLimit"], cfg["sip"]["timers"]
 assert cfg["passthrough"]["mode"] == "PEER_TO_PEER" and rl["enabled"]
 in_exp, min_exp = lr["expiresMax"], lr["expiresMin"]
@@ -176,11 +180,20 @@ after = out - lead
 # A phone's binding lives from its first 200 to its last refresh + failCount in-leg periods.
 life_l, life_s = r_l * p + fail * in_exp, r_s * p + fail * in_exp
 ref_l, ref_s = math.floor(life_l / after), math.floor(life_s / after)
-margin = min(min(abs(life - k * after) for k in range(0, 12)) for life in (life_l, life_s))
-print(in_exp, min_exp, out, fail, after, life_l, life_s, ref_l, ref_s, margin, lead)
+# (5): the challenged phone's binding. Its sipp run must outlast outExpires (plus
+# Kamailio's 10 s usrloc timer), so that only accepted out-leg refreshes keep it,
+# and end in the same out-leg refresh period as its deregistration.
+life_a = r_a * p + fail * in_exp
+ref_a = math.floor(life_a / after)
+if r_a * p < out + 15 or math.floor(r_a * p / after) != ref_a:
+    ref_a = -1
+margin = min(min(abs(life - k * after) for k in range(0, 12)) for life in (life_l, life_s, life_a))
+print(in_exp, min_exp, out, fail, after, life_l, life_s, ref_l, ref_s, margin, lead, ref_a)
 EOF
 ) || fatal "cannot read the timing plan from ${SIPFRONT_CONFIG}"
-read -r IN_EXP MIN_EXP OUT_EXP FAIL REFRESH_AFTER LIFE_L LIFE_S REF_L REF_S MARGIN LEAD <<<"${plan}"
+read -r IN_EXP MIN_EXP OUT_EXP FAIL REFRESH_AFTER LIFE_L LIFE_S REF_L REF_S MARGIN LEAD REF_A <<<"${plan}"
+((REF_A >= 1)) ||
+    fatal "timing plan: RL_AUTH_REFRESHES x RL_INTERVAL must outlast outExpires + 15 s and end in the out-leg refresh period of the deregistration"
 log "plan: in-expires ${IN_EXP} s (min ${MIN_EXP}), out-expires ${OUT_EXP} s refreshed every ${REFRESH_AFTER} s," \
     "failCount ${FAIL}; long phones ${NL} x ${R_L} refreshes/${P} s (binding life ${LIFE_L} s, ${REF_L} out-leg refreshes)," \
     "stoppers ${NS} x ${R_S} (life ${LIFE_S} s, ${REF_S})"
@@ -477,16 +490,16 @@ else
     bad "(2) no counters table after SIGUSR1 (log ${SFD_LOG})"
 fi
 
-# ---------------------------------------------------------------- (5) digest auth relay
+# ---------------------------------------------------------------- (5) digest auth
 if [[ ${RL_SKIP_AUTH:-0} != 1 ]]; then
     printf 'SEQUENTIAL\nauthuser1;pw-authuser1;[authentication username=authuser1 password=pw-authuser1]\n' \
         >"${SF_LAB_RUN}/auth.csv"
-    if "${LABD}/sipp.sh" -d "${FE}" -p "${PORT_X}" -u "${SF_LAB_RUN}/auth.csv" -o auth -e 3600 -T 20 \
-        register_auth.xml >"${SF_LAB_RUN}/sipp-auth.txt" 2>&1; then
-        ok "(5) sipp: authuser1 got the registrar's 401 through sipfront and registered with digest auth (200)"
-    else
-        bad "(5) sipp: digest auth through sipfront failed ($(tail -n 3 "${SF_LAB_RUN}/sipp-auth.txt" | tr '\n' ' '))"
-    fi
+    "${LABD}/sipp.sh" -d "${FE}" -p "${PORT_X}" -u "${SF_LAB_RUN}/auth.csv" -o auth -e 3600 \
+        -T "$((R_A * P + 20))" register_auth_refresh.xml -- -key refreshes "${R_A}" -key interval_ms "$((P * 1000))" \
+        >"${SF_LAB_RUN}/sipp-auth.txt" 2>&1 &
+    pid_auth=$!
+    bg_pids+=("${pid_auth}")
+    check "(5) Kamailio holds authuser1's binding within 10 s" wait_count 1 10
     sleep 0.3
     auth_wire_ok() {
         p2p_lines
@@ -507,19 +520,87 @@ if [[ ${RL_SKIP_AUTH:-0} != 1 ]]; then
     }
     check "(5) Kamailio: 2 REGISTERs of authuser1 on one out-leg Call-ID (the first challenged, the second with the phone's Authorization), binding with sipfront's Contact" \
         auth_wire_ok
-    # The phone stops; failCount periods later sipfront deregisters without
-    # credentials. Wait for that REGISTER and see what the registrar says.
+
+    # auth_pairs_ok WANT_PAIRS WANT_ZERO: authuser1's REGISTERs at Kamailio come in
+    # pairs, each a challenged one (auth=0) and its answer (auth=1, CSeq + 1):
+    # the phone's registration, then WANT_PAIRS out-leg refreshes by sipfront
+    # (Expires: outExpires, one per REFRESH_AFTER s), then with WANT_ZERO=1 the
+    # deregistration (Expires: 0). One out-leg Call-ID, all from sipfront.
+    auth_pairs_ok() {
+        p2p_lines
+        grep ' to=authuser1 ' "${P2P}" >"${SF_LAB_RUN}/auth-regs.txt" || true
+        python3 - "${SF_LAB_RUN}/auth-regs.txt" "$1" "$2" "${REFRESH_AFTER}" "${SF_IP_FE_CORE}" "${OUT_EXP}" <<'EOF'
+import sys
+path, want_pairs, want_zero, after, fe, oe = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), sys.argv[5], sys.argv[6]
+r = [dict(kv.split("=", 1) for kv in line.split()[1:] if "=" in kv) for line in open(path) if line.strip()]
+errs = []
+want = 2 * (1 + want_pairs + want_zero)
+if len(r) != want:
+    errs.append("%d REGISTERs of authuser1 at Kamailio, want %d" % (len(r), want))
+pairs = [r[i:i + 2] for i in range(0, len(r) - 1, 2)]
+for k, (a, b) in enumerate(pairs):
+    if a["auth"] != "0" or b["auth"] != "1":
+        errs.append("pair %d: auth flags %s/%s, want 0/1" % (k, a["auth"], b["auth"]))
+    if int(b["cseq"]) != int(a["cseq"]) + 1:
+        errs.append("pair %d: CSeq %s then %s" % (k, a["cseq"], b["cseq"]))
+    if float(b["t"]) - float(a["t"]) > 1.0:
+        errs.append("pair %d: answered %.2f s after the challenge" % (k, float(b["t"]) - float(a["t"])))
+    zero = want_zero and k == len(pairs) - 1
+    if a["exp"] != b["exp"] or a["exp"] != ("0" if zero else oe):
+        errs.append("pair %d: Expires %s/%s" % (k, a["exp"], b["exp"]))
+if len(set(f["callid"] for f in r)) != 1 or not r[0]["callid"].startswith("sf"):
+    errs.append("Call-IDs %s" % sorted(set(f["callid"] for f in r)))
+if any(not f["src"].startswith(fe + ":") for f in r):
+    errs.append("a REGISTER not from %s" % fe)
+gaps = [float(pairs[k][0]["t"]) - float(pairs[k - 1][1]["t"]) for k in range(1, 1 + want_pairs) if k < len(pairs)]
+if any(not (after - 1.0 <= g <= after + 1.5) for g in gaps):
+    errs.append("out-leg refresh intervals %s, want %.1f" % (["%.2f" % g for g in gaps], after))
+print("  %d REGISTERs of authuser1: %d challenge/answer pairs; out-leg refresh intervals %s s"
+      % (len(r), len(pairs), " ".join("%.2f" % g for g in gaps)))
+for e in errs[:6]:
+    print("  " + e)
+sys.exit(1 if errs else 0)
+EOF
+    }
+
+    # The phone keeps refreshing (answered locally) for R_A x P s, well past
+    # outExpires: only accepted out-leg refreshes keep the binding at Kamailio.
+    rc=0
+    wait "${pid_auth}" || rc=$?
+    check "(5) sipp: authuser1 registered with digest auth through sipfront and its ${R_A} refreshes (every ${P} s) got 200 ($(tr '\n' ' ' <"${SF_LAB_RUN}/sipp-auth.txt" | cut -c1-160))" \
+        test "${rc}" == 0
+    check "(5) sipfront answered Kamailio's challenge to each of its own out-leg refreshes of authuser1: ${REF_A} refreshes, each a 401 then a REGISTER with sipfront's Authorization, one per ${REFRESH_AFTER} s" \
+        auth_pairs_ok "${REF_A}" 0
+    auth_still_registered() {
+        [[ $(kam count) == 1 ]] || { log "  usrloc contacts $(kam count), want 1"; return 1; }
+        kam contacts | grep -q "^authuser1 sip:sf[^@]*@${SF_IP_FE_CORE}:${SF_SIP_PORT} " ||
+            { log "  binding: $(kam contacts)"; return 1; }
+    }
+    check "(5) Kamailio still holds authuser1 $((R_A * P)) s after it registered (outExpires ${OUT_EXP} s: the answered refreshes were accepted)" \
+        auth_still_registered
+
+    # The phone stopped; failCount periods later sipfront deregisters, is
+    # challenged, and answers.
     deadline=$((SECONDS + FAIL * IN_EXP + 8))
-    while ((SECONDS <= deadline)) && ! grep -q 'SF-P2P .* to=authuser1 exp=0 ' "${KLOG}"; do sleep 1; done
+    while ((SECONDS <= deadline)) && ! grep -q 'SF-P2P .* to=authuser1 exp=0 .* auth=1' "${KLOG}"; do sleep 1; done
     sleep 0.5
-    zl=$(grep -o 'SF-P2P .* to=authuser1 exp=0 .*' "${KLOG}" | head -n 1 || true)
+    check "(5) sipfront's fail-count deregistration of authuser1 was challenged and answered: Kamailio saw it without, then with sipfront's Authorization" \
+        auth_pairs_ok "${REF_A}" 1
+    check "(5) Kamailio dropped authuser1's binding (the answered deregistration was accepted)" wait_count 0 5
     nch=$(grep -c 'SF-CHALLENGE to=sip:authuser1@' "${KLOG}" || true)
-    if [[ -z ${zl} ]]; then
-        bad "(5) no fail-count deregistration of authuser1 reached Kamailio within $((FAIL * IN_EXP + 8)) s"
-    elif [[ ${zl} == *" auth=0"* && ${nch} == 2 && $(kam count) == 1 ]]; then
-        known_limit "(5) sipfront's own out-leg requests carry no credentials: its fail-count deregistration of authuser1 (${zl%% ct=*}) was challenged (401, 2nd SF-CHALLENGE), so the upstream binding stays until Kamailio expires it (${OUT_EXP} s). sipfront's own out-leg refreshes are built the same way (no Authorization; not exercised here), so a challenging registrar refuses them too: no per-realm credentials in PEER_TO_PEER yet"
+    check "(5) Kamailio challenged authuser1 $((REF_A + 2)) times (registration, ${REF_A} refreshes, deregistration): ${nch}" \
+        test "${nch}" == "$((REF_A + 2))"
+    TABLE5="${SF_LAB_RUN}/counters-auth.txt"
+    if sfd_counters "${TABLE5}"; then
+        TABLE="${TABLE5}"
+        answered=$(total eng.auth_challenges_answered)
+        auth_fail="$(total eng.auth_no_credentials):$(total eng.auth_unsupported):$(total eng.auth_refused)"
+        check "(5) eng.auth_challenges_answered = ${answered} (want $((REF_A + 1)): ${REF_A} refreshes + the deregistration)" \
+            test "${answered}" == "$((REF_A + 1))"
+        check "(5) eng.auth_no_credentials:auth_unsupported:auth_refused = ${auth_fail} (want 0:0:0)" \
+            test "${auth_fail}" == "0:0:0"
     else
-        ok "(5) authuser1's deregistration upstream accepted (${zl%% ct=*}; challenges ${nch}; usrloc $(kam count))"
+        bad "(5) no counters table after SIGUSR1 (log ${SFD_LOG})"
     fi
 fi
 

@@ -54,14 +54,15 @@ std::string format_ipv4(std::uint32_t addr);
 std::string to_string(const ipv4_prefix& p);
 
 /// A worker's engine_config together with the storage its views need:
-/// `engine.policy.supported_options` spans over `supported_options`, whose
-/// string_views (like the registrar domains) point into the v1::Config it was
-/// made from. Copies and moves re-point the span at their own storage, so an
+/// `engine.policy.supported_options` spans over `supported_options` and
+/// `engine.credentials` over `credentials`, whose string_views (like the registrar
+/// domains) point into the v1::Config it was made from. Copies and moves re-point the span at their own storage, so an
 /// engine_setup may be passed around freely; it (and the v1::Config) must
 /// outlive any reg::engine constructed from `engine`.
 struct engine_setup {
   reg::engine_config engine{};
   std::vector<std::string_view> supported_options;
+  std::vector<reg::credential> credentials;
 
   engine_setup() = default;
   engine_setup(const engine_setup& other);
@@ -71,7 +72,10 @@ struct engine_setup {
   ~engine_setup() = default;
 
  private:
-  void rebind() noexcept { engine.policy.supported_options = supported_options; }
+  void rebind() noexcept {
+    engine.policy.supported_options = supported_options;
+    engine.credentials = credentials;
+  }
 };
 
 /// The engine configuration for one worker of a validated config (defaults applied).
@@ -87,7 +91,10 @@ struct engine_setup {
 /// `reg_mode` follows registrarMode and `registrar_order` registrarIndex (empty when
 /// none is listed: the engine then uses defaultRegistrar alone). `spike` is left
 /// nullptr: the one spike_pool for all workers is built by the runtime from
-/// make_spike_config() and set on every worker's engine_config.
+/// make_spike_config() and set on every worker's engine_config. `credentials` holds
+/// one reg::credential per config entry, in order (validated: at most
+/// reg::max_credentials), each field a view of the entry's string (username empty
+/// when not set: the engine takes the AOR's user part).
 engine_setup make_engine_config(const v1::Config& cfg, unsigned worker_id, unsigned n_workers);
 
 /// overload as the regengine's spike_config (reservePercent 10 when unset; a

@@ -31,6 +31,18 @@ struct registrar_target {
   std::string_view domain{};  ///< R-URI host that selects this registrar in end-to-end mode (optional)
 };
 
+/// Credentials the front end answers a registrar's digest challenge with (peer-to-peer,
+/// its own out-leg refreshes and deregistrations only). Views into the control side's
+/// config, which must outlive the engine.
+struct credential {
+  std::string_view realm;     ///< the challenge's realm, compared exactly
+  std::string_view username;  ///< empty: the user part of the binding's AOR
+  std::string_view password;
+  std::string_view aor;  ///< empty: any binding of the realm; else exactly this AOR (To URI as the phone wrote it)
+};
+/// Entries per engine_config::credentials (looked up linearly, on challenges only).
+inline constexpr std::size_t max_credentials = 1024;
+
 /// How REGISTERs reach the registrar.
 enum class passthrough_mode : std::uint8_t {
   end_to_end,    ///< registrar from the Request-URI; the phone's request relayed with our Via on top
@@ -83,6 +95,14 @@ struct engine_config {
   /// it. nullptr = off. Each engine takes a spike_budget of it (peer-to-peer only).
   spike_pool* spike = nullptr;
   std::uint64_t spike_seed = 0;  ///< Retry-After generator seed (mixed with worker_id); 0 takes one from the clock
+
+  /// Peer-to-peer: a 401/407 to one of the front end's own REGISTERs (out-leg refresh,
+  /// deregistration) whose realm (and the binding's AOR) has an entry here is answered
+  /// once (once more after stale=true) with the same REGISTER and an Authorization /
+  /// Proxy-Authorization. An entry with `aor` wins over a realm-only one. At most
+  /// max_credentials entries are used. Phone-originated REGISTERs and fork legs carry
+  /// the phone's own Authorization and are never answered by the front end.
+  std::span<const credential> credentials{};
 };
 
 /// Per-packet facts from the dataplane.
