@@ -46,7 +46,14 @@ struct engine_counters {
   std::uint64_t routed_to_phone = 0;   ///< requests from the core relayed to a phone
   std::uint64_t routed_to_core = 0;    ///< requests from phones relayed to the core
   std::uint64_t routed_responses = 0;  ///< responses to relayed requests sent on to the next Via
-  std::uint64_t routed_not_found = 0;  ///< core requests for a binding that is gone or has no live Contact (404)
+  std::uint64_t routed_not_found = 0;  ///< core requests for a binding that is gone or has no live Contact (404, 480)
+  // Peer-to-peer: registrar health probing, local fallback and reg-sync.
+  std::uint64_t probes_sent = 0;             ///< OPTIONS probes (down registrars) and keepalives (up ones) sent
+  std::uint64_t probes_answered = 0;         ///< probes that got a final response
+  std::uint64_t probe_timeouts = 0;          ///< probes given up by Timer F
+  std::uint64_t fallback_registrations = 0;  ///< phone REGISTERs answered 200 locally: no registrar usable
+  std::uint64_t fallback_expired = 0;        ///< local-only bindings dropped after fallback.holdSeconds
+  std::uint64_t regsync_sent = 0;            ///< reg-sync REGISTERs sent for local-only bindings
   std::array<std::uint64_t, sip::rule_count> by_rule{};  ///< validation failures by rule
 };
 
