@@ -2,7 +2,8 @@
 // end-to-end (the phone's request relayed with our Via on top) and peer-to-peer
 // (a new out-leg request per binding, rate limiting; see the peer-to-peer section),
 // and in peer-to-peer mode the stateless routing of other requests between the core
-// and registered phones (see the routing section).
+// and registered phones (see the routing section), registrar health probing with
+// OPTIONS (the prober section), and local fallback with paced reg-sync (their section).
 //
 // One record per REGISTER transaction pairs the server side (toward the phone)
 // with the client side (toward the registrar). It is found from a phone
@@ -991,6 +992,12 @@ void engine::impl::on_register_p2p(const sip::message& msg, const endpoint& src,
     answer_local(msg, reply_to, key, b, now, out);
     explain.push(rec);
   };
+  if (!created && b->state == binding_state::fallback) {
+    // A local-only binding's REGISTERs are the local registrar's alone (upstream only
+    // ever sees the front end's Contact): reg-sync registers it at the paced rate.
+    keep_local();
+    return;
+  }
   auto refuse_503 = [&](register_rule why, std::uint32_t retry_s, std::string_view reason) {
     if (created) bindings.erase(*b);
     if (created) rec.binding = {};
@@ -1108,9 +1115,6 @@ void engine::impl::on_register_p2p(const sip::message& msg, const endpoint& src,
   } else if (b->state == binding_state::registered) {
     b->state = binding_state::refreshing;
   }
-  // A local-only binding stays so until the registrar accepts it: this REGISTER is its
-  // reg-sync (not paced: it is the phone's own, metered by overload protection alone).
-  if (b->state == binding_state::fallback) b->needs_sync = false;
   rec.outcome = explain_outcome::forwarded;
   rec.in_expires = asked;
   ++c.register_forwarded;
@@ -1360,9 +1364,9 @@ void engine::impl::on_response_p2p(txn& t, const sip::message& msg, std::uint64_
     } else if (code == 503) {
       enter_fallback(*b, now);  // every registrar is down or held again: synced later
     } else {
-      // Refused (403, a challenge...): stays local-only; the phone's next REGISTER
-      // goes upstream itself and gets the registrar's own answer.
-      b->needs_sync = false;
+      // Refused (403, a challenge...) by a registrar that answers: local fallback is for
+      // unreachable ones. The phone's next REGISTER is a new one and gets that answer.
+      bindings.erase(*b);
     }
     return;
   }
@@ -1698,7 +1702,9 @@ void engine::impl::on_binding_timer(binding& b, std::uint64_t now, output_queue&
 // 503 without Retry-After) gets an OPTIONS every probe_interval_ms instead of being
 // revived blindly after registrar_retry_ms. The probe is a small client transaction
 // of its own (role probe): our Via and branch, so steer() brings the answer back to
-// this worker, Timer E retransmissions, Timer F as its timeout. What an answer means:
+// this worker, Timer E retransmissions, and Timer F as its timeout - cut to the
+// interval for a down registrar, so that one probe is in flight at a time and yet a
+// registrar that comes back is noticed within an interval. What an answer means:
 // a registrar that answers is alive, so any final response marks it up (404, 405,
 // 483, a challenge... all prove its SIP stack runs), except 503: it said it cannot
 // serve, so it stays down (or is held for its Retry-After, as a 503 to a REGISTER
@@ -1797,8 +1803,11 @@ void engine::impl::send_probe(unsigned slot, std::uint64_t now, output_queue& ou
   t.e_interval = cfg.t1_ms;
   t.retrans.kind = timer_e;
   wheel.arm(t.retrans, now + cfg.t1_ms);
+  // A down registrar's probe gives up when the next one is due (so a registrar that
+  // returns is seen within an interval, not a Timer F); a keepalive waits Timer F.
+  const bool down = regs.health(slot + 1, now) == registrar_health::down;
   t.life.kind = timer_f;
-  wheel.arm(t.life, now + cfg.timer_f_ms);
+  wheel.arm(t.life, now + (down ? std::min(cfg.timer_f_ms, cfg.probe_interval_ms) : cfg.timer_f_ms));
   probe_txn[slot] = static_cast<std::uint32_t>(&t - txns.data());
   ++c.probes_sent;
 }
@@ -1843,8 +1852,9 @@ void engine::impl::probe_final(txn& t, std::uint16_t code, std::uint32_t retry_a
 // lapsing). A local-only binding is kept at most fallback_hold_s after it lost its
 // registrar (the first time it went local-only; refreshes do not extend that), then
 // erased (fallback_expired); its timer also keeps counting missed in-leg refreshes,
-// and a fail-count "deregistration" just erases it. While no registrar is usable the
-// phone's refreshes are answered locally (each counts in fallback_registrations);
+// and a fail-count "deregistration" just erases it. Until reg-sync has registered it
+// upstream the phone's REGISTERs are answered locally (each counts in
+// fallback_registrations; an un-REGISTER erases it);
 // requests from the core still route to its Contact (480 once it has none left).
 // Memory: the state is a binding_state value, needs_sync a padding byte, and the hold's
 // end is kept in out_expires (seconds; out_expires_at_ms is 0, so nothing reads the
@@ -1857,15 +1867,17 @@ void engine::impl::probe_final(txn& t, std::uint16_t code, std::uint32_t retry_a
 // n_workers) per second per worker, holding at most k_sync_burst_ms worth (never a
 // burst), and a cursor over the binding pool visiting at most k_sync_visits_per_tick
 // records per tick. A 2xx makes the binding registered; 503 or Timer F (every
-// registrar down again) puts it back to needs_sync; any other refusal leaves it local-only
-// without retrying (the phone's next REGISTER goes upstream and gets that answer
-// itself). The sweep ends after a full pass during which no binding was marked again.
-// A phone's own REGISTER for a local-only binding, while a registrar is usable, goes
-// upstream at once (it is the sync; needs_sync is cleared): it is not counted against
-// the reg-sync pace, because phones' REGISTERs come at the phones' own pace, which the
-// registrar takes anyway, and overload protection (registration spike) meters them as
-// always. Reg-sync REGISTERs take a spike slot as new registrations (the registrar
-// does not hold these bindings); without one they wait for the next tick.
+// registrar down again) puts it back to needs_sync; any other refusal erases it (a
+// registrar that answers refused it: the phone's next REGISTER is a new one, goes
+// upstream and gets that answer itself). The sweep ends after a full pass during
+// which no binding was marked again. A phone's own REGISTER for a local-only binding
+// never goes upstream, even once a registrar is usable: it is answered locally (an
+// un-REGISTER removes the binding) and the binding waits for the sweep. Otherwise
+// every phone's next refresh would reach the returning registrar within one refresh
+// interval - the burst reg-sync is there to prevent, since rate limiting lets phones
+// refresh far more often than the registrar is asked to. Reg-sync REGISTERs take a
+// spike slot as new registrations (the registrar does not hold these bindings);
+// without one they wait for the next tick.
 
 void engine::impl::enter_fallback(binding& b, std::uint64_t now) noexcept {
   if (b.state != binding_state::fallback) {
@@ -1893,7 +1905,7 @@ bool engine::impl::keep_locally(binding& b, const register_decision& d, const en
   b.in_expires = d.in_expires;
   b.source = src;
   b.missed_refreshes = 0;
-  enter_fallback(b, now);
+  if (b.state != binding_state::fallback) enter_fallback(b, now);  // (a sync in flight stays the only one)
   arm_binding(b, now + 1);
   return true;
 }

@@ -174,10 +174,12 @@ TEST_F(fallback_test, an_unanswered_probe_times_out_and_the_next_one_follows_an_
   const std::uint64_t t0 = now_;
   const auto all = run(t0 + 60000, 100);
   const auto probes = only(all, "OPTIONS");
-  // First at +5 s, then one every 5 s; one in flight at a time (Timer F 32 s > 5 s):
-  // a probe at +5 s times out at +37 s, the next goes at +37 s (due since +10 s).
-  ASSERT_GE(probes.size(), 2U);
-  EXPECT_EQ(eng_->counters().probe_timeouts, 1U);
+  // One every 5 s from +5 s; a down registrar's probe gives up when the next is due
+  // (Timer F, 32 s, is cut to the interval): 12 probes, 11 timed out, one in flight.
+  EXPECT_EQ(probes.size(), 12U);
+  EXPECT_EQ(eng_->counters().probes_sent, 12U);
+  EXPECT_EQ(eng_->counters().probe_timeouts, 11U);
+  EXPECT_EQ(eng_->live_transactions(), 2U) << "the probe in flight and the last timed-out one in Timer K";
   EXPECT_GT(eng_->counters().timer_e_retrans, 0U) << "probes are retransmitted like any UDP client transaction";
   EXPECT_EQ(eng_->registrar_state(1, now_), reg::registrar_health::down)
       << "with probing on there is no blind revive after registrar_retry_ms";
@@ -507,7 +509,7 @@ TEST_F(fallback_test, a_sync_timeout_puts_the_binding_back_until_the_registrar_a
   EXPECT_EQ(eng_->counters().regsync_sent, 2U);
 }
 
-TEST_F(fallback_test, a_sync_refused_with_403_leaves_the_binding_local_only_without_retrying) {
+TEST_F(fallback_test, a_sync_refused_with_403_drops_the_local_only_binding) {
   cfg_.fallback = true;
   cfg_.probe_interval_ms = 1000;
   cfg_.regsync_rate = 100;
@@ -519,40 +521,55 @@ TEST_F(fallback_test, a_sync_refused_with_403_leaves_the_binding_local_only_with
   auto regs = only(run(now_ + 1000, 10), "REGISTER");
   ASSERT_EQ(regs.size(), 1U);
   from_reg(registrar_answer(regs[0].bytes, 403, "Forbidden"));
-  const reg::binding* b = binding("a");
-  ASSERT_NE(b, nullptr);
-  EXPECT_EQ(b->state, reg::binding_state::fallback);
-  EXPECT_FALSE(b->needs_sync);
-  EXPECT_TRUE(only(run(now_ + 5000, 10), "REGISTER").empty());
-  // The phone's next REGISTER goes upstream itself, and gets the registrar's answer.
+  EXPECT_EQ(binding("a"), nullptr) << "a registrar that answers refused it: fallback is for unreachable ones";
+  EXPECT_TRUE(only(run(now_ + 5000, 10), "REGISTER").empty()) << "not retried";
+  // The phone's next REGISTER is a new one: upstream, and the registrar's answer reaches the phone.
   const auto fwd = from_phone("a", 2);
   ASSERT_EQ(fwd.size(), 1U);
   EXPECT_EQ(fwd[0].dst, k_reg1);
   const auto ans = from_reg(registrar_answer(fwd[0].bytes, 403, "Forbidden"));
   ASSERT_EQ(ans.size(), 1U);
   EXPECT_EQ(code(ans[0].bytes), 403U);
-  EXPECT_EQ(binding("a"), nullptr) << "a reachable registrar refused it: nothing is kept locally";
 }
 
-TEST_F(fallback_test, a_phones_own_register_for_a_local_only_binding_goes_upstream_when_a_registrar_is_usable) {
+TEST_F(fallback_test, a_phones_own_register_for_a_local_only_binding_is_answered_locally_and_waits_for_the_pace) {
   cfg_.fallback = true;
   cfg_.probe_interval_ms = 1000;
-  cfg_.regsync_rate = 1;  // slow: the phone's own REGISTER comes first
+  cfg_.regsync_rate = 2;  // 1/s on this worker
   make_engine();
   take_down_with_503("a");
+  ASSERT_EQ(code(from_phone("b", 1)[0].bytes), 200U);
   auto probes = only(run(now_ + 1000, 10), "OPTIONS");
   ASSERT_EQ(probes.size(), 1U);
   from_reg(registrar_answer(probes[0].bytes, 200, "OK"));
-  const auto fwd = from_phone("a", 2);
-  ASSERT_EQ(fwd.size(), 1U);
-  EXPECT_EQ(fwd[0].dst, k_reg1);
-  EXPECT_FALSE(binding("a")->needs_sync) << "this REGISTER is its sync";
-  const auto ok = from_reg(registrar_answer(fwd[0].bytes, 200, "OK", 3600));
-  ASSERT_EQ(ok.size(), 1U);
-  EXPECT_EQ(code(ok[0].bytes), 200U);
+  const std::uint64_t back = now_;
+  // Both phones refresh right away, with a registrar usable: answered locally, nothing upstream.
+  for (const char* u : {"a", "b"}) {
+    const auto r = from_phone(u, 2);
+    ASSERT_EQ(r.size(), 1U);
+    EXPECT_EQ(r[0].dst, k_phone);
+    EXPECT_EQ(code(r[0].bytes), 200U);
+  }
+  EXPECT_EQ(eng_->counters().register_forwarded, 1U) << "only a's first REGISTER ever went upstream";
+  // The sweep registers them one per second.
+  std::vector<std::uint64_t> at;
+  while (now_ < back + 4000) {
+    for (const auto& s : advance_to(now_ + 10)) {
+      if (!starts(s, "REGISTER")) continue;
+      at.push_back(now_ - back);
+      from_reg(registrar_answer(s.bytes, 200, "OK", 3600));
+    }
+  }
+  ASSERT_EQ(at.size(), 2U);
+  EXPECT_GE(at[1] - at[0], 990U);
   EXPECT_EQ(binding("a")->state, reg::binding_state::registered);
-  EXPECT_TRUE(only(run(now_ + 3000, 10), "REGISTER").empty());
-  EXPECT_EQ(eng_->counters().regsync_sent, 0U);
+  EXPECT_EQ(binding("b")->state, reg::binding_state::registered);
+  // An un-REGISTER of a local-only binding just removes it.
+  take_down_with_503("c");
+  const auto bye = from_phone("c", 2, "0");
+  ASSERT_EQ(bye.size(), 1U);
+  EXPECT_EQ(code(bye[0].bytes), 200U);
+  EXPECT_EQ(binding("c"), nullptr);
 }
 
 TEST_F(fallback_test, primary_secondary_with_both_legs_timing_out_falls_back_locally) {
