@@ -50,8 +50,9 @@ struct engine_counters {
   // Peer-to-peer: registrar health probing, local fallback and reg-sync.
   std::uint64_t probes_sent = 0;             ///< OPTIONS probes (down registrars) and keepalives (up ones) sent
   std::uint64_t probes_answered = 0;         ///< probes that got a final response
-  std::uint64_t probe_timeouts = 0;          ///< probes given up by Timer F
-  std::uint64_t fallback_registrations = 0;  ///< phone REGISTERs answered 200 locally: no registrar usable
+  std::uint64_t probe_timeouts = 0;          ///< probes given up (Timer F; a down registrar's at the next interval)
+  std::uint64_t fallback_registrations = 0;  ///< phone REGISTERs answered 200 by local fallback (no registrar
+                                             ///< usable, or the binding is local-only until reg-sync)
   std::uint64_t fallback_expired = 0;        ///< local-only bindings dropped after fallback.holdSeconds
   std::uint64_t regsync_sent = 0;            ///< reg-sync REGISTERs sent for local-only bindings
   std::array<std::uint64_t, sip::rule_count> by_rule{};  ///< validation failures by rule
