@@ -39,6 +39,9 @@ constexpr std::uint32_t default_fail_count = 3;
 constexpr std::uint32_t default_reserve_percent = 10;
 constexpr std::uint32_t default_retry_after_min = 30;
 constexpr std::uint32_t default_retry_after_max = 120;
+constexpr std::uint32_t default_probe_interval_ms = 5000;
+constexpr std::uint32_t default_fallback_hold_s = 3600;
+constexpr std::uint32_t default_regsync_rate = 50;
 
 // Limits.
 constexpr std::uint32_t min_mtu = 576;  // the smallest datagram every IPv4 host must accept (RFC 791)
@@ -59,6 +62,11 @@ constexpr std::uint32_t max_bindings_limit = 1U << 24;         // 8 GiB of recor
 constexpr std::uint32_t max_fail_count = 255;                  // the binding's counter is 8 bits
 constexpr std::size_t max_credentials = reg::max_credentials;  // looked up linearly on each challenge (cold path)
 constexpr std::size_t max_credential_field = 256;
+constexpr std::uint32_t min_probe_ms = 500;     // one T1: faster probing says nothing more
+constexpr std::uint32_t max_probe_ms = 600000;  // ten minutes
+constexpr std::uint32_t min_fallback_hold_s = 60;
+constexpr std::uint32_t max_fallback_hold_s = 86400;
+constexpr std::uint32_t max_regsync_rate = 100000;
 
 using detail::accepts_access;
 using detail::accepts_core;
@@ -539,6 +547,46 @@ std::optional<config_error> check_credentials(const v1::Config& cfg) {
   return std::nullopt;
 }
 
+std::optional<config_error> check_fallback(const v1::Config& cfg) {
+  const bool p2p = cfg.passthrough().mode() == v1::Passthrough::PEER_TO_PEER;
+  const auto& pr = cfg.probe();
+  if (pr.enabled() && !p2p) {
+    return error("probe.enabled",
+                 "needs \"passthrough\": {\"mode\": \"PEER_TO_PEER\"}; in END_TO_END the Request-URI chooses the "
+                 "registrar and no registrar health is kept");
+  }
+  if (pr.interval_ms() < min_probe_ms || pr.interval_ms() > max_probe_ms) {
+    return error("probe.intervalMs", std::to_string(pr.interval_ms()) + " ms is outside " +
+                                         std::to_string(min_probe_ms) + ".." + std::to_string(max_probe_ms) +
+                                         " ms (default 5000)");
+  }
+  if (pr.keepalive_ms() != 0 && !pr.enabled()) {
+    return error("probe.keepaliveMs", "needs \"probe\": {\"enabled\": true} (or 0: no keepalive)");
+  }
+  if (pr.keepalive_ms() != 0 && (pr.keepalive_ms() < min_probe_ms || pr.keepalive_ms() > max_probe_ms)) {
+    return error("probe.keepaliveMs", std::to_string(pr.keepalive_ms()) + " ms is outside " +
+                                          std::to_string(min_probe_ms) + ".." + std::to_string(max_probe_ms) +
+                                          " ms (0 = off, the default)");
+  }
+  const auto& fb = cfg.fallback();
+  if (fb.enabled() && !p2p) {
+    return error("fallback.enabled",
+                 "needs \"passthrough\": {\"mode\": \"PEER_TO_PEER\"}; in END_TO_END the front end keeps no "
+                 "bindings to answer from");
+  }
+  if (fb.hold_seconds() < min_fallback_hold_s || fb.hold_seconds() > max_fallback_hold_s) {
+    return error("fallback.holdSeconds", std::to_string(fb.hold_seconds()) + " s is outside " +
+                                             std::to_string(min_fallback_hold_s) + ".." +
+                                             std::to_string(max_fallback_hold_s) + " s (default 3600)");
+  }
+  const std::uint32_t rate = cfg.reg_sync().rate_per_second();
+  if (rate < 1 || rate > max_regsync_rate) {
+    return error("regSync.ratePerSecond", std::to_string(rate) + " is outside 1.." + std::to_string(max_regsync_rate) +
+                                              " REGISTERs per second (default 50)");
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 reg::spike_config make_spike_config(const v1::Config& cfg) {
@@ -588,6 +636,12 @@ void apply_defaults(v1::Config& cfg) {
         std::min(default_retry_after_min, ov.retry_after_max() != 0 ? ov.retry_after_max() : default_retry_after_min));
   if (ov.retry_after_max() == 0) ov.set_retry_after_max(std::max(default_retry_after_max, ov.retry_after_min()));
   if (cfg.registrar_mode() == v1::REGISTRAR_MODE_UNSPECIFIED) cfg.set_registrar_mode(v1::INDEXED);
+  auto& pr = *cfg.mutable_probe();
+  if (pr.interval_ms() == 0) pr.set_interval_ms(default_probe_interval_ms);
+  auto& fb = *cfg.mutable_fallback();
+  if (fb.hold_seconds() == 0) fb.set_hold_seconds(default_fallback_hold_s);
+  auto& rs = *cfg.mutable_reg_sync();
+  if (rs.rate_per_second() == 0) rs.set_rate_per_second(default_regsync_rate);
 
   auto& pt = *cfg.mutable_passthrough();
   if (pt.default_registrar() == 0) {
@@ -602,7 +656,7 @@ void apply_defaults(v1::Config& cfg) {
 std::optional<config_error> validate_config(const v1::Config& cfg) {
   for (auto check :
        {check_interfaces, check_workers, check_sip, check_registrars, check_passthrough, check_local_registrar,
-        check_rate_limit, check_overload, check_registrar_mode, check_credentials}) {
+        check_rate_limit, check_overload, check_registrar_mode, check_credentials, check_fallback}) {
     if (auto e = check(cfg)) return e;
   }
   return std::nullopt;

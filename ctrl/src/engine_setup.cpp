@@ -100,6 +100,13 @@ engine_setup make_engine_config(const v1::Config& cfg, unsigned worker_id, unsig
     (void)reg::registrar_list::make(idx, e.registrar_order);  // validated: 1..6, configured, no duplicates
   }
 
+  const auto& pr = cfg.probe();
+  e.probe_interval_ms = pr.enabled() ? pr.interval_ms() : 0;
+  e.probe_keepalive_ms = pr.enabled() ? pr.keepalive_ms() : 0;
+  e.fallback = cfg.fallback().enabled();
+  e.fallback_hold_s = cfg.fallback().hold_seconds();
+  e.regsync_rate = cfg.reg_sync().rate_per_second();
+
   e.policy.require_max_forwards = !cfg.sip().accept_rfc2543();
   e.policy.forwarding = true;
   out.supported_options.assign(cfg.sip().supported_options().begin(), cfg.sip().supported_options().end());

@@ -128,6 +128,7 @@ std::string_view to_string(binding_state s) noexcept {
     case binding_state::unregistering: return "unregistering";
     case binding_state::failed: return "failed";
     case binding_state::deregister_waiting: return "deregister_waiting";
+    case binding_state::fallback: return "fallback";
   }
   return "unknown";
 }
@@ -183,6 +184,7 @@ std::string_view to_string(register_rule r) noexcept {
     case register_rule::refresh_absorbed: return "refresh_absorbed";
     case register_rule::registration_spike: return "registration_spike";
     case register_rule::no_registrar: return "no_registrar";
+    case register_rule::local_fallback: return "local_fallback";
   }
   return "unknown";
 }
@@ -244,6 +246,7 @@ void binding::reset() noexcept {
   registrar_index = 0;
   secondary_index = no_secondary;
   dereg_legs = 0;
+  needs_sync = false;
   auth = auth_state::none;
   state = binding_state::new_;
   missed_refreshes = 0;
@@ -419,6 +422,12 @@ binding* binding_table::find_by_out_call_id(std::string_view call_id) noexcept {
   // the string is byte-for-byte the one out_call_id() renders for this record.
   if (b == nullptr || b->out_nonce_ != f.nonce) return nullptr;
   return b;
+}
+
+binding* binding_table::live_at(std::uint32_t index) noexcept {
+  if (index >= pool_.size()) return nullptr;
+  binding& b = pool_[index];
+  return b.next_free_ == in_use ? &b : nullptr;
 }
 
 binding* binding_table::get(binding_handle h) noexcept {

@@ -2,8 +2,10 @@
 // end-to-end (the phone's request relayed with our Via on top) and peer-to-peer
 // (a new out-leg request per binding, rate limiting; see the peer-to-peer section),
 // and in peer-to-peer mode the stateless routing of other requests between the core
-// and registered phones (see the routing section) and digest answers to registrar
-// challenges of the front end's own REGISTERs (see the registrar challenges section).
+// and registered phones (see the routing section), digest answers to registrar
+// challenges of the front end's own REGISTERs (the registrar challenges section),
+// registrar health probing with OPTIONS (the prober section), and local fallback
+// with paced reg-sync (their section).
 //
 // One record per REGISTER transaction pairs the server side (toward the phone)
 // with the client side (toward the registrar). It is found from a phone
@@ -53,10 +55,18 @@ enum class txn_state : std::uint8_t { free, pending, completed };
 // or on the front end's own (refresh before out-expires, fail-count deregistration).
 // Primary/secondary forks split the two sides: a fork_parent holds the phone's
 // request and answer (server side, no timers of its own while pending), each
-// fork_leg one out-leg REGISTER to one registrar (client side).
-enum class txn_role : std::uint8_t { relay, phone, refresh, deregister, fork_parent, fork_leg };
+// fork_leg one out-leg REGISTER to one registrar (client side). A probe is the
+// front end's OPTIONS to a registrar (health, see the prober section); a sync the
+// reg-sync REGISTER of a local-only binding (see the local fallback section).
+enum class txn_role : std::uint8_t { relay, phone, refresh, deregister, fork_parent, fork_leg, probe, sync };
 constexpr std::uint32_t k_no_txn = 0xffffffffU;
 constexpr std::uint32_t k_default_retry_after_s = 30;
+// Reg-sync pacing: the token bucket holds at most this much sending time (so a
+// registrar that comes back sees at most rate/10 REGISTERs at once from a worker),
+// and one tick visits at most this many pool records and sends at most this many.
+constexpr std::uint64_t k_sync_burst_ms = 100;
+constexpr unsigned k_sync_visits_per_tick = 1024;
+constexpr unsigned k_sync_sends_per_tick = 32;
 
 // FNV-1a, 64-bit: stable across builds and cores (steering needs that), cheap on
 // the short strings it hashes (Call-IDs, branches).
@@ -205,6 +215,9 @@ struct engine::impl {
               : static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
       budget.emplace(*config.spike, config.worker_id, seed);
     }
+    probe_txn.fill(k_no_txn);
+    sync_rate =
+        std::max(1U, (config.regsync_rate + std::max(config.n_workers, 1U) - 1) / std::max(config.n_workers, 1U));
     free_txns.reserve(txns.size());
     for (std::size_t i = txns.size(); i-- > 0;) free_txns.push_back(static_cast<std::uint32_t>(i));
     const std::size_t n_large = large.size() / k_large_slot;
@@ -255,6 +268,9 @@ struct engine::impl {
   /// Timer F's answer to the phone (408, or 503 when configured) for the request
   /// `req` of transaction `t`, kept in `t` to answer the phone's retransmissions.
   void answer_timeout(txn& t, const sip::message& req, output_queue& out) noexcept;
+  /// Answers `req` of transaction `t` with `code`, keeping the answer in `t`.
+  void answer_in(txn& t, const sip::message& req, std::uint16_t code, std::string_view reason,
+                 std::span<const std::string_view> extra, output_queue& out) noexcept;
   std::size_t pick_registrar(const sip::message& msg) const noexcept;
 
   const engine_config& cfg;
@@ -277,8 +293,10 @@ struct engine::impl {
     t.spike = spike_slot::none;
   }
   std::uint32_t retry_after_s() noexcept { return budget ? budget->retry_after_s() : k_default_retry_after_s; }
-  // Down registrars are tried again after registrar_retry_ms (no prober yet).
+  // Without the prober, down registrars are tried again after registrar_retry_ms;
+  // with it, only an answer (to a probe or a REGISTER) brings them back.
   void revive(std::uint64_t now) noexcept {
+    if (cfg.probe_interval_ms != 0) return;
     for (unsigned i = 0; i < max_registrars; ++i) {
       if (down_at[i] != 0 && now - down_at[i] >= cfg.registrar_retry_ms) {
         regs.mark_up(i + 1);
@@ -290,8 +308,9 @@ struct engine::impl {
   // true when the REGISTER should fail over (Timer F, 503).
   bool note_registrar(unsigned slot, std::uint16_t code, std::uint32_t retry_after, std::uint64_t now) noexcept {
     // With a list of one there is nothing to fail over to: every REGISTER is tried
-    // (no health kept), as before registrar modes existed.
-    if (order.size() < 2) return false;
+    // (no health kept), as before registrar modes existed - unless the prober or
+    // local fallback is on, which need to know that the only registrar is down.
+    if (order.size() < 2 && cfg.probe_interval_ms == 0 && !cfg.fallback) return false;
     const unsigned index = slot + 1;
     if (code == 0) {
       regs.on_timeout(index);
@@ -309,6 +328,49 @@ struct engine::impl {
     return fo;
   }
   bool failover(txn& t, std::uint64_t now, output_queue& out) noexcept;
+
+  // ---- OPTIONS prober, local fallback and reg-sync (see their sections below)
+  std::array<std::uint64_t, max_registrars> probe_due{};     // next probe per registrar slot (0: not scheduled)
+  std::array<registrar_health, max_registrars> probe_for{};  // the health that schedule was made for
+  std::array<std::uint32_t, max_registrars> probe_txn{};     // the probe in flight (k_no_txn: none)
+  std::uint32_t sync_rate = 1;                               // reg-sync REGISTERs per second, this worker
+  std::uint64_t sync_tokens = 0;                             // in 1/1000 REGISTER
+  std::uint64_t sync_refill_at = 0;
+  std::uint32_t sync_cursor = 0;      // next pool index the sweep visits
+  std::uint64_t sync_epoch = 0;       // bumped whenever a binding is marked needs_sync
+  std::uint64_t sync_pass_epoch = 0;  // sync_epoch when the current pass began
+  bool sync_wanted = false;           // some binding may need sync
+  bool sync_running = false;          // a registrar is usable and the bucket is filling
+
+  [[nodiscard]] bool fallback_on() const noexcept { return cfg.fallback && cfg.mode == passthrough_mode::peer_to_peer; }
+  // A registrar of the mode's list can take a REGISTER now; `slot` is the one reg-sync uses.
+  bool usable(std::uint64_t now, unsigned* slot = nullptr) noexcept {
+    revive(now);
+    unsigned index = 0;
+    if (cfg.reg_mode == registrar_mode::primary_secondary) {
+      const fork_plan plan = regs.fork_targets(order, now);
+      if (plan.status != select_status::ok) return false;
+      index = plan.legs[0].index;
+    } else {
+      const selection sel = regs.next_target(order, now);
+      if (sel.status != select_status::ok) return false;
+      index = sel.pick.index;
+    }
+    if (slot != nullptr) *slot = index - 1;
+    return true;
+  }
+  // Local fallback applies to a REGISTER of `b` that found no registrar.
+  bool fallback_applies(const binding& b, std::uint64_t now) noexcept {
+    return fallback_on() && (b.state == binding_state::fallback || !usable(now));
+  }
+  void enter_fallback(binding& b, std::uint64_t now) noexcept;
+  bool keep_locally(binding& b, const register_decision& d, const endpoint& src, std::uint64_t now) noexcept;
+  void answer_fallback(txn& t, binding& b, const sip::message& req, std::uint64_t now, output_queue& out) noexcept;
+  void run_probes(std::uint64_t now, output_queue& out) noexcept;
+  void send_probe(unsigned slot, std::uint64_t now, output_queue& out) noexcept;
+  void probe_final(txn& t, std::uint16_t code, std::uint32_t retry_after, std::uint64_t now) noexcept;
+  void run_regsync(std::uint64_t now, output_queue& out) noexcept;
+
   void on_fork_leg_final(txn& leg, const sip::message* resp, std::uint64_t now, output_queue& out) noexcept;
   void answer_phone(txn& t, const sip::message* resp, std::uint16_t code, std::uint32_t granted, std::uint8_t reg_slot,
                     std::uint64_t now, output_queue& out) noexcept;
@@ -693,12 +755,17 @@ void engine::impl::time_out(txn& t, std::uint64_t now, output_queue& out) noexce
 }
 
 void engine::impl::answer_timeout(txn& t, const sip::message& req, output_queue& out) noexcept {
-  const std::span<char> buf = out.reserve();
-  std::array<char, 18> tag{};
   const std::string_view reason =
       cfg.timeout_code == 503 ? "Service Unavailable - Registrar Timeout" : "Request Timeout";
+  answer_in(t, req, cfg.timeout_code, reason, {}, out);
+}
+
+void engine::impl::answer_in(txn& t, const sip::message& req, std::uint16_t code, std::string_view reason,
+                             std::span<const std::string_view> extra, output_queue& out) noexcept {
+  const std::span<char> buf = out.reserve();
+  std::array<char, 18> tag{};
   const auto r = buf.empty() ? sip::result<std::size_t>(sip::errc::too_large)
-                             : sip::write_response(req, cfg.timeout_code, reason, local_tag(req, tag), {}, buf);
+                             : sip::write_response(req, code, reason, local_tag(req, tag), extra, buf);
   if (!r) {
     ++c.output_full;
     t.msg_len = 0;
@@ -899,6 +966,10 @@ void engine::impl::on_register_p2p(const sip::message& msg, const endpoint& src,
     }
     case register_action::forward_upstream: break;
   }
+  if (d.rule == query_unknown && b != nullptr && b->state == binding_state::fallback && b->aor() == d.aor) {
+    absorb(b);  // a local-only binding is known here alone: the registrar would answer nothing
+    return;
+  }
 
   const bool unreg = d.rule == unregister || d.rule == unregister_all;
   if (b == nullptr && (unreg || d.rule == query_unknown)) {
@@ -943,8 +1014,30 @@ void engine::impl::on_register_p2p(const sip::message& msg, const endpoint& src,
   }
   const std::uint32_t asked = unreg ? 0 : cfg.registrar.out_expires != 0 ? cfg.registrar.out_expires : d.in_expires;
   // Which registrar(s): the mode's list, by health. A live binding (the registrar
-  // holds it now) keeps its registrar while that one is up.
+  // holds it now) keeps its registrar while that one is up. (A local-only binding
+  // has out_expires_at_ms 0: never live.)
   const bool live = !created && b->out_expires_at_ms > now;
+  // Local fallback: no registrar usable, the local registrar answers 200 and keeps
+  // the binding local-only (an un-REGISTER just removes it).
+  auto keep_local = [&] {
+    ++c.fallback_registrations;
+    rec.rule = local_fallback;
+    rec.outcome = explain_outcome::absorbed;
+    rec.code = 200;
+    if (!keep_locally(*b, d, src, now)) {
+      bindings.erase(*b);
+      b = nullptr;
+      rec.binding = {};
+    }
+    answer_local(msg, reply_to, key, b, now, out);
+    explain.push(rec);
+  };
+  if (!created && b->state == binding_state::fallback) {
+    // A local-only binding's REGISTERs are the local registrar's alone (upstream only
+    // ever sees the front end's Contact): reg-sync registers it at the paced rate.
+    keep_local();
+    return;
+  }
   auto refuse_503 = [&](register_rule why, std::uint32_t retry_s, std::string_view reason) {
     if (created) bindings.erase(*b);
     if (created) rec.binding = {};
@@ -963,6 +1056,9 @@ void engine::impl::on_register_p2p(const sip::message& msg, const endpoint& src,
     if (plan.status == select_status::ok) {
       picks = plan.legs;
       n_picks = plan.n_legs;
+    } else if (fallback_on() && plan.status != select_status::none_usable) {
+      keep_local();
+      return;
     } else {
       ++c.registrar_unavailable;
       refuse_503(no_registrar, plan.status == select_status::all_down ? plan.retry_after_s : 0,
@@ -974,6 +1070,10 @@ void engine::impl::on_register_p2p(const sip::message& msg, const endpoint& src,
     n_picks = 1;
   } else {
     const selection sel = regs.next_target(order, now);
+    if (sel.status != select_status::ok && fallback_on() && sel.status != select_status::none_usable) {
+      keep_local();
+      return;
+    }
     if (sel.status != select_status::ok) {
       ++c.registrar_unavailable;
       const std::uint32_t hint = sel.status == select_status::none_usable ? 0
@@ -1226,7 +1326,8 @@ std::uint32_t retry_after_of(const sip::message& msg) noexcept {
 bool engine::impl::failover(txn& t, std::uint64_t now, output_queue& out) noexcept {
   // Indexed mode: the same REGISTER (same binding, same out-leg Call-ID, next CSeq,
   // new branch) to the next usable registrar of the list not tried yet.
-  if (cfg.reg_mode != registrar_mode::indexed || (t.role != txn_role::phone && t.role != txn_role::refresh)) {
+  if (cfg.reg_mode != registrar_mode::indexed ||
+      (t.role != txn_role::phone && t.role != txn_role::refresh && t.role != txn_role::sync)) {
     return false;
   }
   binding* b = bindings.get(t.bind);
@@ -1371,6 +1472,10 @@ void engine::impl::on_response_p2p(txn& t, const sip::message& msg, std::uint64_
     t.e_interval = cfg.t2_ms;  // Proceeding; the phone's own transaction needs no 1xx from us
     return;
   }
+  if (t.role == txn_role::probe) {
+    probe_final(t, code, retry_after_of(msg), now);
+    return;
+  }
   if (note_registrar(t.reg_slot, code, retry_after_of(msg), now) && failover(t, now, out)) return;
   if ((code == 401 || code == 407) && answer_challenge(t, msg, code, now, out)) return;
   timer_wheel::cancel(t.retrans);
@@ -1402,10 +1507,28 @@ void engine::impl::on_response_p2p(txn& t, const sip::message& msg, std::uint64_
     r.out_expires_at_ms = now + std::uint64_t{granted} * 1000;
     r.state = binding_state::registered;
     r.registrar_index = t.reg_slot;
+    r.needs_sync = false;
   };
   auto refused = [&](binding& r) {  // the registrar said no to a refresh: what it granted before still holds
     r.state = r.out_expires_at_ms > now ? binding_state::registered : binding_state::failed;
   };
+  if (t.role == txn_role::sync) {
+    t.msg_len = 0;
+    if (b == nullptr || b->state != binding_state::fallback) return;  // the phone's own REGISTER settled it
+    if (ok && granted != 0) {
+      out_leg_up(*b);
+      arm_binding(*b, now + 1);
+    } else if (ok) {
+      bindings.erase(*b);  // granted nothing: the registrar does not keep it
+    } else if (code == 503) {
+      enter_fallback(*b, now);  // every registrar is down or held again: synced later
+    } else {
+      // Refused (403, a challenge...) by a registrar that answers: local fallback is for
+      // unreachable ones. The phone's next REGISTER is a new one and gets that answer.
+      bindings.erase(*b);
+    }
+    return;
+  }
 
   {
     t.msg_len = 0;
@@ -1444,6 +1567,7 @@ void engine::impl::answer_phone(txn& t, const sip::message* resp, std::uint16_t 
     r.out_expires_at_ms = now + std::uint64_t{granted} * 1000;
     r.state = binding_state::registered;
     r.registrar_index = reg_slot;
+    r.needs_sync = false;
   };
   auto refused = [&](binding& r) {
     r.state = r.out_expires_at_ms > now ? binding_state::registered : binding_state::failed;
@@ -1451,6 +1575,10 @@ void engine::impl::answer_phone(txn& t, const sip::message* resp, std::uint16_t 
   sip::message phone_req;
   if (t.phone_len == 0 || phone_req.parse(phone_request(t)) != sip::errc::ok) [[unlikely]] {
     t.msg_len = 0;
+    return;
+  }
+  if (b != nullptr && (resp == nullptr || code == 503) && fallback_applies(*b, now)) {
+    answer_fallback(t, *b, phone_req, now, out);  // every registrar timed out or is unavailable
     return;
   }
   if (b != nullptr && resp == nullptr) {
@@ -1489,8 +1617,11 @@ void engine::impl::answer_phone(txn& t, const sip::message* resp, std::uint16_t 
     } else if (code == 401 || code == 407) {
       // A challenge for the phone to answer: the binding waits as it is.
       if (b->state == binding_state::refreshing) refused(*b);
-    } else if (b->state == binding_state::pending_upstream || b->state == binding_state::new_) {
-      bindings.erase(*b);  // never registered: nothing to keep
+    } else if (b->state == binding_state::pending_upstream || b->state == binding_state::new_ ||
+               b->state == binding_state::fallback) {
+      // Never registered upstream: nothing to keep. (A local-only binding refused by a
+      // registrar that answers is not kept either: fallback is for unreachable ones.)
+      bindings.erase(*b);
       b = nullptr;
     } else {
       refused(*b);
@@ -1574,6 +1705,10 @@ void engine::impl::on_fork_leg_final(txn& leg, const sip::message* resp, std::ui
 }
 
 void engine::impl::time_out_p2p(txn& t, std::uint64_t now, output_queue& out) noexcept {
+  if (t.role == txn_role::probe) {
+    probe_final(t, 0, 0, now);
+    return;
+  }
   ++c.timer_f_timeouts;
   if (note_registrar(t.reg_slot, 0, 0, now) && failover(t, now, out)) return;  // the binding stays, at the next one
   timer_wheel::cancel(t.retrans);
@@ -1592,6 +1727,18 @@ void engine::impl::time_out_p2p(txn& t, std::uint64_t now, output_queue& out) no
     return;
   }
   binding* b = bindings.get(t.bind);
+  if (t.role == txn_role::sync) {
+    if (b != nullptr && b->state == binding_state::fallback) enter_fallback(*b, now);  // synced when one is back
+    t.msg_len = 0;
+    return;
+  }
+  sip::message phone_req;
+  const bool have_req =
+      t.role == txn_role::phone && t.phone_len != 0 && phone_req.parse(phone_request(t)) == sip::errc::ok;
+  if (have_req && b != nullptr && fallback_applies(*b, now)) {
+    answer_fallback(t, *b, phone_req, now, out);  // the last registrar did not answer: the local registrar does
+    return;
+  }
   if (b != nullptr) {
     if (t.role == txn_role::deregister) {
       dereg_leg_done(*b);
@@ -1601,14 +1748,16 @@ void engine::impl::time_out_p2p(txn& t, std::uint64_t now, output_queue& out) no
     } else if (b->state == binding_state::pending_upstream || b->state == binding_state::new_ ||
                (t.role == txn_role::phone && t.out_expires == 0)) {
       bindings.erase(*b);
+    } else if (t.role == txn_role::refresh && fallback_applies(*b, now)) {
+      enter_fallback(*b, now);  // its refresh found no registrar: kept local-only instead of lapsing
+      arm_binding(*b, now + 1);
     } else {
       b->state = b->out_expires_at_ms > now ? binding_state::registered : binding_state::failed;
       if (t.role == txn_role::refresh) b->state = binding_state::failed;  // let the phone's next refresh go upstream
       arm_binding(*b, now + 1);
     }
   }
-  sip::message phone_req;
-  if (t.role != txn_role::phone || t.phone_len == 0 || phone_req.parse(phone_request(t)) != sip::errc::ok) {
+  if (!have_req) {
     t.msg_len = 0;
     return;
   }
@@ -1635,6 +1784,7 @@ std::uint64_t in_check_at(const binding& b) noexcept {
 void engine::impl::arm_binding(binding& b, std::uint64_t not_before) noexcept {
   std::uint64_t due = in_check_at(b);
   if (b.state == binding_state::registered) due = std::min(due, out_refresh_at(b));
+  if (b.state == binding_state::fallback) due = std::min(due, b.fallback_until_ms());
   b.timer.kind = binding_timer;
   // Never at or before the current tick: a callback re-arming for "now" would fire again in the same advance().
   wheel.arm(b.timer, std::max(due, not_before));
@@ -1642,6 +1792,10 @@ void engine::impl::arm_binding(binding& b, std::uint64_t not_before) noexcept {
 
 void engine::impl::deregister(binding& b, std::uint64_t now, output_queue& out) noexcept {
   timer_wheel::cancel(b.timer);
+  if (b.state == binding_state::fallback) {
+    bindings.erase(b);  // local-only: nothing upstream to take back
+    return;
+  }
   // Every registrar that holds the binding is told: the primary (registrar_index)
   // and, in primary/secondary mode, the secondary that also accepted it.
   std::array<unsigned, 2> legs{b.registrar_index, binding::no_secondary};
@@ -1677,7 +1831,7 @@ void engine::impl::deregister(binding& b, std::uint64_t now, output_queue& out) 
   }
   if (sent != 0) {
     b.state = binding_state::unregistering;
-    b.dereg_legs = static_cast<std::uint8_t>(sent);
+    b.dereg_legs = sent & 3U;  // 1 or 2 legs
     return;
   }
   if (now >= b.out_expires_at_ms) {
@@ -1706,6 +1860,11 @@ void engine::impl::on_binding_timer(binding& b, std::uint64_t now, output_queue&
     deregister(b, now, out);  // a slot or a transaction may have freed since
     return;
   }
+  if (b.state == binding_state::fallback && now >= b.fallback_until_ms()) {
+    ++c.fallback_expired;  // local-only for holdSeconds: no registrar came back for it
+    bindings.erase(b);
+    return;
+  }
   if (now >= in_check_at(b) && note_missed_refresh(b, cfg.registrar)) {
     ++c.fail_count_deregs;
     deregister(b, now, out);
@@ -1724,7 +1883,9 @@ void engine::impl::on_binding_timer(binding& b, std::uint64_t now, output_queue&
       if (have_target) slot_index = sel.pick.index - 1;
     }
     const spike_slot slot = have_target ? acquire_slot(spike_kind::refresh) : spike_slot::none;
-    if (!have_target) {
+    if (!have_target && fallback_on()) {
+      enter_fallback(b, now);  // no usable registrar: local-only until reg-sync registers it again
+    } else if (!have_target) {
       not_before = now + cfg.t1_ms;  // no usable registrar: the binding stays, the refresh waits
     } else if (slot == spike_slot::none) {
       ++c.spike_deferred;  // overload: the refresh waits for a slot (next tick); the binding is never dropped
@@ -1753,6 +1914,284 @@ void engine::impl::on_binding_timer(binding& b, std::uint64_t now, output_queue&
   arm_binding(b, not_before);
 }
 
+// ---------------------------------------------------------------- OPTIONS prober (peer-to-peer)
+//
+// With probe_interval_ms set, a registrar of the mode's list that is down (Timer F,
+// 503 without Retry-After) gets an OPTIONS every probe_interval_ms instead of being
+// revived blindly after registrar_retry_ms. The probe is a small client transaction
+// of its own (role probe): our Via and branch, so steer() brings the answer back to
+// this worker, Timer E retransmissions, and Timer F as its timeout - cut to the
+// interval for a down registrar, so that one probe is in flight at a time and yet a
+// registrar that comes back is noticed within an interval. What an answer means:
+// a registrar that answers is alive, so any final response marks it up (404, 405,
+// 483, a challenge... all prove its SIP stack runs), except 503: it said it cannot
+// serve, so it stays down (or is held for its Retry-After, as a 503 to a REGISTER
+// would). A held registrar is not probed: it comes back by itself when the hold ends.
+// With probe_keepalive_ms set, up registrars get an OPTIONS that often too, and Timer
+// F on it marks them down (so failover and local fallback start before the next
+// REGISTER has to time out).
+//
+// Each worker keeps its own registrar view and probes for itself: with W workers a
+// down registrar gets W probes per interval. That is W OPTIONS per 5 s by default -
+// noise next to the registrations the same registrar takes when up - and it keeps
+// the workers share-nothing (no cross-core health messages). The workers' probes are
+// spread over the interval (worker w's first probe comes (w + 1) / W of an interval
+// after the registrar went down), so the registrar sees them evenly and some worker
+// learns it is back within interval / W; the others learn it from their own probe
+// or from the first REGISTER answer they get. Probes count in probes_sent /
+// probes_answered / probe_timeouts, not in the REGISTER counters.
+
+void engine::impl::run_probes(std::uint64_t now, output_queue& out) noexcept {
+  if (cfg.probe_interval_ms == 0) return;
+  const std::uint64_t workers = std::max(cfg.n_workers, 1U);
+  for (std::size_t pos = 0; pos < order.size(); ++pos) {
+    const unsigned index = order[pos];
+    if (index < 1 || index > max_registrars) continue;
+    const unsigned slot = index - 1;
+    if (probe_txn[slot] != k_no_txn) continue;  // one probe in flight per registrar
+    const registrar_health h = regs.health(index, now);
+    const std::uint32_t every = h == registrar_health::down ? cfg.probe_interval_ms
+                                : h == registrar_health::up ? cfg.probe_keepalive_ms
+                                                            : 0;
+    if (every == 0) {
+      probe_due[slot] = 0;
+      continue;
+    }
+    if (probe_due[slot] == 0 || probe_for[slot] != h) {
+      // Phased from when it went down (keepalives: from now), spread over the workers.
+      const std::uint64_t from = h == registrar_health::down && down_at[slot] != 0 ? down_at[slot] : now;
+      probe_for[slot] = h;
+      probe_due[slot] =
+          from + std::max<std::uint64_t>(1, std::uint64_t{every} * (cfg.worker_id % workers + 1) / workers);
+      if (now < probe_due[slot]) continue;
+    }
+    if (now < probe_due[slot]) continue;
+    probe_due[slot] = now + every;
+    send_probe(slot, now, out);
+  }
+}
+
+void engine::impl::send_probe(unsigned slot, std::uint64_t now, output_queue& out) noexcept {
+  txn* tp = alloc();
+  if (tp == nullptr) [[unlikely]] {
+    ++c.transactions_full;
+    return;
+  }
+  txn& t = *tp;
+  const registrar_target& reg = cfg.registrars[slot];
+  t.role = txn_role::probe;
+  t.reg_slot = static_cast<std::uint8_t>(slot);
+  t.client_id = next_id++;
+  t.registrar = reg.addr;
+  std::array<char, 128> via_buf{};
+  const std::string_view via = our_via(via_buf, t.client_id);
+  const std::span<char> buf = out.reserve();
+  sip::writer w(buf);
+  auto target = [&] {
+    w.put("sip:");
+    if (!reg.domain.empty()) {
+      w.put(reg.domain);
+    } else {
+      put_ipv4(w, reg.addr.ip);
+      w.put(':').put_uint(reg.addr.port);
+    }
+  };
+  w.put("OPTIONS ");
+  target();
+  w.put(" SIP/2.0").crlf();
+  w.header("Via", via).header("Max-Forwards", "70");
+  w.put("From: <sip:sipfront@");
+  put_ipv4(w, cfg.core_local.ip);
+  w.put(':').put_uint(cfg.core_local.port).put(">;tag=sf");
+  put_hex(w, t.client_id);
+  w.crlf().put("To: <");
+  target();
+  w.put('>').crlf().put("Call-ID: sfprobe-").put(hex_digit(cfg.worker_id >> 4)).put(hex_digit(cfg.worker_id)).put('-');
+  put_hex(w, t.client_id);
+  w.put('@');
+  put_ipv4(w, cfg.core_local.ip);
+  w.crlf().put("CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n");
+  if (buf.empty() || w.overflowed() || !store(t, w.view())) [[unlikely]] {
+    ++c.output_full;
+    release(t);
+    return;
+  }
+  out.commit(t.registrar, w.size());
+  by_client.insert(t);
+  t.e_interval = cfg.t1_ms;
+  t.retrans.kind = timer_e;
+  wheel.arm(t.retrans, now + cfg.t1_ms);
+  // A down registrar's probe gives up when the next one is due (so a registrar that
+  // returns is seen within an interval, not a Timer F); a keepalive waits Timer F.
+  const bool down = regs.health(slot + 1, now) == registrar_health::down;
+  t.life.kind = timer_f;
+  wheel.arm(t.life, now + (down ? std::min(cfg.timer_f_ms, cfg.probe_interval_ms) : cfg.timer_f_ms));
+  probe_txn[slot] = static_cast<std::uint32_t>(&t - txns.data());
+  ++c.probes_sent;
+}
+
+// A probe's final answer (`code`), or its Timer F (`code` 0).
+void engine::impl::probe_final(txn& t, std::uint16_t code, std::uint32_t retry_after, std::uint64_t now) noexcept {
+  const unsigned slot = t.reg_slot;
+  const unsigned index = slot + 1;
+  probe_txn[slot] = k_no_txn;
+  timer_wheel::cancel(t.retrans);
+  t.state = txn_state::completed;
+  t.msg_len = 0;
+  t.life.kind = timer_k;
+  wheel.arm(t.life, now + cfg.timer_k_ms);  // absorbs the registrar's retransmissions
+  if (code == 0) {
+    ++c.probe_timeouts;
+    if (regs.health(index, now) == registrar_health::up) {  // a keepalive: it stopped answering
+      regs.on_timeout(index);
+      down_at[slot] = std::max<std::uint64_t>(now, 1);
+    }
+    return;
+  }
+  ++c.probes_answered;
+  if (code == 503) {
+    (void)regs.on_response(index, code, retry_after, now);  // down, or held for its Retry-After
+    if (retry_after == 0) down_at[slot] = std::max<std::uint64_t>(now, 1);
+    return;
+  }
+  regs.mark_up(index);  // reg-sync starts on the next tick when bindings need it
+  down_at[slot] = 0;
+}
+
+// ---------------------------------------------------------------- local fallback and reg-sync (peer-to-peer)
+//
+// Local fallback (cfg.fallback): when no registrar of the mode's list is usable (all
+// down or held), the local registrar answers the phone's REGISTER 200 itself instead
+// of 503: its Contacts are stored, the in-leg expiry is what the local registrar
+// policy grants, and the binding goes to state fallback ("local only") with
+// needs_sync set. The same happens when the phone's REGISTER upstream ends with no
+// registrar left (Timer F on the last one, or 503), and when the front end's own
+// refresh of a registered binding finds none (it is kept local-only instead of
+// lapsing). A local-only binding is kept at most fallback_hold_s after it lost its
+// registrar (the first time it went local-only; refreshes do not extend that), then
+// erased (fallback_expired); its timer also keeps counting missed in-leg refreshes,
+// and a fail-count "deregistration" just erases it. Until reg-sync has registered it
+// upstream the phone's REGISTERs are answered locally (each counts in
+// fallback_registrations; an un-REGISTER erases it);
+// requests from the core still route to its Contact (480 once it has none left).
+// Memory: the state is a binding_state value, needs_sync a padding byte, and the hold's
+// end is kept in out_expires (seconds; out_expires_at_ms is 0, so nothing reads the
+// local-only binding as registered upstream): the record stays 480 B.
+//
+// Reg-sync: once a registrar is usable again (probe answered, hold over, revived,
+// any answer), bindings with needs_sync are registered upstream with a
+// front-end-originated REGISTER like a refresh (role sync: the binding's out-leg
+// Call-ID, From-tag and next CSeq), paced by a token bucket of ceil(regsync_rate /
+// n_workers) per second per worker, holding at most k_sync_burst_ms worth (never a
+// burst), and a cursor over the binding pool visiting at most k_sync_visits_per_tick
+// records per tick. A 2xx makes the binding registered; 503 or Timer F (every
+// registrar down again) puts it back to needs_sync; any other refusal erases it (a
+// registrar that answers refused it: the phone's next REGISTER is a new one, goes
+// upstream and gets that answer itself). The sweep ends after a full pass during
+// which no binding was marked again. A phone's own REGISTER for a local-only binding
+// never goes upstream, even once a registrar is usable: it is answered locally (an
+// un-REGISTER removes the binding) and the binding waits for the sweep. Otherwise
+// every phone's next refresh would reach the returning registrar within one refresh
+// interval - the burst reg-sync is there to prevent, since rate limiting lets phones
+// refresh far more often than the registrar is asked to. Reg-sync REGISTERs take a
+// spike slot as new registrations (the registrar does not hold these bindings);
+// without one they wait for the next tick.
+
+void engine::impl::enter_fallback(binding& b, std::uint64_t now) noexcept {
+  if (b.state != binding_state::fallback) {
+    b.state = binding_state::fallback;
+    b.out_expires_at_ms = 0;
+    b.out_expires = static_cast<std::uint32_t>((now + std::uint64_t{cfg.fallback_hold_s} * 1000) / 1000);
+    b.secondary_index = binding::no_secondary;
+  }
+  b.needs_sync = true;
+  sync_wanted = true;
+  ++sync_epoch;
+}
+
+// Stores the phone's Contacts from `d` in `b` and makes it local-only. False when
+// there is nothing to keep (an un-REGISTER) or it does not fit: the caller erases it.
+bool engine::impl::keep_locally(binding& b, const register_decision& d, const endpoint& src,
+                                std::uint64_t now) noexcept {
+  std::array<contact_spec, max_contacts> cs{};
+  std::size_t n = 0;
+  for (const contact_request& cr : d.contacts) {
+    if (cr.expires != 0) cs[n++] = {cr.uri, now + std::uint64_t{cr.expires} * 1000};
+  }
+  if (n == 0 || b.set_contacts({cs.data(), n}) != binding_errc::ok) return false;
+  b.in_cseq = d.cseq;
+  b.in_expires = d.in_expires;
+  b.source = src;
+  b.missed_refreshes = 0;
+  if (b.state != binding_state::fallback) enter_fallback(b, now);  // (a sync in flight stays the only one)
+  arm_binding(b, now + 1);
+  return true;
+}
+
+// The phone's REGISTER `req` held by `t` found no registrar: the local registrar answers it.
+void engine::impl::answer_fallback(txn& t, binding& b, const sip::message& req, std::uint64_t now,
+                                   output_queue& out) noexcept {
+  ++c.fallback_registrations;
+  const register_decision d = decide_register(req, t.phone_src, nullptr, now, cfg.registrar);
+  binding* kept = &b;
+  if (t.out_expires == 0 || !keep_locally(b, d, t.phone_src, now)) {
+    bindings.erase(b);
+    kept = nullptr;
+  }
+  extra_lines x;
+  if (kept != nullptr) contact_lines(*kept, now, x);
+  answer_in(t, req, 200, "OK", x.lines(), out);
+}
+
+void engine::impl::run_regsync(std::uint64_t now, output_queue& out) noexcept {
+  if (!sync_wanted) return;
+  unsigned slot = 0;
+  if (!usable(now, &slot)) {
+    sync_running = false;
+    return;
+  }
+  if (!sync_running) {  // the bucket starts empty: the first REGISTER goes 1/rate after a registrar is back
+    sync_running = true;
+    sync_refill_at = now;
+    sync_tokens = 0;
+    return;
+  }
+  const std::uint64_t cap = std::max<std::uint64_t>(1000, std::uint64_t{sync_rate} * k_sync_burst_ms);
+  sync_tokens = std::min(cap, sync_tokens + (now - sync_refill_at) * sync_rate);
+  sync_refill_at = now;
+  const auto pool = static_cast<std::uint32_t>(bindings.capacity());
+  unsigned sent = 0;
+  for (unsigned visited = 0; visited < k_sync_visits_per_tick; ++visited) {
+    if (sync_cursor >= pool) {
+      sync_cursor = 0;
+      if (sync_epoch == sync_pass_epoch) {  // a whole pass with nothing marked again: done
+        sync_wanted = false;
+        sync_running = false;
+        return;
+      }
+      sync_pass_epoch = sync_epoch;
+    }
+    binding* b = bindings.live_at(sync_cursor);
+    if (b == nullptr || b->state != binding_state::fallback || !b->needs_sync) {
+      ++sync_cursor;
+      continue;
+    }
+    if (sync_tokens < 1000 || sent == k_sync_sends_per_tick || out.reserve().empty()) return;
+    const spike_slot spike = acquire_slot(spike_kind::fresh);
+    if (spike == spike_slot::none) {
+      ++c.spike_deferred;
+      return;
+    }
+    const std::uint32_t asked = cfg.registrar.out_expires != 0 ? cfg.registrar.out_expires : b->in_expires;
+    if (send_out_register(*b, txn_role::sync, asked, nullptr, {}, {}, 0, now, out, slot, spike) == nullptr) return;
+    b->needs_sync = false;
+    ++c.regsync_sent;
+    sync_tokens -= 1000;
+    ++sent;
+    ++sync_cursor;
+  }
+}
+
 // ---------------------------------------------------------------- routing (peer-to-peer)
 //
 // Requests between the core and registered phones ("session target registrar"),
@@ -1766,8 +2205,9 @@ void engine::impl::on_binding_timer(binding& b, std::uint64_t now, output_queue&
 // ("sip:<out-leg Call-ID>@core"): it names the binding (owner worker + handle), the
 // Request-URI becomes the phone's Contact and the request goes to the binding's
 // stored source address (NAT), not to the Contact's host. A binding that is gone,
-// or has no unexpired Contact, gets 404 (a binding kept only by local fallback
-// would deserve 480: not built yet). Initial INVITE/SUBSCRIBE/REFER get two
+// or has no unexpired Contact, gets 404, except a local-only one (local fallback)
+// without an unexpired Contact: 480, the phone is known but not reachable now.
+// A local-only binding with a live Contact routes like any other. Initial INVITE/SUBSCRIBE/REFER get two
 // Record-Routes (RFC 5658 double record-routing: the access address for the phone,
 // the core address for the core), both with the binding's out-leg Call-ID as user
 // part, so in-dialog requests come back with "Route: <ours>" naming the binding.
@@ -2047,6 +2487,11 @@ bool engine::impl::on_core_request(const sip::message& msg, const sip::via& top,
     b = bindings.find_by_out_call_id(ruri->user);
     if (b == nullptr) return not_found();
     p.request_uri = live_contact(*b, now);
+    if (p.request_uri.empty() && b->state == binding_state::fallback) {
+      ++c.routed_not_found;
+      if (!ack) answer(msg, reply_to, {480, "Temporarily Unavailable", {}}, out, c);
+      return true;
+    }
     if (p.request_uri.empty()) return not_found();
     p.dst = b->source;
   } else if (routes.ours != 0) {
@@ -2240,6 +2685,10 @@ unsigned steer(const sip::message& msg, side from, unsigned n_workers, unsigned 
 std::size_t engine::on_tick(std::uint64_t now_ms, output_queue& out, std::size_t budget) noexcept {
   impl& s = *impl_;
   const std::size_t n = s.wheel.advance(now_ms, budget, [&](timer_hook& h) { s.on_timer(h, now_ms, out); });
+  if (cfg_.mode == passthrough_mode::peer_to_peer) {
+    s.run_probes(now_ms, out);
+    s.run_regsync(now_ms, out);
+  }
   // Idle (no message since the last tick, no timer due): give cached spike slots back
   // so a quiet worker does not keep what busy ones need.
   if (n == 0 && !s.busy_since_tick && s.budget) s.budget->flush();

@@ -243,6 +243,39 @@ TEST(ConfigValidate, PeerToPeerWithOverloadAndRegistrarModesIsAccepted) {
   ASSERT_EQ(cfg.registrar_index_size(), 2);
 }
 
+TEST(ConfigDefaults, ProbeFallbackAndRegSync) {
+  const v1::Config cfg = lab();
+  EXPECT_FALSE(cfg.probe().enabled()) << "off by default";
+  EXPECT_EQ(cfg.probe().interval_ms(), 5000U);
+  EXPECT_EQ(cfg.probe().keepalive_ms(), 0U) << "no keepalive by default";
+  EXPECT_FALSE(cfg.fallback().enabled()) << "off by default";
+  EXPECT_EQ(cfg.fallback().hold_seconds(), 3600U);
+  EXPECT_EQ(cfg.reg_sync().rate_per_second(), 50U);
+}
+
+TEST(ConfigValidate, PeerToPeerWithProbeFallbackAndRegSyncIsAccepted) {
+  v1::Config cfg;
+  const auto err = parse_config_json(R"({
+    "interfaces": [
+      {"device": "net_af_packet0,iface=a", "side": "SIDE_ACCESS", "address": "198.18.1.1/24"},
+      {"device": "net_af_packet1,iface=c", "side": "SIDE_CORE", "address": "198.18.2.1/24"}
+    ],
+    "registrars": [{"index": 1, "address": "198.18.2.2"}],
+    "passthrough": {"mode": "PEER_TO_PEER"},
+    "probe": {"enabled": true, "intervalMs": 500, "keepaliveMs": 600000},
+    "fallback": {"enabled": true, "holdSeconds": 60},
+    "regSync": {"ratePerSecond": 100000}
+  })",
+                                     cfg);
+  ASSERT_FALSE(err.has_value()) << err->to_string();
+  EXPECT_TRUE(cfg.probe().enabled());
+  EXPECT_EQ(cfg.probe().interval_ms(), 500U);
+  EXPECT_EQ(cfg.probe().keepalive_ms(), 600000U);
+  EXPECT_TRUE(cfg.fallback().enabled());
+  EXPECT_EQ(cfg.fallback().hold_seconds(), 60U);
+  EXPECT_EQ(cfg.reg_sync().rate_per_second(), 100000U);
+}
+
 TEST(ConfigDefaults, RetryAfterMinFollowsASmallMax) {
   v1::Config cfg = lab();
   cfg.mutable_overload()->set_retry_after_min(0);
@@ -460,6 +493,30 @@ const bad_config bad_configs[] = {
      "overload.retryAfterMin", "200 s is above retryAfterMax (100 s)"},
     {"RetryAfterMaxAboveADay", [](v1::Config& c) { c.mutable_overload()->set_retry_after_max(86401); },
      "overload.retryAfterMax", "86401 s is above 86400 s"},
+    // probe, fallback, regSync
+    {"ProbeInEndToEnd", [](v1::Config& c) { c.mutable_probe()->set_enabled(true); }, "probe.enabled",
+     "needs \"passthrough\": {\"mode\": \"PEER_TO_PEER\"}"},
+    {"ProbeIntervalTooShort", [](v1::Config& c) { c.mutable_probe()->set_interval_ms(499); }, "probe.intervalMs",
+     "499 ms is outside 500..600000 ms (default 5000)"},
+    {"ProbeIntervalTooLong", [](v1::Config& c) { c.mutable_probe()->set_interval_ms(600001); }, "probe.intervalMs",
+     "600001 ms is outside 500..600000 ms"},
+    {"KeepaliveWithoutProbe", [](v1::Config& c) { c.mutable_probe()->set_keepalive_ms(10000); }, "probe.keepaliveMs",
+     "needs \"probe\": {\"enabled\": true}"},
+    {"KeepaliveTooShort",
+     [](v1::Config& c) {
+       c.mutable_passthrough()->set_mode(v1::Passthrough::PEER_TO_PEER);
+       c.mutable_probe()->set_enabled(true);
+       c.mutable_probe()->set_keepalive_ms(100);
+     },
+     "probe.keepaliveMs", "100 ms is outside 500..600000 ms (0 = off, the default)"},
+    {"FallbackInEndToEnd", [](v1::Config& c) { c.mutable_fallback()->set_enabled(true); }, "fallback.enabled",
+     "needs \"passthrough\": {\"mode\": \"PEER_TO_PEER\"}"},
+    {"FallbackHoldTooShort", [](v1::Config& c) { c.mutable_fallback()->set_hold_seconds(59); },
+     "fallback.holdSeconds", "59 s is outside 60..86400 s (default 3600)"},
+    {"FallbackHoldAboveADay", [](v1::Config& c) { c.mutable_fallback()->set_hold_seconds(86401); },
+     "fallback.holdSeconds", "86401 s is outside 60..86400 s"},
+    {"RegSyncRateTooHigh", [](v1::Config& c) { c.mutable_reg_sync()->set_rate_per_second(100001); },
+     "regSync.ratePerSecond", "100001 is outside 1..100000 REGISTERs per second (default 50)"},
     // registrar modes
     {"PrimarySecondaryInEndToEnd", [](v1::Config& c) { c.set_registrar_mode(v1::PRIMARY_SECONDARY); },
      "registrarMode", "PRIMARY_SECONDARY needs"},

@@ -154,6 +154,26 @@ TEST(MakeEngineConfig, EndToEndByDefaultWithTheLocalRegistrarDefaults) {
   EXPECT_EQ(e.max_bindings, 65536U);
 }
 
+TEST(MakeEngineConfig, ProbeFallbackAndRegSync) {
+  v1::Config cfg = config();
+  EXPECT_EQ(make_engine_config(cfg, 0, 1).engine.probe_interval_ms, 0U) << "probing off: the 60 s revive";
+  EXPECT_FALSE(make_engine_config(cfg, 0, 1).engine.fallback);
+  cfg.mutable_passthrough()->set_mode(v1::Passthrough::PEER_TO_PEER);
+  cfg.mutable_probe()->set_enabled(true);
+  cfg.mutable_probe()->set_interval_ms(2000);
+  cfg.mutable_probe()->set_keepalive_ms(30000);
+  cfg.mutable_fallback()->set_enabled(true);
+  cfg.mutable_fallback()->set_hold_seconds(600);
+  cfg.mutable_reg_sync()->set_rate_per_second(7);
+  ASSERT_FALSE(validate_config(cfg).has_value());
+  const auto e = make_engine_config(cfg, 1, 4).engine;
+  EXPECT_EQ(e.probe_interval_ms, 2000U);
+  EXPECT_EQ(e.probe_keepalive_ms, 30000U);
+  EXPECT_TRUE(e.fallback);
+  EXPECT_EQ(e.fallback_hold_s, 600U);
+  EXPECT_EQ(e.regsync_rate, 7U) << "the whole front end's rate: each engine takes its share";
+}
+
 TEST(MakeEngineConfig, PeerToPeerMapsLocalRegistrarAndRateLimit) {
   v1::Config cfg = config();
   cfg.mutable_passthrough()->set_mode(v1::Passthrough::PEER_TO_PEER);

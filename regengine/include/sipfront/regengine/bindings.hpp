@@ -48,6 +48,7 @@ enum class binding_state : std::uint8_t {
   /// A fail-count deregistration had no overload slot or transaction: retried on
   /// later ticks, at most until the out-leg registration lapses (then erased).
   deregister_waiting,
+  fallback,  ///< local only: no registrar was reachable, the local registrar holds it (local fallback)
 };
 std::string_view to_string(binding_state s) noexcept;
 
@@ -127,8 +128,10 @@ class binding {
   std::uint32_t in_cseq = 0;     ///< last CSeq from the phone on the in-leg Call-ID
   std::uint32_t out_cseq = 0;    ///< last CSeq the front end sent upstream
   std::uint32_t in_expires = 0;  ///< seconds granted to the phone in the last 2xx
-  std::uint32_t out_expires = 0;        ///< seconds the registrar granted on the out-leg
-  std::uint64_t out_expires_at_ms = 0;  ///< when the out-leg registration lapses (absorb only before)
+  /// Seconds the registrar granted on the out-leg. In state fallback: the hold's end
+  /// (see fallback_until_ms), in whole seconds of the engine clock.
+  std::uint32_t out_expires = 0;
+  std::uint64_t out_expires_at_ms = 0;  ///< when the out-leg registration lapses (absorb only before); 0 in fallback
   std::uint8_t registrar_index = 0;     ///< registrar in use (index into the engine's registrar table)
   auth_state auth = auth_state::none;
   binding_state state = binding_state::new_;
@@ -137,9 +140,15 @@ class binding {
   /// accepted the binding (a later 2xx of the fork), or no_secondary.
   std::uint8_t secondary_index = no_secondary;
   static constexpr std::uint8_t no_secondary = 0xff;
-  /// While unregistering: deregistrations still out (primary and secondary); the
+  /// While unregistering: deregistrations still out (primary and secondary, 0..2); the
   /// binding is freed when the last one is answered or times out.
-  std::uint8_t dereg_legs = 0;
+  std::uint8_t dereg_legs : 2 = 0;
+  /// Local fallback: the binding is not (or no longer) held by any registrar and
+  /// reg-sync should register it upstream once one is usable. Shares dereg_legs' byte.
+  bool needs_sync : 1 = false;
+
+  /// State fallback: when the local-only binding is dropped (it lost its registrar + holdSeconds).
+  [[nodiscard]] std::uint64_t fallback_until_ms() const noexcept { return std::uint64_t{out_expires} * 1000; }
 
  private:
   friend class binding_table;
@@ -175,7 +184,7 @@ class binding {
 //          threads through the records, so no side array.
 //   record: links 2 x 8 + hashes 2 x 4 + generation/free 8 + nonce 8 = 40 B;
 //          timer_hook 32; source 8; CSeqs and expiries 4 x 4 + 8 = 24; small
-//          scalars 4; string refs 2 x 4 + count 1; 4 contact slots x 16 = 64;
+//          scalars 6 (dereg_legs and needs_sync share a padding byte); string refs 2 x 4 + count 1; 4 contact slots x 16 = 64;
 //          padding -> 184 B of fields, + 296 B of arena = 480 B.
 //   arena: AOR ~40 + Call-ID ~40 + Contact ~90 = ~170 B typical; two typical
 //          Contacts (260 B) fit, three do not (binding_errc::strings_too_long).
@@ -300,6 +309,9 @@ class binding_table {
   /// The live record `h` names, or nullptr.
   [[nodiscard]] binding* get(binding_handle h) noexcept;
   [[nodiscard]] binding_handle handle_of(const binding& b) const noexcept;
+  /// The live record at pool index `index` (< capacity()), or nullptr when that record
+  /// is free: lets a paced sweep (reg-sync) visit the pool a bounded number at a time.
+  [[nodiscard]] binding* live_at(std::uint32_t index) noexcept;
   /// The record whose `timer` is `h` (for timer_wheel callbacks).
   [[nodiscard]] binding& owner_of(timer_hook& h) noexcept;
 
@@ -391,8 +403,9 @@ enum class register_rule : std::uint8_t {
   // Decided by the engine after decide_register() said forward (never returned by it):
   registration_spike,  ///< 503 + Retry-After: overload protection (registration spike N) had no slot
   no_registrar,        ///< 503: no registrar of the mode's list is usable (none configured, or all down/held)
+  local_fallback,      ///< 200 locally: no registrar is usable and local fallback is on
 };
-inline constexpr std::size_t register_rule_count = static_cast<std::size_t>(register_rule::no_registrar) + 1;
+inline constexpr std::size_t register_rule_count = static_cast<std::size_t>(register_rule::local_fallback) + 1;
 std::string_view to_string(register_rule r) noexcept;
 
 /// One Contact of the request with the expiry the local registrar grants it.

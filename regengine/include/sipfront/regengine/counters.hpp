@@ -47,12 +47,20 @@ struct engine_counters {
   std::uint64_t routed_to_phone = 0;   ///< requests from the core relayed to a phone
   std::uint64_t routed_to_core = 0;    ///< requests from phones relayed to the core
   std::uint64_t routed_responses = 0;  ///< responses to relayed requests sent on to the next Via
-  std::uint64_t routed_not_found = 0;  ///< core requests for a binding that is gone or has no live Contact (404)
   // Peer-to-peer: digest challenges (401/407) to the front end's own refreshes and deregistrations.
   std::uint64_t auth_challenges_answered = 0;  ///< own REGISTERs re-sent with Authorization / Proxy-Authorization
   std::uint64_t auth_no_credentials = 0;       ///< challenges with no configured credentials for the realm and AOR
   std::uint64_t auth_unsupported = 0;          ///< challenges that cannot be answered (malformed, auth-int, algorithm)
-  std::uint64_t auth_refused = 0;  ///< challenged again after answering (stale=false, or a second stale): refused
+  std::uint64_t auth_refused = 0;      ///< challenged again after answering (stale=false, or a second stale): refused
+  std::uint64_t routed_not_found = 0;  ///< core requests for a binding that is gone or has no live Contact (404, 480)
+  // Peer-to-peer: registrar health probing, local fallback and reg-sync.
+  std::uint64_t probes_sent = 0;             ///< OPTIONS probes (down registrars) and keepalives (up ones) sent
+  std::uint64_t probes_answered = 0;         ///< probes that got a final response
+  std::uint64_t probe_timeouts = 0;          ///< probes given up (Timer F; a down registrar's at the next interval)
+  std::uint64_t fallback_registrations = 0;  ///< phone REGISTERs answered 200 by local fallback (no registrar
+                                             ///< usable, or the binding is local-only until reg-sync)
+  std::uint64_t fallback_expired = 0;        ///< local-only bindings dropped after fallback.holdSeconds
+  std::uint64_t regsync_sent = 0;            ///< reg-sync REGISTERs sent for local-only bindings
   std::array<std::uint64_t, sip::rule_count> by_rule{};  ///< validation failures by rule
 };
 

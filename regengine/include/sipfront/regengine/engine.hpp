@@ -87,8 +87,24 @@ struct engine_config {
   registrar_mode reg_mode = registrar_mode::indexed;
   registrar_list registrar_order{};
   /// A registrar marked down (Timer F, 503 without Retry-After) is tried again after
-  /// this long (there is no OPTIONS prober yet to mark it up).
+  /// this long when probing is off (probe_interval_ms 0). With probing on, only an
+  /// answered probe (or any answer to a REGISTER) marks it up.
   std::uint32_t registrar_retry_ms = 60000;
+
+  /// OPTIONS prober (peer-to-peer): every registrar of the mode's list that is down gets
+  /// an OPTIONS this often; a final answer other than 503 marks it up. 0 = off.
+  std::uint32_t probe_interval_ms = 0;
+  /// Keepalive of up registrars: an OPTIONS this often, Timer F on it marks the
+  /// registrar down. 0 = off (also off when probe_interval_ms is 0).
+  std::uint32_t probe_keepalive_ms = 0;
+  /// Local fallback: with no registrar usable, phones' REGISTERs are answered 200 by
+  /// the local registrar; such bindings are kept at most fallback_hold_s after they
+  /// lost their registrar.
+  bool fallback = false;
+  std::uint32_t fallback_hold_s = 3600;
+  /// Reg-sync: local-only bindings are registered upstream at this rate once a
+  /// registrar is usable, for the whole front end (each worker: ceil(rate / n_workers)).
+  std::uint32_t regsync_rate = 50;
 
   /// Overload protection (registration spike N), shared by every worker's engine:
   /// built once by the runtime/control side, never owned by an engine, must outlive

@@ -16,9 +16,10 @@
 //   1) at once; fork_outcome turns the legs' responses into what the phone gets.
 //
 // Threading: a registrar_set is a plain value owned by one worker. Health learned on
-// the data path (Timer F, 503) is local to that worker's copy; probe results from the
-// control core reach every worker's copy through the rings as mark_up/mark_down, so
-// the copies converge without sharing a line. sizeof(registrar_set) is 6 x 24 B.
+// the data path (Timer F, 503) is local to that worker's copy, and so are OPTIONS
+// probe results: each worker's engine probes the registrars it holds down (engine.cpp,
+// the prober section), so the copies converge without sharing a line.
+// sizeof(registrar_set) is 6 x 24 B.
 #pragma once
 
 #include <array>
