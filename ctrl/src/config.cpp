@@ -535,8 +535,17 @@ std::optional<config_error> check_credentials(const v1::Config& cfg) {
                                                   "\"username\"");
       }
     }
+    // The engine compares AORs in canonical form: two spellings of one AOR are one entry.
+    auto same_aor = [](const std::string& a, const std::string& b) {
+      if (a.empty() || b.empty()) return a.empty() && b.empty();
+      reg::aor_buffer ka{};
+      reg::aor_buffer kb{};
+      const std::string_view ca = a.size() <= ka.size() ? reg::canonical_aor(a, ka) : std::string_view{};
+      const std::string_view cb = b.size() <= kb.size() ? reg::canonical_aor(b, kb) : std::string_view{};
+      return (ca.empty() ? std::string_view(a) : ca) == (cb.empty() ? std::string_view(b) : cb);
+    };
     for (int j = 0; j < i; ++j) {
-      if (list[j].realm() == c.realm() && list[j].aor() == c.aor()) {
+      if (list[j].realm() == c.realm() && same_aor(list[j].aor(), c.aor())) {
         return error(base, (c.aor().empty() ? "realm \"" + c.realm() + "\" without aor"
                                             : "realm \"" + c.realm() + "\" with aor \"" + c.aor() + "\"") +
                                " is already " + index_path("credentials", static_cast<std::size_t>(j)) +

@@ -27,6 +27,7 @@
 #include <chrono>
 #include <cstring>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "sipfront/regengine/digest.hpp"
@@ -229,6 +230,16 @@ struct engine::impl {
                   0x9e3779b97f4a7c15ULL >>
               8;
     cnonce_state = next_id ^ (std::uint64_t{config.worker_id} << 56);
+    // Bindings hold canonical AORs: an entry's aor is compared in that form, so any
+    // spelling the phones use (host case, URI parameters) matches it.
+    const std::size_t n_creds = std::min(config.credentials.size(), max_credentials);
+    credential_aors.reserve(n_creds);
+    for (std::size_t i = 0; i < n_creds; ++i) {
+      const std::string_view raw = config.credentials[i].aor;
+      aor_buffer key_buf{};
+      const std::string_view key = raw.size() <= key_buf.size() ? canonical_aor(raw, key_buf) : std::string_view{};
+      credential_aors.emplace_back(key.empty() ? raw : key);
+    }
   }
 
   static std::size_t bucket_count(std::size_t n) {
@@ -385,7 +396,8 @@ struct engine::impl {
 
   // ---- digest answers to registrar challenges (see the auth section)
   digest_client digest;
-  std::uint64_t cnonce_state = 0;  // splitmix64 state for client nonces
+  std::uint64_t cnonce_state = 0;            // splitmix64 state for client nonces
+  std::vector<std::string> credential_aors;  // canonical_aor() of each credential's aor (empty: realm-only)
   bool answer_challenge(txn& t, const sip::message& resp, std::uint16_t code, std::uint64_t now,
                         output_queue& out) noexcept;
   [[nodiscard]] const credential* find_credential(std::string_view realm, std::string_view aor) const noexcept;
@@ -1391,7 +1403,7 @@ const credential* engine::impl::find_credential(std::string_view realm, std::str
     if (cr.realm != realm) continue;
     if (cr.aor.empty()) {
       if (realm_only == nullptr) realm_only = &cr;
-    } else if (cr.aor == aor) {
+    } else if (credential_aors[i] == aor) {
       return &cr;
     }
   }
@@ -1400,7 +1412,8 @@ const credential* engine::impl::find_credential(std::string_view realm, std::str
 
 bool engine::impl::answer_challenge(txn& t, const sip::message& resp, std::uint16_t code, std::uint64_t now,
                                     output_queue& out) noexcept {
-  if (t.role != txn_role::refresh && t.role != txn_role::deregister) return false;
+  // The front end's own REGISTERs: refreshes, deregistrations and reg-sync's.
+  if (t.role != txn_role::refresh && t.role != txn_role::deregister && t.role != txn_role::sync) return false;
   binding* b = bindings.get(t.bind);
   if (b == nullptr) return false;
   const bool proxy = code == 407;

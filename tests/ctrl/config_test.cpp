@@ -587,6 +587,12 @@ const bad_config bad_configs[] = {
        cred(c).set_aor("sip:a@sipfront.lab");
      },
      "credentials[2]", "with aor \"sip:a@sipfront.lab\" is already credentials[0]"},
+    {"CredentialDuplicateAorOtherSpelling",
+     [](v1::Config& c) {
+       cred(c).set_aor("sip:a@sipfront.lab");
+       cred(c).set_aor("SIP:a@SipFront.Lab;transport=udp");
+     },
+     "credentials[1]", "is already credentials[0]"},
     {"TooManyCredentials",
      [](v1::Config& c) {
        for (int i = 0; i < 1025; ++i) cred(c).set_aor("sip:u" + std::to_string(i) + "@sipfront.lab");

@@ -29,6 +29,7 @@ using sipfront::test::sent;
 const reg::endpoint k_phone{ip(198, 18, 1, 2), 5062, 0};
 const reg::endpoint k_registrar{ip(198, 18, 2, 2), 5060, 1};
 constexpr std::string_view k_aor = "sip:alice@sipfront.test";
+constexpr std::string_view k_aor_other_spelling = "sip:alice@SipFront.TEST;user=ip";
 constexpr std::string_view k_ruri = "sip:sipfront.test";
 
 std::string hex_hash(const EVP_MD* md, const std::string& s) {
@@ -313,6 +314,20 @@ TEST_F(auth_test, an_aor_entry_wins_over_the_realm_entry_and_the_username_defaul
   const auto a1 = from_registrar(challenge(r1, 401, "Digest realm=\"sipfront.test\", nonce=\"n-1\", qop=\"auth\""));
   ASSERT_EQ(a1.size(), 1U);
   expect_response(credentials_of(a1[0].bytes), EVP_md5(), "alice", "alices", "sipfront.test", "n-1");
+}
+
+TEST_F(auth_test, an_aor_entry_matches_the_binding_in_any_spelling) {
+  // Bindings keep canonical AORs; the entry is written with another host case and a parameter.
+  creds_ = {
+      reg::credential{.realm = "sipfront.test", .username = "generic", .password = "g", .aor = ""},
+      reg::credential{.realm = "sipfront.test", .username = "", .password = "alices", .aor = k_aor_other_spelling},
+  };
+  make_engine();
+  register_alice();
+  const std::string r1 = refresh();
+  const auto a1 = from_registrar(challenge(r1, 401, "Digest realm=\"sipfront.test\", nonce=\"n-2\", qop=\"auth\""));
+  ASSERT_EQ(a1.size(), 1U);
+  expect_response(credentials_of(a1[0].bytes), EVP_md5(), "alice", "alices", "sipfront.test", "n-2");
 }
 
 TEST_F(auth_test, the_first_answerable_challenge_is_used_and_no_qop_is_answered_rfc2069_style) {

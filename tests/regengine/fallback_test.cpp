@@ -532,6 +532,35 @@ TEST_F(fallback_test, a_sync_refused_with_403_drops_the_local_only_binding) {
   EXPECT_EQ(code(ans[0].bytes), 403U);
 }
 
+TEST_F(fallback_test, a_challenged_sync_is_answered_with_the_configured_credentials) {
+  const std::array<reg::credential, 1> creds{
+      reg::credential{.realm = "one.test", .username = "", .password = "pw-a", .aor = ""}};
+  cfg_.credentials = creds;
+  cfg_.fallback = true;
+  cfg_.probe_interval_ms = 1000;
+  cfg_.regsync_rate = 100;
+  make_engine();
+  take_down_with_503("a");
+  auto probes = only(run(now_ + 1000, 10), "OPTIONS");
+  ASSERT_EQ(probes.size(), 1U);
+  from_reg(registrar_answer(probes[0].bytes, 200, "OK"));
+  auto regs = only(run(now_ + 1000, 10), "REGISTER");
+  ASSERT_EQ(regs.size(), 1U);
+  EXPECT_EQ(parsed(regs[0].bytes).find(sip::header_id::authorization), nullptr);
+  // The sync is the front end's own REGISTER: it answers the challenge itself.
+  const auto again = from_reg(registrar_answer(regs[0].bytes, 401, "Unauthorized", -1,
+                                               "WWW-Authenticate: Digest realm=\"one.test\", nonce=\"n1\"\r\n"));
+  ASSERT_EQ(again.size(), 1U);
+  const sip::message m = parsed(again[0].bytes);
+  const sip::header_entry* h = m.find(sip::header_id::authorization);
+  ASSERT_NE(h, nullptr);
+  EXPECT_NE(m.value(*h).find("username=\"a\""), std::string_view::npos) << m.value(*h);
+  EXPECT_EQ(m.value_of(sip::header_id::call_id), parsed(regs[0].bytes).value_of(sip::header_id::call_id));
+  from_reg(registrar_answer(again[0].bytes, 200, "OK", 3600));
+  EXPECT_EQ(binding("a")->state, reg::binding_state::registered);
+  EXPECT_EQ(eng_->counters().auth_challenges_answered, 1U);
+}
+
 TEST_F(fallback_test, a_phones_own_register_for_a_local_only_binding_is_answered_locally_and_waits_for_the_pace) {
   cfg_.fallback = true;
   cfg_.probe_interval_ms = 1000;

@@ -38,7 +38,7 @@ struct credential {
   std::string_view realm;     ///< the challenge's realm, compared exactly
   std::string_view username;  ///< empty: the user part of the binding's AOR
   std::string_view password;
-  std::string_view aor;  ///< empty: any binding of the realm; else exactly this AOR (To URI as the phone wrote it)
+  std::string_view aor;  ///< empty: any binding of the realm; else only this AOR (compared as canonical_aor())
 };
 /// Entries per engine_config::credentials (looked up linearly, on challenges only).
 inline constexpr std::size_t max_credentials = 1024;
