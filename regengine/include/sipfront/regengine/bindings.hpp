@@ -184,8 +184,9 @@ class binding {
 //          threads through the records, so no side array.
 //   record: links 2 x 8 + hashes 2 x 4 + generation/free 8 + nonce 8 = 40 B;
 //          timer_hook 32; source 8; CSeqs and expiries 4 x 4 + 8 = 24; small
-//          scalars 6 (dereg_legs and needs_sync share a padding byte); string refs 2 x 4 + count 1; 4 contact slots x 16 = 64;
-//          padding -> 184 B of fields, + 296 B of arena = 480 B.
+//          scalars 6 (dereg_legs and needs_sync share a padding byte); string
+//          refs 2 x 4 + count 1; 4 contact slots x 16 = 64; padding -> 184 B of
+//          fields, + 296 B of arena = 480 B.
 //   arena: AOR ~40 + Call-ID ~40 + Contact ~90 = ~170 B typical; two typical
 //          Contacts (260 B) fit, three do not (binding_errc::strings_too_long).
 //          The out-leg Call-ID and From-tag are derived from (worker, handle, nonce)
