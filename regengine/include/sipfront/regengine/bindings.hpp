@@ -126,9 +126,11 @@ class binding {
   /// binding is unchanged. `contacts` may point into this binding's own arena.
   binding_errc set_contacts(std::span<const contact_spec> contacts) noexcept;
 
-  timer_hook timer;              ///< in-leg expiry / out-leg refresh; the kind says which (owner_of() finds the record)
-  endpoint source{};             ///< where the phone sends from: responses and absorption check go there (NAT)
-  std::uint32_t in_cseq = 0;     ///< last CSeq from the phone on the in-leg Call-ID
+  timer_hook timer;   ///< in-leg expiry / out-leg refresh; the kind says which (owner_of() finds the record)
+  endpoint source{};  ///< where the phone sends from: responses and absorption check go there (NAT)
+  /// Last CSeq of this AOR's REGISTERs on the in-leg Call-ID. A multi-line phone's lines
+  /// share the Call-ID's one sequence (RFC 3261 §10.2), so a line's CSeqs have gaps.
+  std::uint32_t in_cseq = 0;
   std::uint32_t out_cseq = 0;    ///< last CSeq the front end sent upstream
   std::uint32_t in_expires = 0;  ///< seconds granted to the phone in the last 2xx
   /// Seconds the registrar granted on the out-leg. In state fallback: the hold's end
