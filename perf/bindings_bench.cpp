@@ -7,7 +7,7 @@
 //                           rss_B_per_binding    RSS growth (/proc/self/statm) over construction and
 //                                                filling / n (what the process really paid)
 //                           insert_ns            insert() + set_contacts() per binding
-//                           lookup_call_id_ns    find_by_call_id(), random order (phone requests)
+//                           lookup_call_id_ns    find_by_call_id() by (Call-ID, AOR), random order
 //                           lookup_aor_ns        find_by_aor(), random order
 //                           lookup_out_id_ns     find_by_out_call_id(), random order (registrar messages)
 //   BM_decide_refresh     decide_register() for an absorbable refresh (message parsed once)
@@ -173,7 +173,7 @@ void bm_binding_table(benchmark::State& state) {
       }
       double t0 = now_ns();
       for (std::size_t j = 0; j < m; ++j) {
-        reg::binding* b = table->find_by_call_id(ks[j].call_id);
+        reg::binding* b = table->find_by_call_id(ks[j].call_id, ks[j].aor);
         misses += b == nullptr ? 1 : 0;
         benchmark::DoNotOptimize(b);
       }
@@ -192,12 +192,12 @@ void bm_binding_table(benchmark::State& state) {
       aor_ns += now_ns() - t0;
       for (std::size_t j = 0; j < m; ++j) {
         ks[j].make(rng() % n);
-        const reg::binding* b = table->find_by_call_id(ks[j].call_id);
+        const reg::binding* b = table->find_by_call_id(ks[j].call_id, ks[j].aor);
         out_views[j] = b != nullptr ? table->out_call_id(*b, out_ids[j]) : std::string_view{};
       }
       // Evict what the preparation touched: a registrar's response arrives long after.
       for (std::size_t j = 0; j < m; ++j) ks[j].make(rng() % n);
-      for (std::size_t j = 0; j < m; ++j) benchmark::DoNotOptimize(table->find_by_call_id(ks[j].call_id));
+      for (std::size_t j = 0; j < m; ++j) benchmark::DoNotOptimize(table->find_by_call_id(ks[j].call_id, ks[j].aor));
       t0 = now_ns();
       for (std::size_t j = 0; j < m; ++j) {
         reg::binding* b = table->find_by_out_call_id(out_views[j]);

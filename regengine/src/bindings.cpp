@@ -139,7 +139,6 @@ std::string_view to_string(binding_errc e) noexcept {
     case binding_errc::table_full: return "table_full";
     case binding_errc::strings_too_long: return "strings_too_long";
     case binding_errc::too_many_contacts: return "too_many_contacts";
-    case binding_errc::duplicate_call_id: return "duplicate_call_id";
     case binding_errc::duplicate_aor: return "duplicate_aor";
     case binding_errc::empty_key: return "empty_key";
   }
@@ -175,7 +174,6 @@ std::string_view to_string(register_rule r) noexcept {
     case register_rule::new_binding: return "new_binding";
     case register_rule::not_registered: return "not_registered";
     case register_rule::missed_refreshes: return "missed_refreshes";
-    case register_rule::aor_changed: return "aor_changed";
     case register_rule::new_call_id: return "new_call_id";
     case register_rule::cseq_not_increasing: return "cseq_not_increasing";
     case register_rule::source_changed: return "source_changed";
@@ -353,10 +351,9 @@ insert_result binding_table::insert(std::string_view aor_as_written, std::string
   if (aor.size() + call_id.size() > binding::arena_bytes) [[unlikely]] {
     return {nullptr, binding_errc::strings_too_long};
   }
-  const hashed_key ck{key_hash(call_id), call_id};
+  // Only the AOR is unique: the Call-ID may be shared with other AORs' bindings
+  // (RFC 3261 §10.2), and (Call-ID, AOR) is unique because the AOR is.
   const hashed_key ak{key_hash(aor), aor};
-  call_id_set::insert_commit_data cd;
-  if (!by_call_id_.insert_check(ck, cd).second) return {nullptr, binding_errc::duplicate_call_id};
   aor_set::insert_commit_data ad;
   if (!by_aor_.insert_check(ak, ad).second) return {nullptr, binding_errc::duplicate_aor};
   if (free_head_ == binding_handle::npos) [[unlikely]] {
@@ -366,11 +363,11 @@ insert_result binding_table::insert(std::string_view aor_as_written, std::string
   free_head_ = b.next_free_;
   b.next_free_ = in_use;
   (void)b.pack(call_id, aor, {});  // cannot fail: the sizes were checked above
-  b.call_id_hash_ = ck.hash;
+  b.call_id_hash_ = key_hash(call_id);
   b.aor_hash_ = ak.hash;
   b.source = src;
   b.out_nonce_ = next_nonce();
-  by_call_id_.insert_commit(b, cd);
+  by_call_id_.insert(b);
   by_aor_.insert_commit(b, ad);
   return {&b, binding_errc::ok};
 }
@@ -390,21 +387,28 @@ void binding_table::erase(binding& b) noexcept {
 binding_errc binding_table::rekey_call_id(binding& b, std::string_view call_id) noexcept {
   if (call_id.empty()) return binding_errc::empty_key;
   if (call_id == b.call_id()) return binding_errc::ok;
-  const hashed_key ck{key_hash(call_id), call_id};
-  if (by_call_id_.find(ck) != by_call_id_.end()) return binding_errc::duplicate_call_id;
+  // No uniqueness check: other AORs' bindings may hold this Call-ID, and this AOR
+  // has no other binding.
+  const std::uint32_t hash = key_hash(call_id);
   std::array<contact_spec, max_contacts> keep{};
   for (std::size_t i = 0; i < b.n_contacts_; ++i) keep[i] = {b.contact_uri(i), b.contact_expires_at(i)};
   // Unlink under the old key (the stored hash finds its bucket), repack, relink.
   by_call_id_.erase(by_call_id_.iterator_to(b));
   const binding_errc e = b.pack(call_id, b.aor(), {keep.data(), b.n_contacts_});
-  if (e == binding_errc::ok) b.call_id_hash_ = ck.hash;
+  if (e == binding_errc::ok) b.call_id_hash_ = hash;
   by_call_id_.insert(b);
   return e;
 }
 
-binding* binding_table::find_by_call_id(std::string_view call_id) noexcept {
-  const auto it = by_call_id_.find(hashed_key{key_hash(call_id), call_id});
-  return it == by_call_id_.end() ? nullptr : &*it;
+binding* binding_table::find_by_call_id(std::string_view call_id, std::string_view aor_as_written) noexcept {
+  aor_buffer key_buf;  // only the key's bytes are written and read
+  const std::string_view aor = aor_key_of(aor_as_written, key_buf);
+  const std::uint32_t aor_hash = key_hash(aor);
+  const auto [first, last] = by_call_id_.equal_range(hashed_key{key_hash(call_id), call_id});
+  for (auto it = first; it != last; ++it) {
+    if (it->aor_hash_ == aor_hash && it->aor() == aor) return &*it;
+  }
+  return nullptr;
 }
 
 binding* binding_table::find_by_aor(std::string_view aor_as_written) noexcept {
@@ -536,6 +540,9 @@ register_decision decide_register(const sip::message& msg, const endpoint& src, 
   // The binding stores its AOR as the table keys it (canonical_aor): compare the same form.
   aor_buffer aor_buf;  // only the key's bytes are written and read
   const std::string_view aor_key = aor_key_of(d.aor, aor_buf);
+  // Another AOR's binding (it shares this Call-ID: a multi-line phone) is not this
+  // request's: the REGISTER is for its own AOR, new or known.
+  if (existing != nullptr && existing->aor() != aor_key) existing = nullptr;
 
   // Every entry is checked, the first max_contacts kept.
   sip::fixed_vector<sip::name_addr, max_contacts> entries;
@@ -566,7 +573,7 @@ register_decision decide_register(const sip::message& msg, const endpoint& src, 
     return make(d, forward_upstream, unregister_all);
   }
   if (n_entries == 0) {
-    if (existing != nullptr && registered(*existing) && existing->aor() == aor_key) {
+    if (existing != nullptr && registered(*existing)) {
       return make(d, query, query_binding);
     }
     return make(d, forward_upstream, query_unknown);
@@ -595,7 +602,6 @@ register_decision decide_register(const sip::message& msg, const endpoint& src, 
   if (zeros == d.contacts.size()) return make(d, forward_upstream, unregister);
 
   if (existing == nullptr) return make(d, forward_upstream, new_binding);
-  if (existing->aor() != aor_key) return make(d, forward_upstream, aor_changed);
   if (existing->call_id() != d.call_id) return make(d, forward_upstream, new_call_id);
   if (!registered(*existing)) return make(d, forward_upstream, not_registered);
   if (policy.fail_count != 0 && existing->missed_refreshes >= policy.fail_count) {

@@ -834,6 +834,16 @@ void engine::impl::on_timer(timer_hook& h, std::uint64_t now, output_queue& out)
 // binding by AOR (rule new_call_id: same out-leg, new in-leg Call-ID) instead of
 // registering a second out-leg from another worker.
 //
+// A REGISTER belongs to the binding of its AOR (To), whatever its Call-ID. A
+// multi-line phone or a PBX registers several AORs with one Call-ID (RFC 3261
+// §10.2: one Call-ID for all registrations to a registrar): each AOR is its own
+// binding, with its own out-leg dialog, Contact, CSeqs and timer, absorbed,
+// refreshed and deregistered on its own; the table's in-leg key is the pair
+// (Call-ID, AOR). The lines may sit on one worker or several (their AORs hash
+// apart); nothing here needs them together. CSeq is per Call-ID at the phone
+// (§10.2), so one line's CSeqs skip the other lines' numbers: absorption only asks
+// for a higher CSeq than the binding's last.
+//
 // Fail-count deregistration (deregister()) tells every registrar that holds the
 // binding: the primary (registrar_index) and, in primary/secondary mode, the
 // secondary that also accepted it, each leg its own transaction on the same
@@ -880,7 +890,6 @@ void contact_lines(const binding& b, std::uint64_t now, extra_lines& x) noexcept
 std::string_view reject_reason(register_rule r) noexcept {
   switch (r) {
     case register_rule::too_many_contacts: return "Bad Request - Too Many Contacts";
-    case register_rule::aor_changed: return "Bad Request - Call-ID Registers Another AOR";
     case register_rule::star_with_other_contacts: return "Bad Request - Contact * With Other Contacts";
     case register_rule::star_without_expires_zero: return "Bad Request - Contact * Without Expires 0";
     default: return "Bad Request";
@@ -920,12 +929,10 @@ void engine::impl::answer_local(const sip::message& req, const endpoint& dst, st
 void engine::impl::on_register_p2p(const sip::message& msg, const endpoint& src, const endpoint& reply_to,
                                    std::uint64_t key, std::uint64_t now, output_queue& out) noexcept {
   using enum register_rule;
-  // The binding this request belongs to: by its Call-ID, else by its AOR (decide_register's contract).
+  // The binding this request belongs to: its AOR's, whatever the Call-ID (decide_register's
+  // contract). One lookup: the (Call-ID, AOR) key would find the same record or none.
   binding* b = nullptr;
-  if (const auto cid = sip::parse_call_id(msg.value_of(sip::header_id::call_id))) b = bindings.find_by_call_id(*cid);
-  if (b == nullptr) {
-    if (const auto to = sip::parse_name_addr(msg.value_of(sip::header_id::to))) b = bindings.find_by_aor(to->uri);
-  }
+  if (const auto to = sip::parse_name_addr(msg.value_of(sip::header_id::to))) b = bindings.find_by_aor(to->uri);
   const register_decision d = decide_register(msg, src, b, now, cfg.registrar);
   explain_record rec{.at_ms = now,
                      .call_id_hash = call_id_hash(d.call_id),
@@ -978,7 +985,7 @@ void engine::impl::on_register_p2p(const sip::message& msg, const endpoint& src,
     }
     case register_action::forward_upstream: break;
   }
-  if (d.rule == query_unknown && b != nullptr && b->state == binding_state::fallback && b->aor() == d.aor) {
+  if (d.rule == query_unknown && b != nullptr && b->state == binding_state::fallback) {
     absorb(b);  // a local-only binding is known here alone: the registrar would answer nothing
     return;
   }
@@ -990,7 +997,7 @@ void engine::impl::on_register_p2p(const sip::message& msg, const endpoint& src,
     absorb(nullptr);
     return;
   }
-  if (d.rule == too_many_contacts || d.rule == aor_changed) {
+  if (d.rule == too_many_contacts) {
     reject(400, reject_reason(d.rule), {});
     return;
   }

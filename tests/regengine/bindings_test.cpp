@@ -49,9 +49,13 @@ TEST(binding_table, insert_find_by_every_key) {
   EXPECT_EQ(b.n_contacts(), 0U);
   EXPECT_EQ(t.size(), 1U);
 
-  EXPECT_EQ(t.find_by_call_id(k_call_id), &b);
+  EXPECT_EQ(t.find_by_call_id(k_call_id, k_aor), &b);
+  EXPECT_EQ(t.find_by_call_id(k_call_id, "<sip:alice@SIPFRONT.test;transport=udp>"), nullptr)
+      << "a URI, not a name-addr";
+  EXPECT_EQ(t.find_by_call_id(k_call_id, "sip:alice@SIPFRONT.test;transport=udp"), &b) << "any spelling of the AOR";
   EXPECT_EQ(t.find_by_aor(k_aor), &b);
-  EXPECT_EQ(t.find_by_call_id("reg-2@198.18.1.2"), nullptr);
+  EXPECT_EQ(t.find_by_call_id("reg-2@198.18.1.2", k_aor), nullptr);
+  EXPECT_EQ(t.find_by_call_id(k_call_id, "sip:bob@sipfront.test"), nullptr);
   EXPECT_EQ(t.find_by_aor("sip:bob@sipfront.test"), nullptr);
 
   reg::out_call_id_buffer buf{};
@@ -74,13 +78,13 @@ TEST(binding_table, insert_find_by_every_key) {
   EXPECT_EQ(out.find(tg.substr(2)), std::string::npos);  // not a copy of the Call-ID's nonce
 }
 
-TEST(binding_table, duplicate_keys_and_empty_keys_are_refused) {
+TEST(binding_table, duplicate_aors_and_empty_keys_are_refused) {
   reg::binding_table t(small_table());
   ASSERT_TRUE(t.insert(k_aor, k_call_id, k_phone));
-  auto r = t.insert("sip:bob@sipfront.test", k_call_id, k_phone);
+  auto r = t.insert(k_aor, "other@198.18.1.2", k_phone);
   EXPECT_FALSE(r);
-  EXPECT_EQ(r.error, reg::binding_errc::duplicate_call_id);
-  r = t.insert(k_aor, "other@198.18.1.2", k_phone);
+  EXPECT_EQ(r.error, reg::binding_errc::duplicate_aor);
+  r = t.insert("sip:alice@SipFront.test;user=phone", k_call_id, k_phone);  // same AOR and Call-ID, other spelling
   EXPECT_FALSE(r);
   EXPECT_EQ(r.error, reg::binding_errc::duplicate_aor);
   EXPECT_EQ(t.insert("", "x", k_phone).error, reg::binding_errc::empty_key);
@@ -100,10 +104,12 @@ TEST(binding_table, pool_exhaustion_fails_cleanly_and_recovers_after_erase) {
   EXPECT_FALSE(full);
   EXPECT_EQ(full.error, reg::binding_errc::table_full);
   EXPECT_EQ(t.size(), 4U);
-  EXPECT_EQ(t.find_by_call_id("cid-4"), nullptr);  // nothing half-inserted
+  EXPECT_EQ(t.find_by_call_id("cid-4", "sip:u4@x"), nullptr);  // nothing half-inserted
   EXPECT_EQ(t.find_by_aor("sip:u4@x"), nullptr);
   // Every existing record is still intact.
-  for (int i = 0; i < 4; ++i) EXPECT_EQ(t.find_by_call_id("cid-" + std::to_string(i)), recs[i]);
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(t.find_by_call_id("cid-" + std::to_string(i), "sip:u" + std::to_string(i) + "@x"), recs[i]);
+  }
 
   t.erase(*recs[2]);
   const auto again = t.insert("sip:u4@x", "cid-4", k_phone);
@@ -123,7 +129,7 @@ TEST(binding_table, erase_and_reinsert_invalidate_old_handles_and_out_call_ids) 
 
   t.erase(b);
   EXPECT_EQ(t.size(), 0U);
-  EXPECT_EQ(t.find_by_call_id(k_call_id), nullptr);
+  EXPECT_EQ(t.find_by_call_id(k_call_id, k_aor), nullptr);
   EXPECT_EQ(t.find_by_aor(k_aor), nullptr);
   EXPECT_EQ(t.get(h1), nullptr);
   EXPECT_EQ(t.find_by_out_call_id(out1), nullptr);
@@ -191,7 +197,7 @@ TEST(binding_table, arena_overflow_is_an_error_and_leaves_the_binding_unchanged)
   EXPECT_FALSE(r);
   EXPECT_EQ(r.error, reg::binding_errc::strings_too_long);
   EXPECT_EQ(t.size(), 0U);
-  EXPECT_EQ(t.find_by_call_id(k_call_id), nullptr);
+  EXPECT_EQ(t.find_by_call_id(k_call_id, huge_aor), nullptr);
 
   reg::binding& b = *t.insert(k_aor, k_call_id, k_phone).rec;
   const std::array<reg::contact_spec, 1> one{{{k_contact, 1000}}};
@@ -216,7 +222,7 @@ TEST(binding_table, arena_overflow_is_an_error_and_leaves_the_binding_unchanged)
       {{"sip:a@x", 1}, {"sip:b@x", 1}, {"sip:c@x", 1}, {"sip:d@x", 1}, {"sip:e@x", 1}}};
   EXPECT_EQ(b.set_contacts(five), reg::binding_errc::too_many_contacts);
   EXPECT_EQ(b.contact_uri(0), fill);
-  EXPECT_EQ(t.find_by_call_id(k_call_id), &b);  // the keys survived every repack
+  EXPECT_EQ(t.find_by_call_id(k_call_id, k_aor), &b);  // the keys survived every repack
   EXPECT_EQ(t.find_by_aor(k_aor), &b);
 }
 
@@ -246,15 +252,88 @@ TEST(binding_table, rekey_call_id_moves_the_index_entry) {
   const std::array<reg::contact_spec, 1> one{{{k_contact, 1}}};
   ASSERT_EQ(b.set_contacts(one), reg::binding_errc::ok);
 
-  EXPECT_EQ(t.rekey_call_id(b, "bob-cid"), reg::binding_errc::duplicate_call_id);
   EXPECT_EQ(t.rekey_call_id(b, std::string(reg::binding::arena_bytes, 'z')), reg::binding_errc::strings_too_long);
-  EXPECT_EQ(t.find_by_call_id(k_call_id), &b);  // unchanged after both failures
+  EXPECT_EQ(t.rekey_call_id(b, ""), reg::binding_errc::empty_key);
+  EXPECT_EQ(t.find_by_call_id(k_call_id, k_aor), &b);  // unchanged after both failures
+  EXPECT_EQ(b.call_id(), k_call_id);
   ASSERT_EQ(t.rekey_call_id(b, "reg-2@198.18.1.2"), reg::binding_errc::ok);
-  EXPECT_EQ(t.find_by_call_id(k_call_id), nullptr);
-  EXPECT_EQ(t.find_by_call_id("reg-2@198.18.1.2"), &b);
+  EXPECT_EQ(t.find_by_call_id(k_call_id, k_aor), nullptr);
+  EXPECT_EQ(t.find_by_call_id("reg-2@198.18.1.2", k_aor), &b);
   EXPECT_EQ(t.find_by_aor(k_aor), &b);
   EXPECT_EQ(b.contact_uri(0), k_contact);
   EXPECT_EQ(t.size(), 2U);
+}
+
+// RFC 3261 §10.2: a multi-line phone (or a PBX) registers several AORs with one
+// Call-ID; the in-leg key is (Call-ID, AOR).
+TEST(binding_table, several_aors_share_one_call_id) {
+  reg::binding_table t(small_table());
+  reg::binding& alice = *t.insert(k_aor, k_call_id, k_phone).rec;
+  const auto r = t.insert("sip:bob@sipfront.test", k_call_id, k_phone);
+  ASSERT_TRUE(r) << reg::to_string(r.error);
+  reg::binding& bob = *r.rec;
+  reg::binding& carol = *t.insert("sip:carol@sipfront.test", k_call_id, k_phone).rec;
+  reg::binding& dave = *t.insert("sip:dave@sipfront.test", "dave-cid", k_phone).rec;
+  EXPECT_EQ(t.size(), 4U);
+  EXPECT_NE(&alice, &bob);
+  EXPECT_EQ(t.find_by_call_id(k_call_id, k_aor), &alice);
+  EXPECT_EQ(t.find_by_call_id(k_call_id, "sip:bob@sipfront.test"), &bob);
+  EXPECT_EQ(t.find_by_call_id(k_call_id, "sip:carol@SIPFRONT.TEST"), &carol);
+  EXPECT_EQ(t.find_by_call_id(k_call_id, "sip:dave@sipfront.test"), nullptr) << "dave is on another Call-ID";
+  EXPECT_EQ(t.find_by_call_id("dave-cid", "sip:dave@sipfront.test"), &dave);
+  EXPECT_EQ(t.find_by_aor("sip:bob@sipfront.test"), &bob);
+  // Each has its own out-leg identity.
+  reg::out_call_id_buffer b1{};
+  reg::out_call_id_buffer b2{};
+  const std::string out_alice(t.out_call_id(alice, b1));
+  const std::string out_bob(t.out_call_id(bob, b2));
+  EXPECT_NE(out_alice, out_bob);
+  EXPECT_EQ(t.find_by_out_call_id(out_alice), &alice);
+  EXPECT_EQ(t.find_by_out_call_id(out_bob), &bob);
+
+  // Erasing one line leaves the others of its Call-ID.
+  t.erase(bob);
+  EXPECT_EQ(t.size(), 3U);
+  EXPECT_EQ(t.find_by_call_id(k_call_id, "sip:bob@sipfront.test"), nullptr);
+  EXPECT_EQ(t.find_by_aor("sip:bob@sipfront.test"), nullptr);
+  EXPECT_EQ(t.find_by_out_call_id(out_bob), nullptr);
+  EXPECT_EQ(t.find_by_call_id(k_call_id, k_aor), &alice);
+  EXPECT_EQ(t.find_by_call_id(k_call_id, "sip:carol@sipfront.test"), &carol);
+
+  // Rekeying one line moves it alone; rekeying onto a Call-ID another AOR holds is fine
+  // (the phone restarted and all its lines move to its new Call-ID one by one).
+  ASSERT_EQ(t.rekey_call_id(alice, "dave-cid"), reg::binding_errc::ok);
+  EXPECT_EQ(alice.call_id(), "dave-cid");
+  EXPECT_EQ(t.find_by_call_id("dave-cid", k_aor), &alice);
+  EXPECT_EQ(t.find_by_call_id("dave-cid", "sip:dave@sipfront.test"), &dave);
+  EXPECT_EQ(t.find_by_call_id(k_call_id, k_aor), nullptr);
+  EXPECT_EQ(t.find_by_call_id(k_call_id, "sip:carol@sipfront.test"), &carol);
+  // The freed record comes back under the shared Call-ID.
+  const auto again = t.insert("sip:bob@sipfront.test", k_call_id, k_phone);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(t.find_by_call_id(k_call_id, "sip:bob@sipfront.test"), again.rec);
+  t.erase(carol);
+  t.erase(*again.rec);
+  EXPECT_EQ(t.find_by_call_id(k_call_id, "sip:bob@sipfront.test"), nullptr);
+  EXPECT_EQ(t.size(), 2U);
+}
+
+// A PBX registering many extensions with one Call-ID: one chain, every key distinct.
+TEST(binding_table, a_pbx_call_id_shared_by_a_full_table) {
+  reg::binding_table t(small_table(64));
+  std::vector<reg::binding*> recs;
+  for (int i = 0; i < 64; ++i) {
+    const auto r = t.insert("sip:" + std::to_string(100 + i) + "@pbx.test", "pbx-1", k_phone);
+    ASSERT_TRUE(r) << i;
+    recs.push_back(r.rec);
+  }
+  EXPECT_EQ(t.insert("sip:999@pbx.test", "pbx-1", k_phone).error, reg::binding_errc::table_full);
+  for (int i = 0; i < 64; i += 2) t.erase(*recs[i]);
+  for (int i = 0; i < 64; ++i) {
+    reg::binding* b = t.find_by_call_id("pbx-1", "sip:" + std::to_string(100 + i) + "@pbx.test");
+    EXPECT_EQ(b, i % 2 == 0 ? nullptr : recs[i]) << i;
+  }
+  EXPECT_EQ(t.size(), 32U);
 }
 
 TEST(binding_table, owner_of_finds_the_record_from_its_timer) {
@@ -305,7 +384,7 @@ TEST(binding_table, many_bindings_survive_churn) {
     }
     EXPECT_EQ(t.insert("sip:extra@x", "extra", k_phone).error, reg::binding_errc::table_full);
     for (const std::string& cid : live) {
-      reg::binding* b = t.find_by_call_id(cid);
+      reg::binding* b = t.find_by_call_id(cid, "sip:" + cid + "@x");
       ASSERT_NE(b, nullptr) << cid;
       ASSERT_EQ(t.find_by_aor("sip:" + cid + "@x"), b);
       reg::out_call_id_buffer buf{};
@@ -468,8 +547,23 @@ TEST_F(decide_test, new_call_id_for_existing_aor_is_forwarded) {
   expect(decide({.call_id = "reg-2@198.18.1.2"}), register_action::forward_upstream, register_rule::new_call_id);
 }
 
-TEST_F(decide_test, other_aor_for_existing_call_id_is_forwarded) {
-  expect(decide({.to = "<sip:bob@sipfront.test>"}), register_action::forward_upstream, register_rule::aor_changed);
+TEST_F(decide_test, another_aors_binding_with_the_same_call_id_is_not_this_requests) {
+  // A multi-line phone: bob's line REGISTERs with alice's Call-ID. Passed alice's
+  // binding, the decision is bob's own: a new binding, never alice's absorption.
+  expect(decide({.to = "<sip:bob@sipfront.test>"}), register_action::forward_upstream, register_rule::new_binding);
+  expect(decide({.to = "<sip:bob@sipfront.test>", .contacts = {}, .expires = ""}), register_action::forward_upstream,
+         register_rule::query_unknown);
+  // bob's own binding, same Call-ID as alice's: bob's refreshes absorb like anyone's.
+  reg::binding& bob = *table_.insert("sip:bob@sipfront.test", k_call_id, k_phone).rec;
+  const std::array<reg::contact_spec, 1> one{{{k_contact, k_now + 120'000}}};
+  ASSERT_EQ(bob.set_contacts(one), reg::binding_errc::ok);
+  bob.state = reg::binding_state::registered;
+  bob.in_cseq = 5;
+  bob.out_expires_at_ms = k_now + 3'600'000;
+  expect(decide({.cseq = 6, .to = "<sip:bob@sipfront.test>"}, &bob), register_action::absorb,
+         register_rule::refresh_absorbed);
+  expect(decide({.cseq = 5, .to = "<sip:bob@sipfront.test>"}, &bob), register_action::forward_upstream,
+         register_rule::cseq_not_increasing);
 }
 
 TEST_F(decide_test, cseq_not_greater_is_forwarded) {

@@ -4,9 +4,12 @@
 // Contacts it registered (each with its own expiry), where it sends from (NAT),
 // the in-leg dialog (phone side) and the out-leg dialog (registrar side), and the
 // state of the out-leg registration. The binding_table holds them in a pool
-// allocated once, indexed by in-leg Call-ID and by AOR; the out-leg Call-ID the
-// table generates carries the record's handle, so a registrar's response or
-// request finds its binding without a hash lookup.
+// allocated once, indexed by AOR (one binding per AOR) and by the phone's in-leg
+// Call-ID, whose key is the pair (Call-ID, AOR): RFC 3261 §10.2 has a UA use one
+// Call-ID for all its registrations with a registrar, so a multi-line phone or a
+// PBX registers several AORs with one Call-ID, each its own binding. The out-leg
+// Call-ID the table generates carries the record's handle, so a registrar's
+// response or request finds its binding without a hash lookup.
 //
 // decide_register() is the local registrar: given a phone's REGISTER and the
 // binding it belongs to (if any), it says whether to forward upstream, answer
@@ -19,7 +22,7 @@
 #pragma once
 
 #include <array>
-#include <boost/intrusive/unordered_set.hpp>
+#include <boost/intrusive/unordered_set.hpp>  // unordered_set and unordered_multiset
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -61,8 +64,7 @@ enum class binding_errc : std::uint8_t {
   table_full,         ///< every record of the pool is in use
   strings_too_long,   ///< AOR + Call-ID + Contacts exceed binding::arena_bytes
   too_many_contacts,  ///< more than max_contacts
-  duplicate_call_id,  ///< another binding already has this in-leg Call-ID
-  duplicate_aor,      ///< another binding already has this AOR
+  duplicate_aor,      ///< another binding already has this AOR (and so any (Call-ID, AOR) pair of it)
   empty_key,          ///< empty AOR or Call-ID
 };
 std::string_view to_string(binding_errc e) noexcept;
@@ -87,7 +89,8 @@ struct contact_spec {
 /// packets) and change only through set_contacts() or the table.
 class binding {
   // Index links first: a lookup walking a bucket chain touches this cache line and
-  // the key's bytes at the start of the arena.
+  // the key's bytes at the start of the arena. by_call_id_ links the record into a
+  // multiset of Call-IDs (several AORs may share one); by_aor_ into a set of AORs.
   boost::intrusive::unordered_set_member_hook<> by_call_id_;
   boost::intrusive::unordered_set_member_hook<> by_aor_;
   std::uint32_t call_id_hash_ = 0;  // stored so chain walks compare hashes before bytes, and erase never rehashes
@@ -123,9 +126,11 @@ class binding {
   /// binding is unchanged. `contacts` may point into this binding's own arena.
   binding_errc set_contacts(std::span<const contact_spec> contacts) noexcept;
 
-  timer_hook timer;              ///< in-leg expiry / out-leg refresh; the kind says which (owner_of() finds the record)
-  endpoint source{};             ///< where the phone sends from: responses and absorption check go there (NAT)
-  std::uint32_t in_cseq = 0;     ///< last CSeq from the phone on the in-leg Call-ID
+  timer_hook timer;   ///< in-leg expiry / out-leg refresh; the kind says which (owner_of() finds the record)
+  endpoint source{};  ///< where the phone sends from: responses and absorption check go there (NAT)
+  /// Last CSeq of this AOR's REGISTERs on the in-leg Call-ID. A multi-line phone's lines
+  /// share the Call-ID's one sequence (RFC 3261 §10.2), so a line's CSeqs have gaps.
+  std::uint32_t in_cseq = 0;
   std::uint32_t out_cseq = 0;    ///< last CSeq the front end sent upstream
   std::uint32_t in_expires = 0;  ///< seconds granted to the phone in the last 2xx
   /// Seconds the registrar granted on the out-leg. In state fallback: the hold's end
@@ -177,7 +182,13 @@ class binding {
 };
 
 // Sizing (x86-64, Boost 1.74): the budget is 512 B per binding including the index.
-//   index: two unordered_sets, bucket count = next power of two >= capacity, so
+//   keys:  the AOR set is unique (one binding per canonical AOR); the Call-ID index
+//          is an unordered_multiset hashed by Call-ID alone, so the bindings of a
+//          multi-line phone's one Call-ID sit in one chain and the key (Call-ID,
+//          AOR) is unique because the AOR is. Same hook, same 8 B bucket as a set:
+//          the multi-key costs no memory (optimize_multikey would add a pointer
+//          per record and is not used).
+//   index: two hash sets, bucket count = next power of two >= capacity, so
 //          1..2 buckets of 8 B per record per set: at most 32 B per binding
 //          (10M bindings: 2^24 buckets -> 2 x 13.4 B = 26.8 B);
 //          no out-leg index (the handle is in the out-leg Call-ID); the free list
@@ -291,16 +302,23 @@ class binding_table {
 
   /// Creates a binding in state new_ with no Contacts and a fresh out-leg nonce; the
   /// AOR is stored as canonical_aor() of `aor` (as written when it has no canonical form).
-  /// Fails with duplicate_call_id / duplicate_aor when either key is taken,
-  /// strings_too_long when they do not fit the arena, table_full when the pool is.
+  /// The Call-ID may already be another AOR's (a multi-line phone). Fails with
+  /// duplicate_aor when the AOR has a binding, strings_too_long when the keys do not
+  /// fit the arena, table_full when the pool is full.
   insert_result insert(std::string_view aor, std::string_view call_id, const endpoint& src) noexcept;
   /// Removes `b` (cancels its timer); its handles and out-leg Call-ID stop resolving.
+  /// Other bindings with the same Call-ID are untouched.
   void erase(binding& b) noexcept;
-  /// Gives `b` a new in-leg Call-ID (a phone restarting with a new Call-ID for its AOR).
-  /// On failure `b` is unchanged.
+  /// Gives `b` a new in-leg Call-ID (a phone restarting with a new Call-ID for its AOR;
+  /// other AORs' bindings may use that Call-ID already). On failure (empty_key,
+  /// strings_too_long) `b` is unchanged.
   binding_errc rekey_call_id(binding& b, std::string_view call_id) noexcept;
 
-  [[nodiscard]] binding* find_by_call_id(std::string_view call_id) noexcept;
+  /// By the in-leg key (Call-ID, AOR), the AOR in any spelling canonical_aor() maps to
+  /// the same key. Walks the bindings sharing the Call-ID (one for a single-line
+  /// phone, one per line for a multi-line one). There is no lookup by Call-ID alone:
+  /// a Call-ID names a phone, not a binding.
+  [[nodiscard]] binding* find_by_call_id(std::string_view call_id, std::string_view aor) noexcept;
   /// By AOR in any spelling canonical_aor() maps to the same key (display name, <> and
   /// parameters are the caller's to strip: pass the URI).
   [[nodiscard]] binding* find_by_aor(std::string_view aor) noexcept;
@@ -327,7 +345,7 @@ class binding_table {
   [[nodiscard]] std::size_t memory_bytes() const noexcept;
 
  private:
-  using call_id_set = boost::intrusive::unordered_set<
+  using call_id_set = boost::intrusive::unordered_multiset<
       binding,
       boost::intrusive::member_hook<binding, boost::intrusive::unordered_set_member_hook<>, &binding::by_call_id_>,
       boost::intrusive::key_of_value<binding_call_id_of>, boost::intrusive::hash<hashed_key_hash>,
@@ -391,10 +409,9 @@ enum class register_rule : std::uint8_t {
   unregister_all,             ///< forward: "Contact: *" with "Expires: 0"
   unregister,                 ///< forward: every Contact expires 0
   too_many_contacts,          ///< forward: more Contacts than a binding keeps (pass-through only)
-  new_binding,                ///< forward: no binding for this Call-ID or AOR
+  new_binding,                ///< forward: no binding for this AOR (its Call-ID may be another AOR's)
   not_registered,             ///< forward: the binding is not registered upstream
   missed_refreshes,           ///< forward: fail_count in-leg refreshes were missed
-  aor_changed,                ///< forward: the Call-ID's binding has another AOR
   new_call_id,                ///< forward: the AOR's binding has another Call-ID (phone restarted)
   cseq_not_increasing,        ///< forward: CSeq not above the stored one (RFC 3261 §10.3 step 7)
   source_changed,             ///< forward: different source address/port/port (NAT rebinding)
@@ -431,8 +448,9 @@ struct register_decision {
 
 /// Decides what to do with a REGISTER from a phone. `msg` has parsed and passed
 /// sip::validate() (the engine answers broken requests before this); the checks here
-/// are the registrar's own. `existing` is the binding found
-/// by the request's Call-ID, else by its AOR (nullptr if neither). Pure: reads only
+/// are the registrar's own. `existing` is the binding of the request's AOR (To), whatever
+/// its Call-ID, or nullptr; a binding of another AOR (one sharing the request's
+/// Call-ID: a multi-line phone) is not this request's and counts as none. Pure: reads only
 /// its arguments. Safe absorption needs all of: a registered binding, the same
 /// Call-ID, AOR, source and Contact set, a higher CSeq, fewer than fail_count missed
 /// refreshes, no un-REGISTER, and the granted expiry ending within the out-leg lifetime.
