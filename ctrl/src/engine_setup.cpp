@@ -112,6 +112,15 @@ std::optional<std::uint16_t> core_port_for(const v1::Config& cfg, std::uint32_t 
   return detail::core_route(cfg, ip);
 }
 
+bool usable_registrar_address(const v1::Config& cfg, std::uint32_t ip) {
+  if (!detail::not_unicast_reason(ip).empty()) return false;
+  for (const auto& itf : cfg.interfaces()) {
+    const auto p = parse_ipv4_prefix(itf.address());
+    if (p && p->addr == ip) return false;
+  }
+  return core_port_for(cfg, ip).has_value();
+}
+
 reg::endpoint registrar_endpoint(const v1::Config& cfg, std::uint32_t ip, std::uint16_t port) {
   std::uint16_t first_core = 0;
   for (int i = cfg.interfaces_size() - 1; i >= 0; --i) {

@@ -91,8 +91,15 @@ TEST(MakeEngineConfig, HostRegistrarIsDynamicAndResolvedEndpointsGetTheStaticPor
   EXPECT_EQ(registrar_endpoint(cfg, *parse_ipv4("198.18.3.7"), 5070).port_id, 2);
   EXPECT_EQ(registrar_endpoint(cfg, *parse_ipv4("203.0.113.9"), 5060).port_id, 2) << "the core port with a gateway";
   EXPECT_EQ(core_port_for(cfg, *parse_ipv4("203.0.113.9")), std::optional<std::uint16_t>(2));
+  EXPECT_TRUE(usable_registrar_address(cfg, *parse_ipv4("203.0.113.9")));
+  EXPECT_TRUE(usable_registrar_address(cfg, *parse_ipv4("198.18.2.7")));
+  EXPECT_FALSE(usable_registrar_address(cfg, *parse_ipv4("198.18.2.1"))) << "the front end's own";
+  EXPECT_FALSE(usable_registrar_address(cfg, *parse_ipv4("127.0.0.1")));
+  EXPECT_FALSE(usable_registrar_address(cfg, *parse_ipv4("224.0.0.1")));
   cfg.mutable_interfaces(2)->clear_gateway();
   EXPECT_FALSE(core_port_for(cfg, *parse_ipv4("203.0.113.9")).has_value()) << "unreachable";
+  EXPECT_FALSE(usable_registrar_address(cfg, *parse_ipv4("203.0.113.9")));
+  EXPECT_FALSE(usable_registrar_address(cfg, *parse_ipv4("198.18.1.7"))) << "access side only";
 }
 
 TEST(MakeEngineConfig, DefaultRegistrarIsTheSlotOfItsIndex) {

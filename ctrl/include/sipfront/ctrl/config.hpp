@@ -101,6 +101,9 @@ std::vector<dns_name> dynamic_registrars(const v1::Config& cfg);
 /// make_engine_config derives it for static registrars: a core port whose subnet
 /// holds it, else the first core port with a gateway; none when unreachable.
 std::optional<std::uint16_t> core_port_for(const v1::Config& cfg, std::uint32_t ip);
+/// Whether DNS may give a registrar address `ip`: the checks a static address
+/// passes (unicast, not the front end's own, reachable through a core-side port).
+bool usable_registrar_address(const v1::Config& cfg, std::uint32_t ip);
 /// A resolved dynamic registrar's endpoint (`port_id` from core_port_for, the
 /// first core port when unreachable: the resolver's filter keeps those out).
 reg::endpoint registrar_endpoint(const v1::Config& cfg, std::uint32_t ip, std::uint16_t port);
