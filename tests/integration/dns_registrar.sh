@@ -146,7 +146,7 @@ sfd_check_bin "${SIPFRONT_BIN}" || fatal "sipfront binary missing: ${SIPFRONT_BI
 for tool in ip kamailio kamcmd python3 timeout pgrep; do
     command -v "${tool}" >/dev/null || fatal "missing tool: ${tool}"
 done
-[[ ${WORKERS} =~ ^[0-9]+$ ]] && ((WORKERS >= 1)) || fatal "SF_WORKERS not a number: ${WORKERS}"
+if ! [[ ${WORKERS} =~ ^[0-9]+$ ]] || ((WORKERS < 1)); then fatal "SF_WORKERS not a number >= 1: ${WORKERS}"; fi
 if ip netns list | grep -Eq '^sf-(ua|fe|core)( |$)'; then
     fatal "a lab is already up (ip netns list shows sf-*); remove it with: $(sfd_stale_lab_hint)"
 fi
