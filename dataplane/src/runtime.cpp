@@ -397,6 +397,17 @@ std::string runtime::counters_report() const {
   for (const arp_entry& e : control_->arp.entries()) {
     out += "  " + shared_->ports[e.port].name + " " + ipv4_to_string(e.ip) + " " + to_string(e.mac) + "\n";
   }
+  // Dynamic registrars as the workers were last told (the daemon logs each DNS outcome).
+  if (const registrar_snapshot* rs = __atomic_load_n(&shared_->registrars, __ATOMIC_ACQUIRE); rs != nullptr) {
+    out += "dynamic registrars (snapshot generation " + std::to_string(rs->generation) + "):";
+    for (std::size_t i = 0; i < rs->entries.size(); ++i) {
+      const registrar_address& r = rs->entries[i];
+      if (!r.dynamic) continue;
+      out += " " + std::to_string(i + 1) + "=" +
+             (r.resolved ? ipv4_to_string(r.addr.ip) + ":" + std::to_string(r.addr.port) : std::string("unresolved"));
+    }
+    out += "\n";
+  }
   return out;
 }
 

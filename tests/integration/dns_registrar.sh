@@ -14,7 +14,8 @@
 # (1) A = 198.18.2.2: sipfront logs the address; user1 registers (200), Kamailio
 #     #1 holds it, #2 nothing
 # (2) A = 198.18.2.3: once sipfront has re-resolved (log), user2 registers at #2,
-#     and user1's next REGISTER (live binding, new Call-ID) goes to #2 as well
+#     and user1's next REGISTER (live binding, new Call-ID) goes to #2 as well;
+#     the SIGUSR1 report lists the workers' address for registrar 1
 # (3) NXDOMAIN: once the 2 s answer ran out and the re-query failed, sipfront
 #     logs it unresolved and user3 gets 503 (no registrar); nothing more reaches
 #     either Kamailio
@@ -203,6 +204,9 @@ check "(2) Kamailio #2 holds user1 and user2" reg_wait_count kam2 2 5
 check "(2) user1's second REGISTER went to #2, not #1 (kam1 saw $(seen kam1 user1), kam2 $(seen kam2 user1))" \
     test "$(seen kam1 user1):$(seen kam2 user1)" = "1:1"
 check "(2) Kamailio #1 never saw user2" test "$(seen kam1 user2)" = 0
+sfd_counters "${SF_LAB_RUN}/counters2.txt" || true
+check "(2) the SIGUSR1 report shows the workers' registrar 1 at ${SF_IP_CORE2}" \
+    grep -Eq "^dynamic registrars \(snapshot generation [0-9]+\): 1=${SF_IP_CORE2}:5060$" "${SF_LAB_RUN}/counters2.txt"
 
 # ---------------------------------------------------------------- (3)
 mark_log
