@@ -42,6 +42,10 @@ constexpr std::uint32_t default_retry_after_max = 120;
 constexpr std::uint32_t default_probe_interval_ms = 5000;
 constexpr std::uint32_t default_fallback_hold_s = 3600;
 constexpr std::uint32_t default_regsync_rate = 50;
+constexpr std::uint32_t default_dns_min_ttl = 30;
+constexpr std::uint32_t default_dns_max_ttl = 3600;
+constexpr std::uint32_t default_dns_retry = 10;
+constexpr std::uint16_t default_dns_port = 53;
 
 // Limits.
 constexpr std::uint32_t min_mtu = 576;  // the smallest datagram every IPv4 host must accept (RFC 791)
@@ -67,6 +71,8 @@ constexpr std::uint32_t max_probe_ms = 600000;  // ten minutes
 constexpr std::uint32_t min_fallback_hold_s = 60;
 constexpr std::uint32_t max_fallback_hold_s = 86400;
 constexpr std::uint32_t max_regsync_rate = 100000;
+constexpr std::uint32_t max_dns_ttl = 86400;  // a day: a registrar move must not take longer to notice
+constexpr std::uint32_t max_dns_retry = 3600;
 
 using detail::accepts_access;
 using detail::accepts_core;
@@ -266,6 +272,64 @@ std::optional<config_error> check_sip(const v1::Config& cfg) {
   return std::nullopt;
 }
 
+std::optional<config_error> check_registrar_address(const v1::Config& cfg, const v1::Registrar& r,
+                                                    const std::string& addr_path) {
+  const auto ep = parse_ipv4_endpoint(r.address(), detail::default_sip_port);
+  if (!ep) {
+    return error(addr_path,
+                 r.address().empty()
+                     ? "not set; give the registrar as \"ipv4[:port]\", e.g. \"198.18.2.2:5060\", or its DNS name "
+                       "as \"host\""
+                     : "\"" + r.address() + "\" is not \"ipv4[:port]\" (port 1..65535), e.g. \"198.18.2.2:5060\"");
+  }
+  if (auto e = check_unicast(addr_path, ep->ip, r.address())) return e;
+  for (int k = 0; k < cfg.interfaces_size(); ++k) {
+    const auto p = parse_ipv4_prefix(cfg.interfaces(k).address());
+    if (p && p->addr == ep->ip) {
+      return error(addr_path, "\"" + r.address() + "\" is the front end's own address (" +
+                                  index_path("interfaces", static_cast<std::size_t>(k)) +
+                                  "); give the registrar's address");
+    }
+  }
+  if (!core_route(cfg, ep->ip)) {
+    return error(addr_path, "\"" + r.address() +
+                                "\" is outside every core-side port's subnet and no core-side port has a gateway; "
+                                "add a \"gateway\" to the core interface or fix the address");
+  }
+  return std::nullopt;
+}
+
+// A dynamic registrar's host and port; a static one's port (which belongs in its address).
+std::optional<config_error> check_registrar_host(const v1::Registrar& r, const std::string& base) {
+  const std::string host_path = field_path(base, "host");
+  const std::string port_path = field_path(base, "port");
+  if (r.host().empty()) {
+    if (r.port() != 0) {
+      return error(port_path,
+                   "goes with \"host\"; a static registrar's port is part of its address, e.g. "
+                   "\"198.18.2.2:" +
+                       std::to_string(r.port()) + "\"");
+    }
+    return std::nullopt;
+  }
+  if (!r.address().empty()) {
+    return error(host_path, "\"" + r.host() + "\" given with \"address\" (\"" + r.address() +
+                                "\"); a registrar is static (address) or resolved by DNS (host), not both");
+  }
+  if (parse_ipv4(r.host())) {
+    return error(host_path, "\"" + r.host() + "\" is an IPv4 address; give it as \"address\" (host is a DNS name)");
+  }
+  if (!is_hostname(r.host())) {
+    return error(host_path, "\"" + r.host() +
+                                "\" is not a DNS name (dot-separated labels of letters, digits and inner hyphens, "
+                                "no trailing dot), e.g. \"registrar.example.net\"");
+  }
+  if (r.port() > 65535) {
+    return error(port_path, std::to_string(r.port()) + " is not a UDP port (1..65535; default 5060)");
+  }
+  return std::nullopt;
+}
+
 std::optional<config_error> check_registrars(const v1::Config& cfg) {
   if (cfg.registrars().empty()) {
     return error("registrars",
@@ -286,27 +350,10 @@ std::optional<config_error> check_registrars(const v1::Config& cfg) {
                                                     "; each registrar needs its own index");
       }
     }
-    const std::string addr_path = field_path(base, "address");
-    const auto ep = parse_ipv4_endpoint(r.address(), detail::default_sip_port);
-    if (!ep) {
-      return error(addr_path,
-                   r.address().empty()
-                       ? "not set; give the registrar as \"ipv4[:port]\", e.g. \"198.18.2.2:5060\""
-                       : "\"" + r.address() + "\" is not \"ipv4[:port]\" (port 1..65535), e.g. \"198.18.2.2:5060\"");
-    }
-    if (auto e = check_unicast(addr_path, ep->ip, r.address())) return e;
-    for (int k = 0; k < cfg.interfaces_size(); ++k) {
-      const auto p = parse_ipv4_prefix(cfg.interfaces(k).address());
-      if (p && p->addr == ep->ip) {
-        return error(addr_path, "\"" + r.address() + "\" is the front end's own address (" +
-                                    index_path("interfaces", static_cast<std::size_t>(k)) +
-                                    "); give the registrar's address");
-      }
-    }
-    if (!core_route(cfg, ep->ip)) {
-      return error(addr_path, "\"" + r.address() +
-                                  "\" is outside every core-side port's subnet and no core-side port has a gateway; "
-                                  "add a \"gateway\" to the core interface or fix the address");
+    if (auto e = check_registrar_host(r, base)) return e;
+    // A dynamic registrar's address comes from DNS later (reachability is checked per answer).
+    if (r.host().empty()) {
+      if (auto e = check_registrar_address(cfg, r, field_path(base, "address"))) return e;
     }
     if (!r.domain().empty()) {
       if (!is_hostname(r.domain())) {
@@ -320,6 +367,45 @@ std::optional<config_error> check_registrars(const v1::Config& cfg) {
         }
       }
     }
+  }
+  return std::nullopt;
+}
+
+std::optional<config_error> check_dns(const v1::Config& cfg) {
+  const auto& d = cfg.dns();
+  for (int i = 0; i < d.servers_size(); ++i) {
+    const std::string path = index_path("dns.servers", static_cast<std::size_t>(i));
+    const std::string& text = d.servers(i);
+    const auto ep = parse_ipv4_endpoint(text, default_dns_port);
+    if (!ep) {
+      return error(path, "\"" + text + "\" is not \"ipv4[:port]\" (port 1..65535, default 53), e.g. \"198.18.2.53\"");
+    }
+    // Loopback is fine here: a local caching resolver is reached through the kernel.
+    if ((ep->ip >> 24) != 127) {
+      if (auto e = check_unicast(path, ep->ip, text)) return e;
+    }
+    for (int j = 0; j < i; ++j) {
+      if (parse_ipv4_endpoint(d.servers(j), default_dns_port) == ep) {
+        return error(path, "\"" + text + "\" is already " + index_path("dns.servers", static_cast<std::size_t>(j)));
+      }
+    }
+  }
+  if (d.min_ttl_seconds() < 1 || d.min_ttl_seconds() > max_dns_ttl) {
+    return error("dns.minTtlSeconds", std::to_string(d.min_ttl_seconds()) + " s is outside 1.." +
+                                          std::to_string(max_dns_ttl) + " s (default 30)");
+  }
+  if (d.max_ttl_seconds() > max_dns_ttl) {
+    return error("dns.maxTtlSeconds", std::to_string(d.max_ttl_seconds()) + " s is above " +
+                                          std::to_string(max_dns_ttl) + " s (a day; default 3600)");
+  }
+  if (d.min_ttl_seconds() > d.max_ttl_seconds()) {
+    return error("dns.minTtlSeconds", std::to_string(d.min_ttl_seconds()) + " s is above maxTtlSeconds (" +
+                                          std::to_string(d.max_ttl_seconds()) +
+                                          " s); answers' TTLs are clamped to minTtlSeconds..maxTtlSeconds");
+  }
+  if (d.retry_seconds() < 1 || d.retry_seconds() > max_dns_retry) {
+    return error("dns.retrySeconds", std::to_string(d.retry_seconds()) + " s is outside 1.." +
+                                         std::to_string(max_dns_retry) + " s (default 10)");
   }
   return std::nullopt;
 }
@@ -651,6 +737,14 @@ void apply_defaults(v1::Config& cfg) {
   if (fb.hold_seconds() == 0) fb.set_hold_seconds(default_fallback_hold_s);
   auto& rs = *cfg.mutable_reg_sync();
   if (rs.rate_per_second() == 0) rs.set_rate_per_second(default_regsync_rate);
+  for (auto& r : *cfg.mutable_registrars()) {
+    if (!r.host().empty() && r.port() == 0) r.set_port(detail::default_sip_port);
+  }
+  auto& dns = *cfg.mutable_dns();
+  if (dns.min_ttl_seconds() == 0) dns.set_min_ttl_seconds(default_dns_min_ttl);
+  // Never below an explicit minimum: "minTtlSeconds": 7200 alone must be a valid config.
+  if (dns.max_ttl_seconds() == 0) dns.set_max_ttl_seconds(std::max(default_dns_max_ttl, dns.min_ttl_seconds()));
+  if (dns.retry_seconds() == 0) dns.set_retry_seconds(default_dns_retry);
 
   auto& pt = *cfg.mutable_passthrough();
   if (pt.default_registrar() == 0) {
@@ -663,9 +757,9 @@ void apply_defaults(v1::Config& cfg) {
 }
 
 std::optional<config_error> validate_config(const v1::Config& cfg) {
-  for (auto check :
-       {check_interfaces, check_workers, check_sip, check_registrars, check_passthrough, check_local_registrar,
-        check_rate_limit, check_overload, check_registrar_mode, check_credentials, check_fallback}) {
+  for (auto check : {check_interfaces, check_workers, check_sip, check_registrars, check_dns, check_passthrough,
+                     check_local_registrar, check_rate_limit, check_overload, check_registrar_mode, check_credentials,
+                     check_fallback}) {
     if (auto e = check(cfg)) return e;
   }
   return std::nullopt;

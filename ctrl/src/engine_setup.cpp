@@ -66,10 +66,15 @@ engine_setup make_engine_config(const v1::Config& cfg, unsigned worker_id, unsig
 
   for (const auto& r : cfg.registrars()) {
     if (r.index() < 1 || r.index() > reg::max_registrars) continue;
-    auto ep = parse_ipv4_endpoint(r.address(), detail::default_sip_port);
-    if (!ep) continue;
-    ep->port_id = detail::core_route(cfg, ep->ip).value_or(e.core_local.port_id);
-    e.registrars[r.index() - 1] = reg::registrar_target{.addr = *ep, .domain = r.domain()};
+    if (!r.host().empty()) {
+      e.registrars[r.index() - 1] =
+          reg::registrar_target{.addr = {}, .domain = r.domain(), .dynamic = true, .host = r.host()};
+    } else {
+      auto ep = parse_ipv4_endpoint(r.address(), detail::default_sip_port);
+      if (!ep) continue;
+      ep->port_id = core_port_for(cfg, ep->ip).value_or(e.core_local.port_id);
+      e.registrars[r.index() - 1] = reg::registrar_target{.addr = *ep, .domain = r.domain()};
+    }
     e.n_registrars = std::max(e.n_registrars, static_cast<unsigned>(r.index()));
   }
   const std::uint32_t def = cfg.passthrough().default_registrar();
@@ -116,6 +121,47 @@ engine_setup make_engine_config(const v1::Config& cfg, unsigned worker_id, unsig
         reg::credential{.realm = c.realm(), .username = c.username(), .password = c.password(), .aor = c.aor()});
   }
   e.credentials = out.credentials;
+  return out;
+}
+
+std::optional<std::uint16_t> core_port_for(const v1::Config& cfg, std::uint32_t ip) {
+  return detail::core_route(cfg, ip);
+}
+
+bool usable_registrar_address(const v1::Config& cfg, std::uint32_t ip) {
+  if (!detail::not_unicast_reason(ip).empty()) return false;
+  for (const auto& itf : cfg.interfaces()) {
+    const auto p = parse_ipv4_prefix(itf.address());
+    if (p && p->addr == ip) return false;
+  }
+  return core_port_for(cfg, ip).has_value();
+}
+
+reg::endpoint registrar_endpoint(const v1::Config& cfg, std::uint32_t ip, std::uint16_t port) {
+  std::uint16_t first_core = 0;
+  for (int i = cfg.interfaces_size() - 1; i >= 0; --i) {
+    if (detail::accepts_core(cfg.interfaces(i).side())) first_core = static_cast<std::uint16_t>(i);
+  }
+  return reg::endpoint{.ip = ip, .port = port, .port_id = core_port_for(cfg, ip).value_or(first_core)};
+}
+
+resolver_config make_resolver_config(const v1::Config& cfg) {
+  resolver_config rc;
+  for (const auto& s : cfg.dns().servers()) {
+    if (const auto ep = parse_ipv4_endpoint(s, 53)) rc.servers.push_back(dns_server{.ip = ep->ip, .port = ep->port});
+  }
+  rc.min_ttl_s = cfg.dns().min_ttl_seconds();
+  rc.max_ttl_s = cfg.dns().max_ttl_seconds();
+  rc.retry_s = cfg.dns().retry_seconds();
+  return rc;
+}
+
+std::vector<dns_name> dynamic_registrars(const v1::Config& cfg) {
+  std::vector<dns_name> out;
+  for (const auto& r : cfg.registrars()) {
+    if (r.host().empty()) continue;
+    out.push_back(dns_name{.index = r.index(), .host = r.host(), .port = static_cast<std::uint16_t>(r.port())});
+  }
   return out;
 }
 

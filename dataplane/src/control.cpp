@@ -1,5 +1,6 @@
 // The control lcore's share of the data path: the neighbour table (learning,
-// publication to the workers, RCU reclamation), ARP requests and replies, ICMP
+// publication to the workers, RCU reclamation), the registrar snapshot (published
+// for the daemon's DNS resolver, reclaimed the same way), ARP requests and replies, ICMP
 // echo replies, and packets held while their next hop is resolved. It may
 // allocate and may be slow; workers never wait for it (rings drop when full,
 // snapshots are replaced, never locked).
@@ -175,6 +176,7 @@ void reclaim(control_context& c) noexcept {
   std::erase_if(c.retired, [&c](const retired_snapshot& r) {
     if (rte_rcu_qsbr_check(c.shared->qsbr, r.token, false) != 1) return false;
     delete r.snap;
+    delete r.registrars;
     return true;
   });
 }
@@ -198,6 +200,17 @@ void control_publish(control_context& c) {
   // Workers may still be reading `old`; it goes once each has reported a
   // quiescent state after this point (rte_rcu_qsbr_start returns that token).
   if (old != nullptr) c.retired.push_back(retired_snapshot{old, rte_rcu_qsbr_start(c.shared->qsbr)});
+}
+
+void control_publish_registrars(control_context& c, const registrar_snapshot& next) {
+  auto* fresh = new registrar_snapshot(next);
+  fresh->generation = ++c.registrar_generation;
+  const registrar_snapshot* old = __atomic_exchange_n(&c.shared->registrars, fresh, __ATOMIC_ACQ_REL);
+  // As for the neighbour table: `old` goes once every worker has passed a quiescent state.
+  if (old != nullptr) {
+    c.retired.push_back(
+        retired_snapshot{.snap = nullptr, .token = rte_rcu_qsbr_start(c.shared->qsbr), .registrars = old});
+  }
 }
 
 void control_arp_request(control_context& c, std::uint16_t port, std::uint32_t ip, std::uint64_t now_ms) noexcept {

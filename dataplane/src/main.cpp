@@ -11,6 +11,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -64,6 +65,59 @@ std::string heap_report() {
   return "heap (jemalloc): allocated " + std::to_string(allocated >> 20) + " MiB, resident " +
          std::to_string(resident >> 20) + " MiB\n";
 }
+
+// The dynamic registrars' DNS on the control loop: each poll is non-blocking;
+// a change of any name's address is published to the workers as a new registrar
+// snapshot, and every change of outcome is logged.
+class dns_driver {
+ public:
+  dns_driver(const sipfront::v1::Config& cfg, std::unique_ptr<sipfront::ctrl::registrar_resolver> r)
+      : cfg_(cfg), resolver_(std::move(r)), logged_(resolver_->states().size()) {}
+
+  unsigned operator()(sipfront::dp::runtime& rt, std::uint64_t now_ms) {
+    const bool busy_before = resolver_->busy();
+    const bool changed = resolver_->poll(now_ms);
+    log_outcomes();
+    if (!changed) return busy_before ? 1U : 0U;
+    sipfront::dp::registrar_snapshot snap;
+    for (const auto& st : resolver_->states()) {
+      auto& e = snap.entries[st.name.index - 1];
+      e.dynamic = true;
+      e.resolved = st.resolved;
+      e.generation = st.generation;
+      if (st.resolved) e.addr = sipfront::ctrl::registrar_endpoint(cfg_, st.ip, st.name.port);
+    }
+    rt.publish_registrars(snap);
+    return 1;
+  }
+
+ private:
+  struct seen {
+    sipfront::ctrl::dns_outcome last = sipfront::ctrl::dns_outcome::pending;
+    std::uint32_t generation = 0;
+  };
+  void log_outcomes() {
+    const auto& states = resolver_->states();
+    for (std::size_t i = 0; i < states.size(); ++i) {
+      const auto& st = states[i];
+      if (st.last == logged_[i].last && st.generation == logged_[i].generation) continue;
+      logged_[i] = seen{st.last, st.generation};
+      if (st.resolved) {
+        std::fprintf(stderr, "sipfront: registrar %u %s: %s:%u (ttl %u s, %zu address%s)\n", st.name.index,
+                     st.name.host.c_str(), sipfront::ctrl::format_ipv4(st.ip).c_str(), st.name.port, st.ttl_s,
+                     st.n_addresses, st.n_addresses == 1 ? "" : "es");
+      } else {
+        std::fprintf(stderr, "sipfront: registrar %u %s: unresolved (%s), asking again in %u s\n", st.name.index,
+                     st.name.host.c_str(), std::string(sipfront::ctrl::to_string(st.last)).c_str(),
+                     cfg_.dns().retry_seconds());
+      }
+    }
+  }
+
+  const sipfront::v1::Config& cfg_;
+  std::unique_ptr<sipfront::ctrl::registrar_resolver> resolver_;
+  std::vector<seen> logged_;
+};
 
 std::string join(const std::vector<std::string>& v) {
   std::string s;
@@ -124,6 +178,17 @@ int main(int argc, char** argv) {
     return 2;
   }
   dcfg.stats_interval_s = opts->stats_interval_s;
+  std::unique_ptr<dns_driver> dns;
+  if (auto names = ctrl::dynamic_registrars(cfg); !names.empty()) {
+    auto resolver =
+        ctrl::registrar_resolver::create(ctrl::make_resolver_config(cfg), std::move(names), err,
+                                         [&cfg](std::uint32_t ip) { return ctrl::usable_registrar_address(cfg, ip); });
+    if (!resolver) {
+      std::fprintf(stderr, "sipfront: DNS for registrars given by host: %s\n", err.c_str());
+      return 1;
+    }
+    dns = std::make_unique<dns_driver>(cfg, std::move(resolver));
+  }
 
   dp::eal_inputs in = dp::eal_inputs_from(cfg, profile, *n_workers);
   in.program = cl.program;
@@ -163,7 +228,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "sipfront: control lcore %u, %u workers on lcores", rte_get_main_lcore(), *n_workers);
     for (unsigned i = 0; i < rt->n_workers(); ++i) std::fprintf(stderr, " %u", rt->worker(i).lcore);
     std::fprintf(stderr, "; SIP on UDP port %u; SIGUSR1 prints counters\n", dcfg.sip_port);
-    rc = rt->run(g_signals);
+    sipfront::dp::runtime::control_hook hook;
+    if (dns) hook = [&dns](dp::runtime& r, std::uint64_t now) { return (*dns)(r, now); };
+    rc = rt->run(g_signals, hook);
     std::fputs(rt->counters_report().c_str(), stdout);
     std::fputs(heap_report().c_str(), stdout);
     std::fflush(stdout);

@@ -267,11 +267,15 @@ runtime::~runtime() {
   if (control_) {
     for (const pending_packet& pp : control_->pending) rte_pktmbuf_free(pp.m);
     control_->pending.clear();
-    for (const retired_snapshot& r : control_->retired) delete r.snap;
+    for (const retired_snapshot& r : control_->retired) {
+      delete r.snap;
+      delete r.registrars;
+    }
     control_->retired.clear();
   }
   if (shared_) {
     delete __atomic_exchange_n(&shared_->arp, nullptr, __ATOMIC_ACQ_REL);
+    delete __atomic_exchange_n(&shared_->registrars, nullptr, __ATOMIC_ACQ_REL);
   }
   // Ports first: they may hold mbufs of the pools freed below.
   stop_ports();
@@ -305,7 +309,9 @@ void runtime::stop_ports() noexcept {
 
 std::uint64_t runtime::now_ms() const noexcept { return rte_rdtsc() / control_->tsc_per_ms; }
 
-int runtime::run(signal_flags& flags) {
+void runtime::publish_registrars(const registrar_snapshot& next) { control_publish_registrars(*control_, next); }
+
+int runtime::run(signal_flags& flags, const control_hook& hook) {
   std::vector<unsigned> lcores;
   for (unsigned lc = rte_get_next_lcore(static_cast<unsigned>(-1), 1, 0); lc < RTE_MAX_LCORE;
        lc = rte_get_next_lcore(lc, 1, 0)) {
@@ -337,7 +343,8 @@ int runtime::run(signal_flags& flags) {
   std::uint64_t next_stats = stats_interval_s_ != 0 ? start_ms + stats_interval_s_ * 1000ULL : UINT64_MAX;
   while (flags.quit == 0) {
     const std::uint64_t now = now_ms();
-    const unsigned work = control_poll_once(c, now);
+    unsigned work = control_poll_once(c, now);
+    if (hook) work += hook(*this, now);
     if (flags.dump != 0) {
       flags.dump = 0;
       std::fputs(counters_report().c_str(), stdout);
@@ -389,6 +396,17 @@ std::string runtime::counters_report() const {
          std::to_string(control_->pending.size()) + ")\n";
   for (const arp_entry& e : control_->arp.entries()) {
     out += "  " + shared_->ports[e.port].name + " " + ipv4_to_string(e.ip) + " " + to_string(e.mac) + "\n";
+  }
+  // Dynamic registrars as the workers were last told (the daemon logs each DNS outcome).
+  if (const registrar_snapshot* rs = __atomic_load_n(&shared_->registrars, __ATOMIC_ACQUIRE); rs != nullptr) {
+    out += "dynamic registrars (snapshot generation " + std::to_string(rs->generation) + "):";
+    for (std::size_t i = 0; i < rs->entries.size(); ++i) {
+      const registrar_address& r = rs->entries[i];
+      if (!r.dynamic) continue;
+      out += " " + std::to_string(i + 1) + "=" +
+             (r.resolved ? ipv4_to_string(r.addr.ip) + ":" + std::to_string(r.addr.port) : std::string("unresolved"));
+    }
+    out += "\n";
   }
   return out;
 }

@@ -64,14 +64,21 @@ void tx_frame(worker_context& w, const port_state& p, rte_mbuf* m) noexcept {
   rte_eth_tx_buffer(p.dpdk_port, static_cast<std::uint16_t>(w.id), w.tx[p.index], m);
 }
 
-reg::side side_of(const shared_state& s, const port_state& p, std::uint32_t src) noexcept {
+reg::side side_of(const worker_context& w, const port_state& p, std::uint32_t src) noexcept {
   switch (p.side) {
     case iface_side::access: return reg::side::access;
     case iface_side::core: return reg::side::core;
     case iface_side::both: break;
   }
-  return std::find(s.core_peers.begin(), s.core_peers.end(), src) != s.core_peers.end() ? reg::side::core
-                                                                                        : reg::side::access;
+  const shared_state& s = *w.shared;
+  if (std::find(s.core_peers.begin(), s.core_peers.end(), src) != s.core_peers.end()) return reg::side::core;
+  // A dynamic registrar's current address is a core peer too.
+  if (w.registrars != nullptr) {
+    for (const registrar_address& r : w.registrars->entries) {
+      if (r.resolved && r.addr.ip == src) return reg::side::core;
+    }
+  }
+  return reg::side::access;
 }
 
 // Sends a built packet now, or hands it to the control lcore to wait for ARP.
@@ -197,7 +204,7 @@ void on_sip_datagram(worker_context& w, std::uint16_t port, rte_mbuf* m, const i
   }
   const port_state& ps = w.shared->ports[port];
   p.meta.src = reg::endpoint{in.src_ip, in.src_port, port};
-  p.meta.from = side_of(*w.shared, ps, in.src_ip);
+  p.meta.from = side_of(w, ps, in.src_ip);
   p.port = port;
   p.kind = pkt_kind::sip;
   const unsigned owner = reg::steer(p.msg, p.meta.from, w.n_workers, w.id);
@@ -399,11 +406,31 @@ void worker_flush(worker_context& w) noexcept {
   }
 }
 
-unsigned worker_poll_once(worker_context& w) noexcept {
+void worker_refresh_snapshots(worker_context& w) noexcept {
   const shared_state& s = *w.shared;
   // Nothing read from an older snapshot survives past this point.
   rte_rcu_qsbr_quiescent(s.qsbr, w.id);
   w.arp = __atomic_load_n(&s.arp, __ATOMIC_ACQUIRE);
+  w.registrars = __atomic_load_n(&s.registrars, __ATOMIC_ACQUIRE);
+  // One compare per iteration; the engine hears only of entries that changed.
+  if (w.registrars == nullptr || w.registrars->generation == w.registrars_applied) [[likely]]
+    return;
+  for (unsigned i = 0; i < w.registrars->entries.size(); ++i) {
+    const registrar_address& r = w.registrars->entries[i];
+    if (!r.dynamic || r.generation == w.registrar_gen[i]) continue;
+    w.registrar_gen[i] = r.generation;
+    if (r.resolved) {
+      (void)w.engine->resolve_registrar(i + 1, r.addr);
+    } else {
+      (void)w.engine->unresolve_registrar(i + 1);
+    }
+  }
+  w.registrars_applied = w.registrars->generation;
+}
+
+unsigned worker_poll_once(worker_context& w) noexcept {
+  const shared_state& s = *w.shared;
+  worker_refresh_snapshots(w);
   const std::uint64_t now = rte_rdtsc();
   std::array<rte_mbuf*, max_burst> pkts;
   unsigned work = 0;

@@ -207,7 +207,12 @@ struct engine::impl {
       order = config.registrar_order;
     }
     for (unsigned i = 0; i < config.n_registrars && i < max_registrars; ++i) {
-      if (config.registrars[i].addr.ip != 0) (void)regs.configure_static(i + 1, config.registrars[i].addr);
+      const registrar_target& r = config.registrars[i];
+      if (r.dynamic) {
+        (void)regs.configure_dynamic(i + 1);  // unresolved until resolve_registrar()
+      } else if (r.addr.ip != 0) {
+        (void)regs.configure_static(i + 1, r.addr);
+      }
     }
     if (config.spike != nullptr && config.mode == passthrough_mode::peer_to_peer) {
       const std::uint64_t seed =
@@ -392,7 +397,8 @@ struct engine::impl {
   };
   bool emit_out_register(txn& t, binding& b, const sip::message* phone, std::uint64_t now, output_queue& out,
                          auth_line auth = {}) noexcept;
-  std::string_view out_request_uri(const registrar_target& reg, std::array<char, 300>& buf) const noexcept;
+  std::string_view out_request_uri(const registrar_target& reg, const endpoint& dst,
+                                   std::array<char, 300>& buf) const noexcept;
 
   // ---- digest answers to registrar challenges (see the auth section)
   digest_client digest;
@@ -617,7 +623,9 @@ std::size_t engine::impl::pick_registrar(const sip::message& msg) const noexcept
     for (std::size_t i = 0; i < cfg.n_registrars; ++i) {
       const registrar_target& r = cfg.registrars[i];
       if (!r.domain.empty() && sip::chars::iequals(r.domain, ruri->host)) return i;
-      if (literal && ip == r.addr.ip && (!ruri->has_port || ruri->port == r.addr.port)) return i;
+      if (!r.host.empty() && sip::chars::iequals(r.host, ruri->host)) return i;
+      const endpoint a = regs.address(static_cast<unsigned>(i) + 1);
+      if (literal && a.ip != 0 && ip == a.ip && (!ruri->has_port || ruri->port == a.port)) return i;
     }
   }
   return cfg.default_registrar;
@@ -656,6 +664,13 @@ void engine::impl::on_register(const sip::message& msg, const sip::via& top, con
     on_register_p2p(msg, src, reply_to, key, now, out);
     return;
   }
+  // The registrar's current address: a dynamic one has none while DNS has not answered.
+  const endpoint dst = regs.address(static_cast<unsigned>(pick_registrar(msg)) + 1);
+  if (dst.ip == 0) {
+    ++c.no_registrar;
+    answer(msg, reply_to, {503, "Service Unavailable - No Registrar", {}}, out, c);
+    return;
+  }
   txn* tp = alloc();
   if (tp == nullptr) [[unlikely]] {
     ++c.transactions_full;
@@ -663,11 +678,10 @@ void engine::impl::on_register(const sip::message& msg, const sip::via& top, con
     return;
   }
   txn& t = *tp;
-  const registrar_target& reg = cfg.registrars[pick_registrar(msg)];
   t.client_id = next_id++;
   t.server_key = key;
   t.phone = reply_to;
-  t.registrar = reg.addr;
+  t.registrar = dst;
 
   std::array<char, 128> via_buf{};
   const std::string_view via = our_via(via_buf, t.client_id);
@@ -854,6 +868,12 @@ void engine::impl::on_timer(timer_hook& h, std::uint64_t now, output_queue& out)
 // until the out-leg registration lapses; then the registrar has dropped it too and
 // the binding is erased (deregs_lapsed). A phone re-registering meanwhile takes its
 // binding back and the waiting deregistration is not sent.
+//
+// Registrar addresses come from `regs`, never from cfg.registrars[].addr: a dynamic
+// (DNS) registrar's address is what the control core last resolved
+// (resolve_registrar / unresolve_registrar). An unresolved one is skipped by
+// selection like a down one; a binding keeps its registrar index across an address
+// change, so its next refresh goes to the new address.
 
 namespace {
 
@@ -1187,6 +1207,12 @@ txn* engine::impl::send_out_register(binding& b, txn_role role, std::uint32_t ex
                                      const endpoint& src, const endpoint& reply_to, std::uint64_t key,
                                      std::uint64_t now, output_queue& out, unsigned reg_slot,
                                      spike_slot slot) noexcept {
+  if (regs.address(reg_slot + 1U).ip == 0) {
+    // A dynamic registrar DNS has no address for (the binding's, for a deregistration).
+    ++c.registrar_unavailable;
+    if (budget) budget->release(slot);
+    return nullptr;
+  }
   txn* tp = alloc();
   if (tp == nullptr) [[unlikely]] {
     ++c.transactions_full;
@@ -1212,27 +1238,37 @@ txn* engine::impl::send_out_register(binding& b, txn_role role, std::uint32_t ex
   return &t;
 }
 
-// Builds the out-leg REGISTER of `t` (to registrars[t.reg_slot]) with a new branch,
-// keeps it (and, for role phone, the phone's request after it) in the slot, sends
-// it and arms Timers E and F. False, with nothing sent, when it does not fit.
-std::string_view engine::impl::out_request_uri(const registrar_target& reg, std::array<char, 300>& buf) const noexcept {
-  // The registrar from config, not the phone's Request-URI: its domain when it has one.
+// The out-leg Request-URI for registrar `reg` at `dst`: the registrar from config,
+// not the phone's Request-URI: its domain when it has one, else its DNS name (a
+// dynamic registrar), else its address. Empty when it does not fit.
+std::string_view engine::impl::out_request_uri(const registrar_target& reg, const endpoint& dst,
+                                               std::array<char, 300>& buf) const noexcept {
   sip::writer rw(buf);
   rw.put("sip:");
   if (!reg.domain.empty()) {
     rw.put(reg.domain);
+  } else if (!reg.host.empty()) {
+    rw.put(reg.host);
   } else {
-    put_ipv4(rw, reg.addr.ip);
-    rw.put(':').put_uint(reg.addr.port);
+    put_ipv4(rw, dst.ip);
+    rw.put(':').put_uint(dst.port);
   }
   return rw.overflowed() ? std::string_view{} : rw.view();
 }
 
+// Builds the out-leg REGISTER of `t` (to registrar slot t.reg_slot, at the address
+// the registrar_set has for it now: a dynamic registrar's latest DNS answer) with a
+// new branch, keeps it (and, for role phone, the phone's request after it) in the
+// slot, sends it and arms Timers E and F. False, with nothing sent, when it does not
+// fit or the registrar has no address.
 bool engine::impl::emit_out_register(txn& t, binding& b, const sip::message* phone, std::uint64_t now,
                                      output_queue& out, auth_line auth) noexcept {
   const registrar_target& reg = cfg.registrars[t.reg_slot];
+  const endpoint dst = regs.address(t.reg_slot + 1U);
+  if (dst.ip == 0) [[unlikely]]
+    return false;
   t.client_id = next_id++;
-  t.registrar = reg.addr;
+  t.registrar = dst;
   const std::uint32_t expires = t.out_expires;
 
   std::array<char, 128> via_buf{};
@@ -1242,7 +1278,7 @@ bool engine::impl::emit_out_register(txn& t, binding& b, const sip::message* pho
   out_tag_buffer tag_buf{};
   const std::string_view out_tag = binding_table::out_from_tag(b, tag_buf);
   std::array<char, 300> ruri_buf{};
-  const std::string_view ruri = out_request_uri(reg, ruri_buf);
+  const std::string_view ruri = out_request_uri(reg, dst, ruri_buf);
   std::array<char, binding::arena_bytes + 32> from_buf{};
   sip::writer fw(from_buf);
   fw.put('<').put(b.aor()).put(">;tag=").put(out_tag);
@@ -1454,7 +1490,7 @@ bool engine::impl::answer_challenge(txn& t, const sip::message& resp, std::uint1
     if (const auto u = sip::parse_uri(b->aor())) user = u->user;
   }
   std::array<char, 300> ruri_buf{};
-  const std::string_view ruri = out_request_uri(cfg.registrars[t.reg_slot], ruri_buf);
+  const std::string_view ruri = out_request_uri(cfg.registrars[t.reg_slot], regs.address(t.reg_slot + 1U), ruri_buf);
   // Client nonce: splitmix64 of a per-engine sequence (unpredictable enough for a
   // digest cnonce, which only has to differ between answers).
   cnonce_state += 0x9e3779b97f4a7c15ULL;
@@ -1998,35 +2034,35 @@ void engine::impl::send_probe(unsigned slot, std::uint64_t now, output_queue& ou
     return;
   }
   txn& t = *tp;
-  const registrar_target& reg = cfg.registrars[slot];
   t.role = txn_role::probe;
   t.reg_slot = static_cast<std::uint8_t>(slot);
   t.client_id = next_id++;
-  t.registrar = reg.addr;
+  t.registrar = regs.address(slot + 1U);   // a dynamic registrar's latest address
+  if (t.registrar.ip == 0) [[unlikely]] {  // unresolved: nothing to probe until DNS answers
+    release(t);
+    return;
+  }
+  std::array<char, 300> ruri_buf{};
+  const std::string_view target = out_request_uri(cfg.registrars[slot], t.registrar, ruri_buf);
   std::array<char, 128> via_buf{};
   const std::string_view via = our_via(via_buf, t.client_id);
   const std::span<char> buf = out.reserve();
   sip::writer w(buf);
-  auto target = [&] {
-    w.put("sip:");
-    if (!reg.domain.empty()) {
-      w.put(reg.domain);
-    } else {
-      put_ipv4(w, reg.addr.ip);
-      w.put(':').put_uint(reg.addr.port);
-    }
-  };
-  w.put("OPTIONS ");
-  target();
-  w.put(" SIP/2.0").crlf();
+  w.put("OPTIONS ").put(target).put(" SIP/2.0").crlf();
   w.header("Via", via).header("Max-Forwards", "70");
   w.put("From: <sip:sipfront@");
   put_ipv4(w, cfg.core_local.ip);
   w.put(':').put_uint(cfg.core_local.port).put(">;tag=sf");
   put_hex(w, t.client_id);
-  w.crlf().put("To: <");
-  target();
-  w.put('>').crlf().put("Call-ID: sfprobe-").put(hex_digit(cfg.worker_id >> 4)).put(hex_digit(cfg.worker_id)).put('-');
+  w.crlf()
+      .put("To: <")
+      .put(target)
+      .put('>')
+      .crlf()
+      .put("Call-ID: sfprobe-")
+      .put(hex_digit(cfg.worker_id >> 4))
+      .put(hex_digit(cfg.worker_id))
+      .put('-');
   put_hex(w, t.client_id);
   w.put('@');
   put_ipv4(w, cfg.core_local.ip);
@@ -2566,7 +2602,12 @@ bool engine::impl::on_phone_request(const sip::message& msg, const sip::via& top
     // The binding our Route names (in a dialog), else the caller's own.
     const binding* b = routes.user.empty() ? nullptr : bindings.find_by_out_call_id(routes.user);
     if (b == nullptr) b = caller;
-    p.dst = cfg.registrars[b != nullptr ? b->registrar_index : cfg.default_registrar].addr;
+    p.dst = regs.address((b != nullptr ? b->registrar_index : cfg.default_registrar) + 1U);
+    if (p.dst.ip == 0) {  // a dynamic registrar without an address
+      ++c.no_registrar;
+      if (!ack) answer(msg, reply_to, {503, "Service Unavailable - No Registrar", {}}, out, c);
+      return true;
+    }
   }
   std::array<char, 40> user_buf{};
   out_call_id_buffer cid_buf{};
@@ -2726,6 +2767,14 @@ void engine::mark_registrar_up(unsigned index) noexcept {
   impl_->regs.mark_up(index);
   if (index >= 1 && index <= max_registrars) impl_->down_at[index - 1] = 0;
 }
+
+registrar_errc engine::resolve_registrar(unsigned index, endpoint addr) noexcept {
+  return impl_->regs.resolve(index, addr);
+}
+
+registrar_errc engine::unresolve_registrar(unsigned index) noexcept { return impl_->regs.unresolve(index); }
+
+endpoint engine::registrar_address(unsigned index) const noexcept { return impl_->regs.address(index); }
 
 void engine::on_message(const sip::message& msg, const packet_meta& meta, std::uint64_t now_ms,
                         output_queue& out) noexcept {

@@ -308,6 +308,55 @@ TEST(ConfigParse, CredentialsParseInPeerToPeer) {
   EXPECT_EQ(cfg.credentials(1).username(), "trunk");
 }
 
+TEST(ConfigValidate, DynamicRegistrarByHostIsAcceptedWithDnsDefaults) {
+  v1::Config cfg;
+  const auto err = parse_config_json(R"({
+    "interfaces": [
+      {"device": "net_af_packet0,iface=a", "side": "SIDE_ACCESS", "address": "198.18.1.1/24"},
+      {"device": "net_af_packet1,iface=c", "side": "SIDE_CORE", "address": "198.18.2.1/24"}
+    ],
+    "registrars": [{"index": 1, "host": "registrar.example.net"},
+                   {"index": 2, "host": "reg-2.example.net", "port": 5070},
+                   {"index": 3, "address": "198.18.2.2"}],
+    "passthrough": {"mode": "PEER_TO_PEER"},
+    "dns": {"servers": ["198.18.2.53", "127.0.0.1:5353"]}
+  })",
+                                     cfg);
+  ASSERT_FALSE(err.has_value()) << err->to_string();
+  EXPECT_EQ(cfg.registrars(0).port(), 5060U) << "default port";
+  EXPECT_EQ(cfg.registrars(1).port(), 5070U);
+  EXPECT_EQ(cfg.registrars(2).port(), 0U) << "static: the port is in the address";
+  EXPECT_EQ(cfg.dns().min_ttl_seconds(), 30U);
+  EXPECT_EQ(cfg.dns().max_ttl_seconds(), 3600U);
+  EXPECT_EQ(cfg.dns().retry_seconds(), 10U);
+
+  const resolver_config rc = make_resolver_config(cfg);
+  ASSERT_EQ(rc.servers.size(), 2U);
+  EXPECT_EQ(rc.servers[0].ip, *parse_ipv4("198.18.2.53"));
+  EXPECT_EQ(rc.servers[0].port, 53U);
+  EXPECT_EQ(rc.servers[1].ip, *parse_ipv4("127.0.0.1"));
+  EXPECT_EQ(rc.servers[1].port, 5353U);
+  EXPECT_EQ(rc.min_ttl_s, 30U);
+  EXPECT_EQ(rc.max_ttl_s, 3600U);
+  EXPECT_EQ(rc.retry_s, 10U);
+  const auto names = dynamic_registrars(cfg);
+  ASSERT_EQ(names.size(), 2U);
+  EXPECT_EQ(names[0].index, 1U);
+  EXPECT_EQ(names[0].host, "registrar.example.net");
+  EXPECT_EQ(names[0].port, 5060U);
+  EXPECT_EQ(names[1].index, 2U);
+  EXPECT_EQ(names[1].port, 5070U);
+}
+
+TEST(ConfigDefaults, DnsMaxTtlFollowsALargeMin) {
+  v1::Config cfg = lab();
+  cfg.mutable_dns()->set_min_ttl_seconds(7200);
+  cfg.mutable_dns()->set_max_ttl_seconds(0);
+  apply_defaults(cfg);
+  EXPECT_EQ(cfg.dns().max_ttl_seconds(), 7200U);
+  EXPECT_FALSE(validate_config(cfg).has_value());
+}
+
 // ------------------------------------------------- one case per refused rule
 
 struct bad_config {
@@ -450,6 +499,66 @@ const bad_config bad_configs[] = {
        r.set_domain("SIPFRONT.test");
      },
      "registrars[1].domain", "already selects registrars[0]"},
+    // dynamic registrars (host) and dns
+    {"RegistrarHostAndAddress", [](v1::Config& c) { reg(c, 0).set_host("registrar.example.net"); },
+     "registrars[0].host", "static (address) or resolved by DNS (host), not both"},
+    {"RegistrarNeitherHostNorAddress", [](v1::Config& c) { reg(c, 0).clear_address(); }, "registrars[0].address",
+     "or its DNS name as \"host\""},
+    {"RegistrarHostWithSpace",
+     [](v1::Config& c) {
+       reg(c, 0).clear_address();
+       reg(c, 0).set_host("registrar example.net");
+     },
+     "registrars[0].host", "not a DNS name"},
+    {"RegistrarHostTrailingDot",
+     [](v1::Config& c) {
+       reg(c, 0).clear_address();
+       reg(c, 0).set_host("registrar.example.net.");
+     },
+     "registrars[0].host", "no trailing dot"},
+    {"RegistrarHostLeadingHyphen",
+     [](v1::Config& c) {
+       reg(c, 0).clear_address();
+       reg(c, 0).set_host("-reg.example.net");
+     },
+     "registrars[0].host", "not a DNS name"},
+    {"RegistrarHostIsIpv4",
+     [](v1::Config& c) {
+       reg(c, 0).clear_address();
+       reg(c, 0).set_host("198.18.2.2");
+     },
+     "registrars[0].host", "is an IPv4 address; give it as \"address\""},
+    {"RegistrarHostPortTooLarge",
+     [](v1::Config& c) {
+       reg(c, 0).clear_address();
+       reg(c, 0).set_host("registrar.example.net");
+       reg(c, 0).set_port(65536);
+     },
+     "registrars[0].port", "65536 is not a UDP port"},
+    {"RegistrarPortWithAddress", [](v1::Config& c) { reg(c, 0).set_port(5070); }, "registrars[0].port",
+     "goes with \"host\"; a static registrar's port is part of its address, e.g. \"198.18.2.2:5070\""},
+    {"DnsServerGarbage", [](v1::Config& c) { c.mutable_dns()->add_servers("dns.example.net"); }, "dns.servers[0]",
+     "is not \"ipv4[:port]\""},
+    {"DnsServerPortZero", [](v1::Config& c) { c.mutable_dns()->add_servers("198.18.2.53:0"); }, "dns.servers[0]",
+     "is not \"ipv4[:port]\""},
+    {"DnsServerMulticast", [](v1::Config& c) { c.mutable_dns()->add_servers("224.0.0.251"); }, "dns.servers[0]",
+     "multicast"},
+    {"DnsServerTwice",
+     [](v1::Config& c) {
+       c.mutable_dns()->add_servers("198.18.2.53");
+       c.mutable_dns()->add_servers("198.18.2.53:53");
+     },
+     "dns.servers[1]", "is already dns.servers[0]"},
+    {"DnsMinTtlAboveMax",
+     [](v1::Config& c) {
+       c.mutable_dns()->set_min_ttl_seconds(600);
+       c.mutable_dns()->set_max_ttl_seconds(300);
+     },
+     "dns.minTtlSeconds", "600 s is above maxTtlSeconds (300 s)"},
+    {"DnsMaxTtlAboveADay", [](v1::Config& c) { c.mutable_dns()->set_max_ttl_seconds(86401); }, "dns.maxTtlSeconds",
+     "86401 s is above 86400 s"},
+    {"DnsRetryTooLong", [](v1::Config& c) { c.mutable_dns()->set_retry_seconds(3601); }, "dns.retrySeconds",
+     "3601 s is outside 1..3600 s"},
     // passthrough
     {"PassthroughMissing", [](v1::Config& c) { c.clear_passthrough(); }, "passthrough.mode", "END_TO_END"},
     {"ModeUnspecified", [](v1::Config& c) { c.mutable_passthrough()->set_mode(v1::Passthrough::MODE_UNSPECIFIED); },

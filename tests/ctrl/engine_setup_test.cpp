@@ -1,6 +1,7 @@
 // make_engine_config: what a worker's engine is told, from a validated config.
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -64,6 +65,41 @@ TEST(MakeEngineConfig, MapsRegistrarsByIndexIntoTheArray) {
   EXPECT_EQ(e.registrars[4].addr.port_id, 2) << "off-link: the core port with a gateway";
   EXPECT_TRUE(e.registrars[4].domain.empty());
   EXPECT_EQ(e.registrars[5].addr.ip, 0U);
+}
+
+TEST(MakeEngineConfig, HostRegistrarIsDynamicAndResolvedEndpointsGetTheStaticPortRule) {
+  v1::Config cfg = config();
+  auto& r = *cfg.add_registrars();
+  r.set_index(2);
+  r.set_host("reg.example.net");
+  r.set_domain("dyn.test");
+  apply_defaults(cfg);
+  ASSERT_FALSE(validate_config(cfg).has_value());
+  const engine_setup s = make_engine_config(cfg, 0, 1);
+  const auto& e = s.engine;
+  EXPECT_TRUE(e.registrars[1].dynamic);
+  EXPECT_EQ(e.registrars[1].host, "reg.example.net");
+  EXPECT_EQ(e.registrars[1].domain, "dyn.test");
+  EXPECT_EQ(e.registrars[1].addr.ip, 0U) << "no address until DNS answers";
+  EXPECT_FALSE(e.registrars[0].dynamic);
+  EXPECT_TRUE(e.registrars[0].host.empty());
+
+  // The port a resolved address leaves by: the same rule as for static registrars.
+  const reg::endpoint on_core = registrar_endpoint(cfg, *parse_ipv4("198.18.2.7"), 5060);
+  EXPECT_EQ(on_core.port_id, 1);
+  EXPECT_EQ(on_core.port, 5060);
+  EXPECT_EQ(registrar_endpoint(cfg, *parse_ipv4("198.18.3.7"), 5070).port_id, 2);
+  EXPECT_EQ(registrar_endpoint(cfg, *parse_ipv4("203.0.113.9"), 5060).port_id, 2) << "the core port with a gateway";
+  EXPECT_EQ(core_port_for(cfg, *parse_ipv4("203.0.113.9")), std::optional<std::uint16_t>(2));
+  EXPECT_TRUE(usable_registrar_address(cfg, *parse_ipv4("203.0.113.9")));
+  EXPECT_TRUE(usable_registrar_address(cfg, *parse_ipv4("198.18.2.7")));
+  EXPECT_FALSE(usable_registrar_address(cfg, *parse_ipv4("198.18.2.1"))) << "the front end's own";
+  EXPECT_FALSE(usable_registrar_address(cfg, *parse_ipv4("127.0.0.1")));
+  EXPECT_FALSE(usable_registrar_address(cfg, *parse_ipv4("224.0.0.1")));
+  cfg.mutable_interfaces(2)->clear_gateway();
+  EXPECT_FALSE(core_port_for(cfg, *parse_ipv4("203.0.113.9")).has_value()) << "unreachable";
+  EXPECT_FALSE(usable_registrar_address(cfg, *parse_ipv4("203.0.113.9")));
+  EXPECT_FALSE(usable_registrar_address(cfg, *parse_ipv4("198.18.1.7"))) << "access side only";
 }
 
 TEST(MakeEngineConfig, DefaultRegistrarIsTheSlotOfItsIndex) {

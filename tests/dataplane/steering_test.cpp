@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <optional>
 #include <string>
@@ -28,6 +29,8 @@ constexpr std::uint32_t fe_core_ip = 0xc6120201;    // 198.18.2.1
 constexpr std::uint32_t registrar_ip = 0xc6120202;  // 198.18.2.2
 constexpr mac_addr phone_mac{{0x02, 0x5f, 0, 1, 0, 2}};
 constexpr mac_addr registrar_mac{{0x02, 0x5f, 0, 2, 0, 2}};
+constexpr std::uint32_t dns_registrar_ip = 0xc6120203;  // 198.18.2.3: registrar 2's DNS answer in the tests
+constexpr mac_addr dns_registrar_mac{{0x02, 0x5f, 0, 2, 0, 3}};
 constexpr std::uint16_t access = 0;
 constexpr std::uint16_t core = 1;
 
@@ -61,7 +64,9 @@ reg::engine_config engine_cfg(unsigned worker) {
   e.access_local = reg::endpoint{fe_access_ip, 5060, access};
   e.core_local = reg::endpoint{fe_core_ip, 5060, core};
   e.registrars[0] = reg::registrar_target{reg::endpoint{registrar_ip, 5060, core}, "sipfront.test"};
-  e.n_registrars = 1;
+  // Index 2: a dynamic registrar (Request-URI host dyn.test), unresolved until a registrar snapshot says.
+  e.registrars[1] = reg::registrar_target{.addr = {}, .domain = "dyn.test", .dynamic = true, .host = "reg.dyn.test"};
+  e.n_registrars = 2;
   e.default_registrar = 0;
   e.max_transactions = 1024;
   return e;
@@ -307,6 +312,72 @@ TEST_F(DataplaneTest, EveryMessageOfARegistrationMeetsTheSameWorker) {
   EXPECT_GT(owners_seen[0], 0U) << "some registrations owned by worker 0";
   EXPECT_GT(owners_seen[1], 0U) << "some registrations owned by worker 1";
   EXPECT_EQ(worker(0).counters.ring_full.load() + worker(1).counters.ring_full.load(), 0U);
+}
+
+TEST_F(DataplaneTest, WorkersPickUpTheRegistrarSnapshotAndReclaimTheOldOne) {
+  learn_neighbours();
+  control_learn(rt_->control(), core, dns_registrar_ip, dns_registrar_mac, rt_->now_ms());
+  control_publish(rt_->control());
+  std::string reg = register_request("dyn-1@198.18.1.2", 1, "z9hG4bK-dyn1", false);
+  reg.replace(0, std::string("REGISTER sip:sipfront.test").size(), "REGISTER sip:dyn.test");
+  const unsigned owner = owner_of(reg);
+  for (unsigned i = 0; i < rt_->n_workers(); ++i) worker_refresh_snapshots(worker(i));
+  EXPECT_EQ(rt_->engine(owner).registrar_state(2, 0), reg::registrar_health::unresolved);
+
+  // Unresolved: the phone gets 503, nothing goes upstream.
+  inject(owner, access, sip_frame(access, reg));
+  EXPECT_TRUE(sent(core, static_cast<std::uint16_t>(owner)).empty());
+  auto down = sent(access, static_cast<std::uint16_t>(owner));
+  ASSERT_EQ(down.size(), 1U);
+  EXPECT_TRUE(down[0].sip.starts_with("SIP/2.0 503")) << down[0].sip;
+
+  registrar_snapshot snap;
+  snap.entries[1] = registrar_address{
+      .dynamic = true, .resolved = true, .addr = reg::endpoint{dns_registrar_ip, 5070, core}, .generation = 1};
+  control_publish_registrars(rt_->control(), snap);
+  EXPECT_EQ(rt_->engine(owner).registrar_address(2), reg::endpoint{}) << "not before the worker's next iteration";
+  for (unsigned i = 0; i < rt_->n_workers(); ++i) {
+    worker_refresh_snapshots(worker(i));
+    EXPECT_EQ(rt_->engine(i).registrar_address(2), (reg::endpoint{dns_registrar_ip, 5070, core})) << "worker " << i;
+    EXPECT_EQ(worker(i).registrars_applied, 1U);
+  }
+  reg.replace(reg.find("z9hG4bK-dyn1"), 12, "z9hG4bK-dyn2");
+  reg.replace(reg.find("CSeq: 1"), 7, "CSeq: 2");
+  inject(owner, access, sip_frame(access, reg));
+  auto up = sent(core, static_cast<std::uint16_t>(owner));
+  ASSERT_EQ(up.size(), 1U);
+  // (sent() classifies as registrar 1 would: read the headers directly.)
+  const std::uint8_t* ip_hdr = up[0].frame.data() + eth::header_len;
+  EXPECT_EQ(load_be32(ip_hdr + ipv4::dst), dns_registrar_ip);
+  EXPECT_EQ(load_be16(ip_hdr + ipv4::min_header_len + udp::dst_port), 5070);
+  EXPECT_EQ(mac_addr::load(up[0].frame.data() + eth::dst), dns_registrar_mac);
+  EXPECT_NE(std::string(reinterpret_cast<const char*>(ip_hdr + ipv4::min_header_len + udp::header_len),
+                        up[0].frame.size() - eth::header_len - ipv4::min_header_len - udp::header_len)
+                .find("REGISTER sip:dyn.test SIP/2.0"),
+            std::string::npos)
+      << "end-to-end relays the phone's request";
+
+  // DNS lost it: a new snapshot unresolves it; the first one is reclaimed once both workers moved on.
+  snap.entries[1].resolved = false;
+  snap.entries[1].addr = {};
+  snap.entries[1].generation = 2;
+  auto retired_registrars = [this] {
+    return std::count_if(rt_->control().retired.begin(), rt_->control().retired.end(),
+                         [](const retired_snapshot& r) { return r.registrars != nullptr; });
+  };
+  control_publish_registrars(rt_->control(), snap);
+  ASSERT_EQ(retired_registrars(), 1);
+  worker_refresh_snapshots(worker(0));
+  (void)control_poll_once(rt_->control(), rt_->now_ms());
+  EXPECT_EQ(retired_registrars(), 1) << "worker 1 may still read it";
+  worker_refresh_snapshots(worker(1));
+  (void)control_poll_once(rt_->control(), rt_->now_ms());
+  EXPECT_EQ(retired_registrars(), 0);
+  for (unsigned i = 0; i < rt_->n_workers(); ++i) {
+    EXPECT_EQ(rt_->engine(i).registrar_state(2, 0), reg::registrar_health::unresolved) << "worker " << i;
+  }
+  // Static registrar 1 is untouched by snapshots.
+  EXPECT_EQ(rt_->engine(0).registrar_address(1), (reg::endpoint{registrar_ip, 5060, core}));
 }
 
 TEST_F(DataplaneTest, EveryEngineBorrowsTheOneSpikePool) {

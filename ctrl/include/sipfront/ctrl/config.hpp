@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "sipfront/ctrl/dns.hpp"
 #include "sipfront/regengine/engine.hpp"
 #include "sipfront/v1/config.pb.h"
 
@@ -79,7 +80,9 @@ struct engine_setup {
 };
 
 /// The engine configuration for one worker of a validated config (defaults applied).
-/// Registrar index i (1..6) goes to `engine.registrars[i - 1]`; `n_registrars` is the
+/// Registrar index i (1..6) goes to `engine.registrars[i - 1]` (a `host` registrar
+/// as `dynamic` with that host and no address: the engine learns it from
+/// resolve_registrar); `n_registrars` is the
 /// highest configured index, unconfigured slots below it have `addr.ip == 0`;
 /// `default_registrar` is the slot (index - 1) of passthrough.defaultRegistrar.
 /// access_local/core_local are the first ACCESS-/CORE-capable interface's address
@@ -96,6 +99,21 @@ struct engine_setup {
 /// reg::max_credentials), each field a view of the entry's string (username empty
 /// when not set: the engine takes the AOR's user part).
 engine_setup make_engine_config(const v1::Config& cfg, unsigned worker_id, unsigned n_workers);
+
+/// The resolver settings of `dns` (defaults applied; servers parsed).
+resolver_config make_resolver_config(const v1::Config& cfg);
+/// The registrars given by `host`, in config order: what the resolver resolves.
+std::vector<dns_name> dynamic_registrars(const v1::Config& cfg);
+/// The DPDK port (interface index) that reaches core-side address `ip`, as
+/// make_engine_config derives it for static registrars: a core port whose subnet
+/// holds it, else the first core port with a gateway; none when unreachable.
+std::optional<std::uint16_t> core_port_for(const v1::Config& cfg, std::uint32_t ip);
+/// Whether DNS may give a registrar address `ip`: the checks a static address
+/// passes (unicast, not the front end's own, reachable through a core-side port).
+bool usable_registrar_address(const v1::Config& cfg, std::uint32_t ip);
+/// A resolved dynamic registrar's endpoint (`port_id` from core_port_for, the
+/// first core port when unreachable: the resolver's filter keeps those out).
+reg::endpoint registrar_endpoint(const v1::Config& cfg, std::uint32_t ip, std::uint16_t port);
 
 /// overload as the regengine's spike_config (reservePercent 10 when unset; a
 /// validated config has its defaults applied).

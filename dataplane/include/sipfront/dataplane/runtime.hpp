@@ -9,14 +9,16 @@
 //    port, parse, steer, the registration engine, tx on its own queue.
 //  - Cross-core traffic is only: one SPSC rte_ring per ordered (producer,
 //    consumer) pair, the counters (single writer each), the immutable
-//    `shared_state`, and the neighbour snapshot published with store-release
-//    and reclaimed with rte_rcu_qsbr.
+//    `shared_state`, and two snapshots published with store-release and
+//    reclaimed with rte_rcu_qsbr: the neighbour table and the dynamic (DNS)
+//    registrars' addresses.
 #pragma once
 
 #include <array>
 #include <csignal>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -97,8 +99,24 @@ struct port_state {
   bool tx_cksum_offload = false;  ///< NIC computes IPv4 + UDP checksums
 };
 
-/// What every lcore may read. Only `arp_` (control publishes) and `stop_`
-/// (control sets) change after start, both through __atomic builtins.
+/// One registrar index in a registrar_snapshot.
+struct registrar_address {
+  bool dynamic = false;          ///< only dynamic entries are applied (static ones are the engines' own)
+  bool resolved = false;         ///< false: unusable until resolved again
+  reg::endpoint addr{};          ///< with port_id: the interface that reaches it
+  std::uint32_t generation = 0;  ///< changes whenever `resolved` or `addr` does (the resolver's per-name count)
+};
+
+/// The control core's view of the dynamic registrars, immutable once published.
+/// A worker applies the entries whose generation it has not applied yet
+/// (engine::resolve_registrar / unresolve_registrar).
+struct registrar_snapshot {
+  std::array<registrar_address, reg::max_registrars> entries{};  ///< [index - 1]
+  std::uint64_t generation = 0;                                  ///< set by control_publish_registrars: 1, 2, ...
+};
+
+/// What every lcore may read. Only `arp`, `registrars` (control publishes) and
+/// `stop` (control sets) change after start, all through __atomic builtins.
 struct shared_state {
   std::vector<port_state> ports;
   unsigned n_workers = 0;
@@ -108,6 +126,7 @@ struct shared_state {
   std::uint64_t tsc_hz = 0;
 
   alignas(64) const arp_snapshot* arp = nullptr;
+  const registrar_snapshot* registrars = nullptr;  ///< nullptr until the first DNS outcome
   alignas(64) std::uint32_t stop = 0;
 };
 
@@ -159,9 +178,12 @@ struct alignas(RTE_CACHE_LINE_SIZE) worker_context {
   rte_mempool* big_pool = nullptr;  ///< 64 KiB buffers for reassembled datagrams
   const sip::scanner* scanner = nullptr;
   std::uint64_t tsc_per_ms = 1;
-  std::uint64_t tx_drain_tsc = 0;     ///< ~100 us
-  const arp_snapshot* arp = nullptr;  ///< the snapshot read at the top of this iteration
+  std::uint64_t tx_drain_tsc = 0;                  ///< ~100 us
+  const arp_snapshot* arp = nullptr;               ///< the snapshot read at the top of this iteration
+  const registrar_snapshot* registrars = nullptr;  ///< likewise
   std::uint64_t last_tick_ms = 0;
+  std::uint64_t registrars_applied = 0;  ///< generation of the last registrar snapshot applied to the engine
+  std::array<std::uint32_t, reg::max_registrars> registrar_gen{};  ///< per index: the entry generation applied
 
   // Rings: to_worker[o] is rings[self][o], from_worker[p] is rings[p][self].
   alignas(RTE_CACHE_LINE_SIZE) std::array<rte_ring*, max_workers> to_worker{};
@@ -191,7 +213,11 @@ unsigned worker_drain_rings(worker_context& w, std::uint64_t now_tsc) noexcept;
 void worker_tick(worker_context& w, std::uint64_t now_tsc) noexcept;
 /// Sends what the tx buffers hold.
 void worker_flush(worker_context& w) noexcept;
-/// One loop iteration: quiescent state, rx every port, rings, tick, flush. Returns work done.
+/// The top of an iteration: reports a quiescent state, then reads the current
+/// neighbour and registrar snapshots; a registrar snapshot not applied yet goes
+/// to the engine (changed entries only). Nothing from an older snapshot is kept.
+void worker_refresh_snapshots(worker_context& w) noexcept;
+/// One loop iteration: snapshots, rx every port, rings, tick, flush. Returns work done.
 unsigned worker_poll_once(worker_context& w) noexcept;
 /// The lcore entry point (rte_eal_remote_launch): loops until shared.stop.
 int worker_main(void* arg);
@@ -209,10 +235,12 @@ struct pending_packet {
   std::uint64_t deadline_ms = 0;
 };
 
-/// A neighbour snapshot waiting for every worker to pass a quiescent state.
+/// A snapshot (neighbours or registrars: one of the two is set) waiting for every
+/// worker to pass a quiescent state.
 struct retired_snapshot {
   const arp_snapshot* snap = nullptr;
   std::uint64_t token = 0;
+  const registrar_snapshot* registrars = nullptr;
 };
 
 struct control_context {
@@ -240,7 +268,8 @@ struct control_context {
   /// Last ARP request per (port << 32 | address), for retry pacing.
   std::unordered_map<std::uint64_t, std::uint64_t> arp_requested_ms;
   std::uint64_t next_expire_ms = 0;
-  unsigned next_worker = 0;  ///< round robin for frames from control-only rx queues
+  unsigned next_worker = 0;                ///< round robin for frames from control-only rx queues
+  std::uint64_t registrar_generation = 0;  ///< of the last registrar snapshot published
 
   control_counters counters;
 };
@@ -252,6 +281,9 @@ unsigned control_poll_once(control_context& c, std::uint64_t now_ms) noexcept;
 void control_learn(control_context& c, std::uint16_t port, std::uint32_t ip, const mac_addr& mac, std::uint64_t now_ms);
 /// Publishes the current table to the workers if it changed since the last call.
 void control_publish(control_context& c);
+/// Publishes `next` (its generation is set here) as the workers' registrar
+/// snapshot; the previous one is reclaimed once every worker has moved on.
+void control_publish_registrars(control_context& c, const registrar_snapshot& next);
 /// Sends an ARP request for `ip` on interface `port` (broadcast).
 void control_arp_request(control_context& c, std::uint16_t port, std::uint32_t ip, std::uint64_t now_ms) noexcept;
 
@@ -267,10 +299,16 @@ class runtime {
   runtime(const runtime&) = delete;
   runtime& operator=(const runtime&) = delete;
 
+  /// Slow work the daemon adds to the control loop (the DNS resolver): called every
+  /// iteration with the loop's clock, must not block, returns work done (0: idle).
+  using control_hook = std::function<unsigned(runtime& rt, std::uint64_t now_ms)>;
+
   /// Launches the workers on the worker lcores and runs the control loop on the
   /// calling (main) lcore until `flags.quit`; then stops the workers. Returns 0 on
   /// a clean stop.
-  int run(signal_flags& flags);
+  int run(signal_flags& flags, const control_hook& hook = {});
+  /// control_publish_registrars on this runtime's control context (control lcore only).
+  void publish_registrars(const registrar_snapshot& next);
 
   [[nodiscard]] unsigned n_workers() const noexcept { return static_cast<unsigned>(workers_.size()); }
   [[nodiscard]] worker_context& worker(unsigned i) noexcept { return *workers_[i]; }

@@ -27,8 +27,13 @@ namespace sipfront::reg {
 inline constexpr std::size_t max_registrars = 6;
 
 struct registrar_target {
-  endpoint addr;              ///< where REGISTERs go (core side)
+  endpoint addr;              ///< where REGISTERs go (core side); ignored when `dynamic`
   std::string_view domain{};  ///< R-URI host that selects this registrar in end-to-end mode (optional)
+  /// Dynamic (DNS) registrar: unresolved, so unusable, until resolve_registrar()
+  /// gives it an address; `host` is its DNS name, the out-leg Request-URI host when
+  /// `domain` is empty.
+  bool dynamic = false;
+  std::string_view host{};
 };
 
 /// Credentials the front end answers a registrar's digest challenge with (peer-to-peer,
@@ -157,6 +162,17 @@ class engine {
   [[nodiscard]] registrar_health registrar_state(unsigned index, std::uint64_t now_ms) const noexcept;
   /// A probe said registrar `index` answers again (owner thread only).
   void mark_registrar_up(unsigned index) noexcept;
+  /// DNS gave dynamic registrar `index` (1-based) the address `addr` (owner thread
+  /// only; the control core's registrar snapshot, picked up by the worker loop).
+  /// REGISTERs sent from now on go there; transactions already sent keep theirs,
+  /// and bindings keep their registrar index, so they follow the new address at
+  /// their next refresh. Health is kept. not_dynamic for a static registrar.
+  registrar_errc resolve_registrar(unsigned index, endpoint addr) noexcept;
+  /// DNS failed and the last answer expired: registrar `index` is skipped by
+  /// selection (503 No Registrar when nothing else is usable) until resolved again.
+  registrar_errc unresolve_registrar(unsigned index) noexcept;
+  /// Where REGISTERs for registrar `index` go now (zero while unresolved or unconfigured).
+  [[nodiscard]] endpoint registrar_address(unsigned index) const noexcept;
 
  private:
   struct impl;
