@@ -13,36 +13,18 @@
 #include "sipfront/regengine/engine.hpp"
 #include "sipfront/sipparse/sipparse.hpp"
 
-namespace reg = sipfront::reg;
-namespace sip = sipfront::sip;
-
+namespace sipfront::test {
 namespace {
-
-using sipfront::test::engine_harness;
-using sipfront::test::ip;
-using sipfront::test::registrar_answer;
-using sipfront::test::sent;
 
 const reg::endpoint k_phone{ip(198, 18, 1, 2), 5062, 0};
 const reg::endpoint k_reg1{ip(198, 18, 2, 2), 5060, 1};
 const reg::endpoint k_reg2{ip(198, 18, 2, 3), 5070, 1};
 const reg::endpoint k_core_proxy{ip(198, 18, 2, 9), 5060, 1};
 
-std::string aor_of(const std::string& user) { return "sip:" + user + "@sipfront.test"; }
-
 std::string register_msg(const std::string& user, unsigned cseq, std::string_view expires = "600") {
-  std::string m;
-  m += "REGISTER sip:sipfront.test SIP/2.0\r\n";
-  m += "Via: SIP/2.0/UDP 198.18.1.2:5062;branch=z9hG4bK-" + user + "-" + std::to_string(cseq) + ";rport\r\n";
-  m += "Max-Forwards: 70\r\n";
-  m += "From: <" + aor_of(user) + ">;tag=t-" + user + "\r\n";
-  m += "To: <" + aor_of(user) + ">\r\n";
-  m += "Call-ID: " + user + "-1@198.18.1.2\r\n";
-  m += "CSeq: " + std::to_string(cseq) + " REGISTER\r\n";
-  m += "Contact: <sip:" + user + "@198.18.1.2:5062>\r\n";
-  m += "Expires: " + std::string(expires) + "\r\n";
-  m += "Content-Length: 0\r\n\r\n";
-  return m;
+  register_opts o = user_register(user, cseq);
+  o.expires = std::string(expires);
+  return make_register(o);
 }
 
 std::string invite_to(const std::string& ruri) {
@@ -63,26 +45,19 @@ bool starts(const sent& s, std::string_view method) { return s.bytes.starts_with
 class fallback_test : public engine_harness {
  protected:
   void SetUp() override {
-    cfg_.worker_id = 1;
-    cfg_.n_workers = 2;
-    cfg_.access_local = {ip(198, 18, 1, 1), 5060, 0};
-    cfg_.core_local = {ip(198, 18, 2, 1), 5060, 1};
+    cfg_ = p2p_config(k_reg1);
     cfg_.registrars[0] = {k_reg1, "one.test"};
     cfg_.registrars[1] = {k_reg2, "two.test"};
     cfg_.n_registrars = 2;
     cfg_.default_registrar = 0;
     cfg_.max_transactions = 256;
-    cfg_.mode = reg::passthrough_mode::peer_to_peer;
-    cfg_.registrar.out_expires = 3600;
     cfg_.max_bindings = 64;
-    cfg_.binding_seed = 42;
     order({1});
   }
   void order(std::initializer_list<unsigned> idx) {
     const std::vector<unsigned> v(idx);
     ASSERT_EQ(reg::registrar_list::make(v, cfg_.registrar_order), reg::registrar_errc::ok);
   }
-  void make_engine() { eng_ = std::make_unique<reg::engine>(cfg_); }
 
   std::vector<sent> from_phone(const std::string& user, unsigned cseq, std::string_view expires = "600") {
     return feed(register_msg(user, cseq, expires), reg::side::access, k_phone, true);
@@ -90,7 +65,6 @@ class fallback_test : public engine_harness {
   std::vector<sent> from_reg(std::string_view b, reg::endpoint src = k_reg1) {
     return feed(b, reg::side::core, src, true);
   }
-  static unsigned code(const std::string& msg) { return parsed(msg).status_code(); }
   const reg::binding* binding(const std::string& user) { return eng_->find_binding(aor_of(user)); }
 
   // Registers `user` upstream through k_reg1; returns the Contact the front end gave the registrar.
@@ -640,3 +614,4 @@ TEST(binding_record, stays_480_bytes_with_the_fallback_fields) {
 }
 
 }  // namespace
+}  // namespace sipfront::test
