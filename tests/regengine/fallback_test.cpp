@@ -45,11 +45,7 @@ bool starts(const sent& s, std::string_view method) { return s.bytes.starts_with
 class fallback_test : public engine_harness {
  protected:
   void SetUp() override {
-    cfg_ = p2p_config(k_reg1);
-    cfg_.registrars[0] = {k_reg1, "one.test"};
-    cfg_.registrars[1] = {k_reg2, "two.test"};
-    cfg_.n_registrars = 2;
-    cfg_.default_registrar = 0;
+    cfg_ = p2p_two_registrars_config(k_reg1, k_reg2);
     cfg_.max_transactions = 256;
     cfg_.max_bindings = 64;
     order({1});
@@ -101,6 +97,22 @@ class fallback_test : public engine_harness {
       if (std::none_of(r.begin(), r.end(), [&](const sent& x) { return x.bytes == s.bytes; })) r.push_back(s);
     }
     return r;
+  }
+  // With fallback and reg-sync at 100/s: `user`'s REGISTER is answered 503 (every
+  // registrar down, `user` registered locally), the probe a second later is answered
+  // 200, and the REGISTERs sent in the second after that (the sync of `user`'s
+  // binding; first transmissions only) are returned.
+  std::vector<sent> first_sync(const std::string& user) {
+    cfg_.fallback = true;
+    cfg_.probe_interval_ms = 1000;
+    cfg_.regsync_rate = 100;
+    make_engine();
+    take_down_with_503(user);
+    const auto probes = only(run(now_ + 1000, 10), "OPTIONS");
+    EXPECT_EQ(probes.size(), 1U);
+    if (probes.size() != 1) return {};
+    from_reg(registrar_answer(probes[0].bytes, 200, "OK"));
+    return only(run(now_ + 1000, 10), "REGISTER");
   }
 };
 
@@ -452,15 +464,7 @@ TEST_F(fallback_test, when_the_registrar_returns_local_only_bindings_are_reregis
 }
 
 TEST_F(fallback_test, a_sync_timeout_puts_the_binding_back_until_the_registrar_answers_again) {
-  cfg_.fallback = true;
-  cfg_.probe_interval_ms = 1000;
-  cfg_.regsync_rate = 100;
-  make_engine();
-  take_down_with_503("a");
-  auto probes = only(run(now_ + 1000, 10), "OPTIONS");
-  ASSERT_EQ(probes.size(), 1U);
-  from_reg(registrar_answer(probes[0].bytes, 200, "OK"));
-  auto regs = only(run(now_ + 1000, 10), "REGISTER");
+  auto regs = first_sync("a");
   ASSERT_EQ(regs.size(), 1U);
   // No answer: Timer F marks the registrar down and the binding needs sync again.
   for (const auto& s : only(run(now_ + cfg_.timer_f_ms + 10, 10), "REGISTER")) {
@@ -473,7 +477,7 @@ TEST_F(fallback_test, a_sync_timeout_puts_the_binding_back_until_the_registrar_a
   EXPECT_EQ(eng_->registrar_state(1, now_), reg::registrar_health::down);
   EXPECT_EQ(eng_->counters().regsync_sent, 1U);
   // Probing again; once answered, synced again.
-  probes = only(run(now_ + 2000, 10), "OPTIONS");
+  const auto probes = only(run(now_ + 2000, 10), "OPTIONS");
   ASSERT_FALSE(probes.empty());
   from_reg(registrar_answer(probes.back().bytes, 200, "OK"));
   regs = only(run(now_ + 1000, 10), "REGISTER");
@@ -484,15 +488,7 @@ TEST_F(fallback_test, a_sync_timeout_puts_the_binding_back_until_the_registrar_a
 }
 
 TEST_F(fallback_test, a_sync_refused_with_403_drops_the_local_only_binding) {
-  cfg_.fallback = true;
-  cfg_.probe_interval_ms = 1000;
-  cfg_.regsync_rate = 100;
-  make_engine();
-  take_down_with_503("a");
-  auto probes = only(run(now_ + 1000, 10), "OPTIONS");
-  ASSERT_EQ(probes.size(), 1U);
-  from_reg(registrar_answer(probes[0].bytes, 200, "OK"));
-  auto regs = only(run(now_ + 1000, 10), "REGISTER");
+  auto regs = first_sync("a");
   ASSERT_EQ(regs.size(), 1U);
   from_reg(registrar_answer(regs[0].bytes, 403, "Forbidden"));
   EXPECT_EQ(binding("a"), nullptr) << "a registrar that answers refused it: fallback is for unreachable ones";
@@ -510,15 +506,7 @@ TEST_F(fallback_test, a_challenged_sync_is_answered_with_the_configured_credenti
   const std::array<reg::credential, 1> creds{
       reg::credential{.realm = "one.test", .username = "", .password = "pw-a", .aor = ""}};
   cfg_.credentials = creds;
-  cfg_.fallback = true;
-  cfg_.probe_interval_ms = 1000;
-  cfg_.regsync_rate = 100;
-  make_engine();
-  take_down_with_503("a");
-  auto probes = only(run(now_ + 1000, 10), "OPTIONS");
-  ASSERT_EQ(probes.size(), 1U);
-  from_reg(registrar_answer(probes[0].bytes, 200, "OK"));
-  auto regs = only(run(now_ + 1000, 10), "REGISTER");
+  auto regs = first_sync("a");
   ASSERT_EQ(regs.size(), 1U);
   EXPECT_EQ(parsed(regs[0].bytes).find(sip::header_id::authorization), nullptr);
   // The sync is the front end's own REGISTER: it answers the challenge itself.

@@ -100,6 +100,17 @@ inline reg::engine_config p2p_config(reg::endpoint registrar, unsigned worker = 
   return cfg;
 }
 
+/// p2p_config() with two registrars, `one` for one.test (the default) and `two`
+/// for two.test.
+inline reg::engine_config p2p_two_registrars_config(reg::endpoint one, reg::endpoint two) {
+  reg::engine_config cfg = p2p_config(one);
+  cfg.registrars[0] = {one, "one.test"};
+  cfg.registrars[1] = {two, "two.test"};
+  cfg.n_registrars = 2;
+  cfg.default_registrar = 0;
+  return cfg;
+}
+
 /// The registrar's answer to a request the front end forwarded: its Via, From,
 /// Call-ID and CSeq lines copied, its To with a tag, and for `granted` >= 0 its
 /// Contact with that expiry; `extra` header lines go before Content-Length.
@@ -127,6 +138,30 @@ inline std::string registrar_answer(std::string_view forwarded, unsigned code, s
 struct sent {
   reg::endpoint dst;
   std::string bytes;
+};
+
+/// Several workers' engines as the dataplane runs them: each datagram goes to the
+/// engine reg::steer() picks, at time 0, and is kept alive like an mbuf would be.
+class steered_delivery {
+ public:
+  explicit steered_delivery(std::vector<std::unique_ptr<reg::engine>>& engines) : engines_(engines) {}
+  /// Delivers `bytes`, received from `src` on side `from`; returns the engine it
+  /// went to and leaves what that engine sent in `sent_out`.
+  unsigned operator()(std::string bytes, reg::side from, reg::endpoint src, std::vector<std::string>& sent_out) {
+    keep_.push_back(std::move(bytes));
+    sip::message m;
+    EXPECT_EQ(m.parse(keep_.back()), sip::errc::ok);
+    const unsigned owner = reg::steer(m, from, static_cast<unsigned>(engines_.size()), 0);
+    reg::output_queue out;
+    engines_[owner]->on_message(m, {src, from}, 0, out);
+    sent_out.clear();
+    for (std::size_t i = 0; i < out.size(); ++i) sent_out.emplace_back(out.bytes(out[i]));
+    return owner;
+  }
+
+ private:
+  std::vector<std::unique_ptr<reg::engine>>& engines_;
+  std::vector<std::string> keep_;
 };
 
 /// One engine, fed datagrams at `now_`; each test file sets `cfg_` and builds `eng_`.

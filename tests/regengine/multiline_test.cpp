@@ -309,18 +309,7 @@ TEST(multiline_workers, lines_of_one_call_id_live_on_the_workers_of_their_aors) 
   }
   std::vector<std::unique_ptr<reg::engine>> engines;
   for (unsigned w = 0; w < n; ++w) engines.push_back(std::make_unique<reg::engine>(base_config(w, n)));
-  std::vector<std::string> keep;  // messages outlive the views the engines read
-  auto deliver = [&](std::string bytes, reg::side from, reg::endpoint src, std::vector<std::string>& sent_out) {
-    keep.push_back(std::move(bytes));
-    sip::message m;
-    EXPECT_EQ(m.parse(keep.back()), sip::errc::ok);
-    const unsigned owner = reg::steer(m, from, n, 0);
-    reg::output_queue out;
-    engines[owner]->on_message(m, {src, from}, 0, out);
-    sent_out.clear();
-    for (std::size_t i = 0; i < out.size(); ++i) sent_out.emplace_back(out.bytes(out[i]));
-    return owner;
-  };
+  steered_delivery deliver(engines);
   std::vector<std::string> s;
   const unsigned w_a = deliver(register_msg({.user = "alice", .cseq = 1}), reg::side::access, k_phone, s);
   ASSERT_EQ(s.size(), 1U);

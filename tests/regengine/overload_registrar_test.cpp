@@ -59,11 +59,7 @@ class engine_modes : public engine_harness {
   ~engine_modes() override { eng_.reset(); }
 
   void SetUp() override {
-    cfg_ = p2p_config(k_reg1);
-    cfg_.registrars[0] = {k_reg1, "one.test"};
-    cfg_.registrars[1] = {k_reg2, "two.test"};
-    cfg_.n_registrars = 2;
-    cfg_.default_registrar = 0;
+    cfg_ = p2p_two_registrars_config(k_reg1, k_reg2);
     cfg_.spike_seed = 7;
   }
 

@@ -523,19 +523,7 @@ TEST_F(p2p_test, a_new_call_id_for_an_aor_meets_its_binding_on_the_aors_worker) 
     cfg.binding_seed = 7 + w;
     engines.push_back(std::make_unique<reg::engine>(cfg));
   }
-  std::vector<std::string> keep;  // messages outlive the views the engines read
-  // Delivers `bytes` to its owner; returns the owner and what it sent.
-  auto deliver = [&](std::string bytes, reg::side from, reg::endpoint src, std::vector<std::string>& sent_out) {
-    keep.push_back(std::move(bytes));
-    sip::message m;
-    EXPECT_EQ(m.parse(keep.back()), sip::errc::ok);
-    const unsigned owner = reg::steer(m, from, n, 0);
-    reg::output_queue out;
-    engines[owner]->on_message(m, {src, from}, 0, out);
-    sent_out.clear();
-    for (std::size_t i = 0; i < out.size(); ++i) sent_out.emplace_back(out.bytes(out[i]));
-    return owner;
-  };
+  steered_delivery deliver(engines);
   reg_opts o;
   o.call_id = cid1;
   std::vector<std::string> sent_out;
