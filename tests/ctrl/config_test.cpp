@@ -381,6 +381,12 @@ TEST_P(ConfigRule, IsRefusedWithPathAndReason) {
 
 v1::Interface& itf(v1::Config& c, int i) { return *c.mutable_interfaces(i); }
 v1::Registrar& reg(v1::Config& c, int i) { return *c.mutable_registrars(i); }
+// registrars[0] resolved by DNS: no address, the DNS name `host`.
+v1::Registrar& dns_reg(v1::Config& c, const char* host) {
+  reg(c, 0).clear_address();
+  reg(c, 0).set_host(host);
+  return reg(c, 0);
+}
 v1::Timers& timers(v1::Config& c) { return *c.mutable_sip()->mutable_timers(); }
 // PEER_TO_PEER with one valid credential entry (realm-only), plus `n` more added by the case.
 v1::Credential& cred(v1::Config& c) {
@@ -505,35 +511,19 @@ const bad_config bad_configs[] = {
     {"RegistrarNeitherHostNorAddress", [](v1::Config& c) { reg(c, 0).clear_address(); }, "registrars[0].address",
      "or its DNS name as \"host\""},
     {"RegistrarHostWithSpace",
-     [](v1::Config& c) {
-       reg(c, 0).clear_address();
-       reg(c, 0).set_host("registrar example.net");
-     },
+     [](v1::Config& c) { dns_reg(c, "registrar example.net"); },
      "registrars[0].host", "not a DNS name"},
     {"RegistrarHostTrailingDot",
-     [](v1::Config& c) {
-       reg(c, 0).clear_address();
-       reg(c, 0).set_host("registrar.example.net.");
-     },
+     [](v1::Config& c) { dns_reg(c, "registrar.example.net."); },
      "registrars[0].host", "no trailing dot"},
     {"RegistrarHostLeadingHyphen",
-     [](v1::Config& c) {
-       reg(c, 0).clear_address();
-       reg(c, 0).set_host("-reg.example.net");
-     },
+     [](v1::Config& c) { dns_reg(c, "-reg.example.net"); },
      "registrars[0].host", "not a DNS name"},
     {"RegistrarHostIsIpv4",
-     [](v1::Config& c) {
-       reg(c, 0).clear_address();
-       reg(c, 0).set_host("198.18.2.2");
-     },
+     [](v1::Config& c) { dns_reg(c, "198.18.2.2"); },
      "registrars[0].host", "is an IPv4 address; give it as \"address\""},
     {"RegistrarHostPortTooLarge",
-     [](v1::Config& c) {
-       reg(c, 0).clear_address();
-       reg(c, 0).set_host("registrar.example.net");
-       reg(c, 0).set_port(65536);
-     },
+     [](v1::Config& c) { dns_reg(c, "registrar.example.net").set_port(65536); },
      "registrars[0].port", "65536 is not a UDP port"},
     {"RegistrarPortWithAddress", [](v1::Config& c) { reg(c, 0).set_port(5070); }, "registrars[0].port",
      "goes with \"host\"; a static registrar's port is part of its address, e.g. \"198.18.2.2:5070\""},
