@@ -510,15 +510,8 @@ TEST_F(p2p_test, a_new_call_id_for_an_aor_meets_its_binding_on_the_aors_worker) 
   }
   std::vector<std::unique_ptr<reg::engine>> engines;
   for (unsigned w = 0; w < n; ++w) {
-    reg::engine_config cfg;
-    cfg.worker_id = w;
-    cfg.n_workers = n;
-    cfg.access_local = {ip(198, 18, 1, 1), 5060, 0};
-    cfg.core_local = {ip(198, 18, 2, 1), 5060, 1};
-    cfg.registrars[0] = {k_registrar, "sipfront.test"};
-    cfg.n_registrars = 1;
+    reg::engine_config cfg = p2p_config(k_registrar, w, n);
     cfg.max_transactions = 16;
-    cfg.mode = reg::passthrough_mode::peer_to_peer;
     cfg.max_bindings = 4;
     cfg.binding_seed = 7 + w;
     engines.push_back(std::make_unique<reg::engine>(cfg));

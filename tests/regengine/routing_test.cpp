@@ -542,16 +542,10 @@ TEST(routing_end_to_end, requests_other_than_register_are_not_routed) {
 TEST(routing_steer, core_requests_for_a_binding_go_to_the_worker_in_its_contact) {
   // Bindings on each of 4 workers; requests with many Call-IDs all land on the owner.
   for (unsigned w = 0; w < 4; ++w) {
-    reg::engine_config cfg;
-    cfg.worker_id = w;
-    cfg.n_workers = 4;
-    cfg.access_local = {ip(198, 18, 1, 1), 5060, 0};
-    cfg.core_local = {ip(198, 18, 2, 1), 5060, 1};
-    cfg.registrars[0] = {k_registrar, "sipfront.test"};
-    cfg.n_registrars = 1;
+    reg::engine_config cfg = p2p_config(k_registrar, w, 4);
     cfg.max_transactions = 8;
-    cfg.mode = reg::passthrough_mode::peer_to_peer;
     cfg.max_bindings = 4;
+    cfg.binding_seed = 0;  // from the clock
     reg::engine e(cfg);
     reg::output_queue out;
     const std::string reg_req = register_msg();
