@@ -388,9 +388,10 @@ v1::Registrar& dns_reg(v1::Config& c, const char* host) {
   return reg(c, 0);
 }
 v1::Timers& timers(v1::Config& c) { return *c.mutable_sip()->mutable_timers(); }
+void p2p(v1::Config& c) { c.mutable_passthrough()->set_mode(v1::Passthrough::PEER_TO_PEER); }
 // PEER_TO_PEER with one valid credential entry (realm-only), plus `n` more added by the case.
 v1::Credential& cred(v1::Config& c) {
-  c.mutable_passthrough()->set_mode(v1::Passthrough::PEER_TO_PEER);
+  p2p(c);
   auto& e = *c.add_credentials();
   e.set_realm("sipfront.lab");
   e.set_password("pw");
@@ -603,7 +604,7 @@ const bad_config bad_configs[] = {
      "needs \"probe\": {\"enabled\": true}"},
     {"KeepaliveTooShort",
      [](v1::Config& c) {
-       c.mutable_passthrough()->set_mode(v1::Passthrough::PEER_TO_PEER);
+       p2p(c);
        c.mutable_probe()->set_enabled(true);
        c.mutable_probe()->set_keepalive_ms(100);
      },
@@ -625,27 +626,27 @@ const bad_config bad_configs[] = {
      "registrarMode", "use \"INDEXED\""},
     {"RegistrarIndexUnknown",
      [](v1::Config& c) {
-       c.mutable_passthrough()->set_mode(v1::Passthrough::PEER_TO_PEER);
+       p2p(c);
        c.add_registrar_index(1);
        c.add_registrar_index(4);
      },
      "registrarIndex[1]", "registrar index 4 is not configured (configured: 1)"},
     {"RegistrarIndexOutOfRange",
      [](v1::Config& c) {
-       c.mutable_passthrough()->set_mode(v1::Passthrough::PEER_TO_PEER);
+       p2p(c);
        c.add_registrar_index(7);
      },
      "registrarIndex[0]", "7 is outside 1..6"},
     {"RegistrarIndexListedTwice",
      [](v1::Config& c) {
-       c.mutable_passthrough()->set_mode(v1::Passthrough::PEER_TO_PEER);
+       p2p(c);
        c.add_registrar_index(1);
        c.add_registrar_index(1);
      },
      "registrarIndex[1]", "1 is already registrarIndex[0]"},
     {"PrimarySecondaryWithThree",
      [](v1::Config& c) {
-       c.mutable_passthrough()->set_mode(v1::Passthrough::PEER_TO_PEER);
+       p2p(c);
        c.set_registrar_mode(v1::PRIMARY_SECONDARY);
        for (unsigned i : {1U, 2U, 3U}) c.add_registrar_index(i);
      },
