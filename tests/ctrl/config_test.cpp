@@ -381,10 +381,17 @@ TEST_P(ConfigRule, IsRefusedWithPathAndReason) {
 
 v1::Interface& itf(v1::Config& c, int i) { return *c.mutable_interfaces(i); }
 v1::Registrar& reg(v1::Config& c, int i) { return *c.mutable_registrars(i); }
+// registrars[0] resolved by DNS: no address, the DNS name `host`.
+v1::Registrar& dns_reg(v1::Config& c, const char* host) {
+  reg(c, 0).clear_address();
+  reg(c, 0).set_host(host);
+  return reg(c, 0);
+}
 v1::Timers& timers(v1::Config& c) { return *c.mutable_sip()->mutable_timers(); }
+void p2p(v1::Config& c) { c.mutable_passthrough()->set_mode(v1::Passthrough::PEER_TO_PEER); }
 // PEER_TO_PEER with one valid credential entry (realm-only), plus `n` more added by the case.
 v1::Credential& cred(v1::Config& c) {
-  c.mutable_passthrough()->set_mode(v1::Passthrough::PEER_TO_PEER);
+  p2p(c);
   auto& e = *c.add_credentials();
   e.set_realm("sipfront.lab");
   e.set_password("pw");
@@ -505,35 +512,19 @@ const bad_config bad_configs[] = {
     {"RegistrarNeitherHostNorAddress", [](v1::Config& c) { reg(c, 0).clear_address(); }, "registrars[0].address",
      "or its DNS name as \"host\""},
     {"RegistrarHostWithSpace",
-     [](v1::Config& c) {
-       reg(c, 0).clear_address();
-       reg(c, 0).set_host("registrar example.net");
-     },
+     [](v1::Config& c) { dns_reg(c, "registrar example.net"); },
      "registrars[0].host", "not a DNS name"},
     {"RegistrarHostTrailingDot",
-     [](v1::Config& c) {
-       reg(c, 0).clear_address();
-       reg(c, 0).set_host("registrar.example.net.");
-     },
+     [](v1::Config& c) { dns_reg(c, "registrar.example.net."); },
      "registrars[0].host", "no trailing dot"},
     {"RegistrarHostLeadingHyphen",
-     [](v1::Config& c) {
-       reg(c, 0).clear_address();
-       reg(c, 0).set_host("-reg.example.net");
-     },
+     [](v1::Config& c) { dns_reg(c, "-reg.example.net"); },
      "registrars[0].host", "not a DNS name"},
     {"RegistrarHostIsIpv4",
-     [](v1::Config& c) {
-       reg(c, 0).clear_address();
-       reg(c, 0).set_host("198.18.2.2");
-     },
+     [](v1::Config& c) { dns_reg(c, "198.18.2.2"); },
      "registrars[0].host", "is an IPv4 address; give it as \"address\""},
     {"RegistrarHostPortTooLarge",
-     [](v1::Config& c) {
-       reg(c, 0).clear_address();
-       reg(c, 0).set_host("registrar.example.net");
-       reg(c, 0).set_port(65536);
-     },
+     [](v1::Config& c) { dns_reg(c, "registrar.example.net").set_port(65536); },
      "registrars[0].port", "65536 is not a UDP port"},
     {"RegistrarPortWithAddress", [](v1::Config& c) { reg(c, 0).set_port(5070); }, "registrars[0].port",
      "goes with \"host\"; a static registrar's port is part of its address, e.g. \"198.18.2.2:5070\""},
@@ -613,7 +604,7 @@ const bad_config bad_configs[] = {
      "needs \"probe\": {\"enabled\": true}"},
     {"KeepaliveTooShort",
      [](v1::Config& c) {
-       c.mutable_passthrough()->set_mode(v1::Passthrough::PEER_TO_PEER);
+       p2p(c);
        c.mutable_probe()->set_enabled(true);
        c.mutable_probe()->set_keepalive_ms(100);
      },
@@ -635,27 +626,27 @@ const bad_config bad_configs[] = {
      "registrarMode", "use \"INDEXED\""},
     {"RegistrarIndexUnknown",
      [](v1::Config& c) {
-       c.mutable_passthrough()->set_mode(v1::Passthrough::PEER_TO_PEER);
+       p2p(c);
        c.add_registrar_index(1);
        c.add_registrar_index(4);
      },
      "registrarIndex[1]", "registrar index 4 is not configured (configured: 1)"},
     {"RegistrarIndexOutOfRange",
      [](v1::Config& c) {
-       c.mutable_passthrough()->set_mode(v1::Passthrough::PEER_TO_PEER);
+       p2p(c);
        c.add_registrar_index(7);
      },
      "registrarIndex[0]", "7 is outside 1..6"},
     {"RegistrarIndexListedTwice",
      [](v1::Config& c) {
-       c.mutable_passthrough()->set_mode(v1::Passthrough::PEER_TO_PEER);
+       p2p(c);
        c.add_registrar_index(1);
        c.add_registrar_index(1);
      },
      "registrarIndex[1]", "1 is already registrarIndex[0]"},
     {"PrimarySecondaryWithThree",
      [](v1::Config& c) {
-       c.mutable_passthrough()->set_mode(v1::Passthrough::PEER_TO_PEER);
+       p2p(c);
        c.set_registrar_mode(v1::PRIMARY_SECONDARY);
        for (unsigned i : {1U, 2U, 3U}) c.add_registrar_index(i);
      },

@@ -16,15 +16,8 @@
 #include "sipfront/regengine/spike_guard.hpp"
 #include "sipfront/sipparse/sipparse.hpp"
 
-namespace reg = sipfront::reg;
-namespace sip = sipfront::sip;
-
+namespace sipfront::test {
 namespace {
-
-using sipfront::test::engine_harness;
-using sipfront::test::ip;
-using sipfront::test::registrar_answer;
-using sipfront::test::sent;
 
 const reg::endpoint k_phone{ip(198, 18, 1, 2), 5062, 0};
 const reg::endpoint k_registrar{ip(198, 18, 2, 2), 5060, 1};
@@ -56,39 +49,20 @@ struct creds {
 
 std::string register_msg(unsigned cseq, const std::string& branch, const std::string& expires = "600",
                          const std::string& user = "alice") {
-  std::string m;
-  m += "REGISTER sip:sipfront.test SIP/2.0\r\n";
-  m += "Via: SIP/2.0/UDP 198.18.1.2:5062;branch=" + branch + ";rport\r\n";
-  m += "Max-Forwards: 70\r\n";
-  m += "From: <sip:" + user + "@sipfront.test>;tag=a1\r\n";
-  m += "To: <sip:" + user + "@sipfront.test>\r\n";
-  m += "Call-ID: reg-" + user + "@198.18.1.2\r\n";
-  m += "CSeq: " + std::to_string(cseq) + " REGISTER\r\n";
-  m += "Contact: <sip:" + user + "@198.18.1.2:5062>\r\n";
-  m += "Expires: " + expires + "\r\n";
-  m += "Content-Length: 0\r\n\r\n";
-  return m;
+  return make_register({.branch = branch,
+                        .user = user,
+                        .call_id = "reg-" + user + "@198.18.1.2",
+                        .cseq = cseq,
+                        .contact = "<sip:" + user + "@198.18.1.2:5062>",
+                        .expires = expires});
 }
 
 class auth_test : public engine_harness {
  protected:
   void SetUp() override {
-    cfg_.worker_id = 1;
-    cfg_.n_workers = 2;
-    cfg_.access_local = {ip(198, 18, 1, 1), 5060, 0};
-    cfg_.core_local = {ip(198, 18, 2, 1), 5060, 1};
-    cfg_.registrars[0] = {k_registrar, "sipfront.test"};
-    cfg_.n_registrars = 1;
-    cfg_.max_transactions = 64;
-    cfg_.mode = reg::passthrough_mode::peer_to_peer;
-    cfg_.registrar.in_expires_min = 60;
-    cfg_.registrar.in_expires_max = 3600;
-    cfg_.registrar.in_expires_default = 3600;
+    cfg_ = p2p_config(k_registrar);
     // Out-leg 120 s: refreshed max(12 s, Timer F 32 s) early, i.e. 88 s after each 200.
     cfg_.registrar.out_expires = 120;
-    cfg_.registrar.fail_count = 3;
-    cfg_.max_bindings = 16;
-    cfg_.binding_seed = 42;
     creds_ = {reg::credential{.realm = "sipfront.test", .username = "", .password = "secret", .aor = ""}};
   }
   void make_engine() {
@@ -396,3 +370,4 @@ TEST_F(auth_test, the_answer_keeps_the_refresh_spike_slot_until_its_final_respon
 }
 
 }  // namespace
+}  // namespace sipfront::test

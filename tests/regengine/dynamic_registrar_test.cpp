@@ -13,15 +13,8 @@
 #include "sipfront/regengine/engine.hpp"
 #include "sipfront/sipparse/sipparse.hpp"
 
-namespace reg = sipfront::reg;
-namespace sip = sipfront::sip;
-
+namespace sipfront::test {
 namespace {
-
-using sipfront::test::engine_harness;
-using sipfront::test::ip;
-using sipfront::test::registrar_answer;
-using sipfront::test::sent;
 
 const reg::endpoint k_phone{ip(198, 18, 1, 2), 5062, 0};
 const reg::endpoint k_static{ip(198, 18, 2, 2), 5060, 1};
@@ -29,43 +22,24 @@ const reg::endpoint k_dns_a{ip(198, 18, 2, 3), 5060, 1};
 const reg::endpoint k_dns_b{ip(198, 18, 2, 4), 5080, 1};
 
 std::string register_msg(const std::string& user, unsigned cseq, const std::string& ruri_host = "sipfront.test") {
-  std::string m;
-  m += "REGISTER sip:" + ruri_host + " SIP/2.0\r\n";
-  m += "Via: SIP/2.0/UDP 198.18.1.2:5062;branch=z9hG4bK-" + user + "-" + std::to_string(cseq) + ";rport\r\n";
-  m += "Max-Forwards: 70\r\n";
-  m += "From: <sip:" + user + "@sipfront.test>;tag=t-" + user + "\r\n";
-  m += "To: <sip:" + user + "@sipfront.test>\r\n";
-  m += "Call-ID: " + user + "-1@198.18.1.2\r\n";
-  m += "CSeq: " + std::to_string(cseq) + " REGISTER\r\n";
-  m += "Contact: <sip:" + user + "@198.18.1.2:5062>\r\n";
-  m += "Expires: 600\r\n";
-  m += "Content-Length: 0\r\n\r\n";
-  return m;
+  register_opts o = user_register(user, cseq);
+  o.ruri = "sip:" + ruri_host;
+  return make_register(o);
 }
 
 class dynamic_registrar : public engine_harness {
  protected:
   void SetUp() override {
-    cfg_.worker_id = 0;
-    cfg_.n_workers = 1;
-    cfg_.access_local = {ip(198, 18, 1, 1), 5060, 0};
-    cfg_.core_local = {ip(198, 18, 2, 1), 5060, 1};
+    cfg_ = p2p_config({}, 0, 1);  // out-leg 3600 s, rate limiting: phone refreshes are answered locally
     cfg_.registrars[0] = {.addr = {}, .domain = {}, .dynamic = true, .host = "reg.example.test"};
     cfg_.registrars[1] = {.addr = k_static, .domain = "static.test"};
     cfg_.n_registrars = 2;
     cfg_.default_registrar = 0;
-    cfg_.max_transactions = 64;
-    cfg_.mode = reg::passthrough_mode::peer_to_peer;
-    cfg_.registrar.out_expires = 3600;  // rate limiting: phone refreshes are answered locally
-    cfg_.max_bindings = 16;
-    cfg_.binding_seed = 42;
   }
-  void make_engine() { eng_ = std::make_unique<reg::engine>(cfg_); }
 
   std::vector<sent> from_phone(const std::string& user, unsigned cseq) {
     return feed(register_msg(user, cseq), reg::side::access, k_phone);
   }
-  static unsigned code(const std::string& msg) { return parsed(msg).status_code(); }
   static std::string ruri(const std::string& msg) { return std::string(parsed(msg).request_uri()); }
   // `user` registers through the one REGISTER forwarded to `at`, answered 200 from there.
   void register_ok(const std::string& user, unsigned cseq, reg::endpoint at) {
@@ -214,3 +188,4 @@ TEST_F(dynamic_registrar, EndToEndUsesTheResolvedAddress) {
 }
 
 }  // namespace
+}  // namespace sipfront::test

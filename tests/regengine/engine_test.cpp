@@ -12,15 +12,8 @@
 #include "sipfront/regengine/engine.hpp"
 #include "sipfront/sipparse/sipparse.hpp"
 
-namespace reg = sipfront::reg;
-namespace sip = sipfront::sip;
-
+namespace sipfront::test {
 namespace {
-
-using sipfront::test::engine_harness;
-using sipfront::test::ip;
-using sipfront::test::registrar_answer;
-using sipfront::test::sent;
 
 const reg::endpoint k_phone{ip(198, 18, 1, 2), 5062, 0};
 const reg::endpoint k_registrar{ip(198, 18, 2, 2), 5060, 1};
@@ -29,33 +22,27 @@ const reg::endpoint k_registrar2{ip(198, 18, 2, 3), 5070, 1};
 std::string register_msg(std::string_view call_id = "reg-1@198.18.1.2", unsigned cseq = 1,
                          std::string_view branch = "z9hG4bK-phone-1", std::string_view extra = "",
                          std::string_view ruri = "sip:sipfront.test", std::string_view via_params = ";rport") {
-  std::string m;
-  m += "REGISTER " + std::string(ruri) + " SIP/2.0\r\n";
-  m += "Via: SIP/2.0/UDP 198.18.1.2:5062;branch=" + std::string(branch) + std::string(via_params) + "\r\n";
-  m += "Max-Forwards: 70\r\n";
-  m += "From: <sip:alice@sipfront.test>;tag=a1\r\n";
-  m += "To: <sip:alice@sipfront.test>\r\n";
-  m += "Call-ID: " + std::string(call_id) + "\r\n";
-  m += "CSeq: " + std::to_string(cseq) + " REGISTER\r\n";
-  m += "Contact: <sip:alice@198.18.1.2:5062>\r\n";
-  m += std::string(extra);
-  m += "Expires: 3600\r\nContent-Length: 0\r\n\r\n";
-  return m;
+  return make_register({.ruri = std::string(ruri),
+                        .branch = std::string(branch),
+                        .via_params = std::string(via_params),
+                        .call_id = std::string(call_id),
+                        .cseq = cseq,
+                        .contact = "<sip:alice@198.18.1.2:5062>",
+                        .extra = std::string(extra),
+                        .expires = "3600"});
 }
 
 class engine_test : public engine_harness {
  protected:
-  void SetUp() override { make_engine(); }
-
-  void make_engine(unsigned n_registrars = 1) {
-    cfg_.worker_id = 1;
-    cfg_.n_workers = 2;
-    cfg_.access_local = {ip(198, 18, 1, 1), 5060, 0};
-    cfg_.core_local = {ip(198, 18, 2, 1), 5060, 1};
+  void SetUp() override {
+    cfg_ = front_end_config();
     cfg_.registrars[0] = {k_registrar, "sipfront.test"};
     cfg_.registrars[1] = {k_registrar2, "other.test"};
+    make_engine();
+  }
+
+  void make_engine(unsigned n_registrars = 1) {
     cfg_.n_registrars = n_registrars;
-    cfg_.max_transactions = 64;
     eng_ = std::make_unique<reg::engine>(cfg_);
   }
 
@@ -507,3 +494,4 @@ TEST(steer, broken_messages_stay_where_they_arrived) {
 }
 
 }  // namespace
+}  // namespace sipfront::test

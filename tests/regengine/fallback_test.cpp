@@ -13,36 +13,18 @@
 #include "sipfront/regengine/engine.hpp"
 #include "sipfront/sipparse/sipparse.hpp"
 
-namespace reg = sipfront::reg;
-namespace sip = sipfront::sip;
-
+namespace sipfront::test {
 namespace {
-
-using sipfront::test::engine_harness;
-using sipfront::test::ip;
-using sipfront::test::registrar_answer;
-using sipfront::test::sent;
 
 const reg::endpoint k_phone{ip(198, 18, 1, 2), 5062, 0};
 const reg::endpoint k_reg1{ip(198, 18, 2, 2), 5060, 1};
 const reg::endpoint k_reg2{ip(198, 18, 2, 3), 5070, 1};
 const reg::endpoint k_core_proxy{ip(198, 18, 2, 9), 5060, 1};
 
-std::string aor_of(const std::string& user) { return "sip:" + user + "@sipfront.test"; }
-
 std::string register_msg(const std::string& user, unsigned cseq, std::string_view expires = "600") {
-  std::string m;
-  m += "REGISTER sip:sipfront.test SIP/2.0\r\n";
-  m += "Via: SIP/2.0/UDP 198.18.1.2:5062;branch=z9hG4bK-" + user + "-" + std::to_string(cseq) + ";rport\r\n";
-  m += "Max-Forwards: 70\r\n";
-  m += "From: <" + aor_of(user) + ">;tag=t-" + user + "\r\n";
-  m += "To: <" + aor_of(user) + ">\r\n";
-  m += "Call-ID: " + user + "-1@198.18.1.2\r\n";
-  m += "CSeq: " + std::to_string(cseq) + " REGISTER\r\n";
-  m += "Contact: <sip:" + user + "@198.18.1.2:5062>\r\n";
-  m += "Expires: " + std::string(expires) + "\r\n";
-  m += "Content-Length: 0\r\n\r\n";
-  return m;
+  register_opts o = user_register(user, cseq);
+  o.expires = std::string(expires);
+  return make_register(o);
 }
 
 std::string invite_to(const std::string& ruri) {
@@ -63,26 +45,15 @@ bool starts(const sent& s, std::string_view method) { return s.bytes.starts_with
 class fallback_test : public engine_harness {
  protected:
   void SetUp() override {
-    cfg_.worker_id = 1;
-    cfg_.n_workers = 2;
-    cfg_.access_local = {ip(198, 18, 1, 1), 5060, 0};
-    cfg_.core_local = {ip(198, 18, 2, 1), 5060, 1};
-    cfg_.registrars[0] = {k_reg1, "one.test"};
-    cfg_.registrars[1] = {k_reg2, "two.test"};
-    cfg_.n_registrars = 2;
-    cfg_.default_registrar = 0;
+    cfg_ = p2p_two_registrars_config(k_reg1, k_reg2);
     cfg_.max_transactions = 256;
-    cfg_.mode = reg::passthrough_mode::peer_to_peer;
-    cfg_.registrar.out_expires = 3600;
     cfg_.max_bindings = 64;
-    cfg_.binding_seed = 42;
     order({1});
   }
   void order(std::initializer_list<unsigned> idx) {
     const std::vector<unsigned> v(idx);
     ASSERT_EQ(reg::registrar_list::make(v, cfg_.registrar_order), reg::registrar_errc::ok);
   }
-  void make_engine() { eng_ = std::make_unique<reg::engine>(cfg_); }
 
   std::vector<sent> from_phone(const std::string& user, unsigned cseq, std::string_view expires = "600") {
     return feed(register_msg(user, cseq, expires), reg::side::access, k_phone, true);
@@ -90,7 +61,6 @@ class fallback_test : public engine_harness {
   std::vector<sent> from_reg(std::string_view b, reg::endpoint src = k_reg1) {
     return feed(b, reg::side::core, src, true);
   }
-  static unsigned code(const std::string& msg) { return parsed(msg).status_code(); }
   const reg::binding* binding(const std::string& user) { return eng_->find_binding(aor_of(user)); }
 
   // Registers `user` upstream through k_reg1; returns the Contact the front end gave the registrar.
@@ -127,6 +97,22 @@ class fallback_test : public engine_harness {
       if (std::none_of(r.begin(), r.end(), [&](const sent& x) { return x.bytes == s.bytes; })) r.push_back(s);
     }
     return r;
+  }
+  // With fallback and reg-sync at 100/s: `user`'s REGISTER is answered 503 (every
+  // registrar down, `user` registered locally), the probe a second later is answered
+  // 200, and the REGISTERs sent in the second after that (the sync of `user`'s
+  // binding; first transmissions only) are returned.
+  std::vector<sent> first_sync(const std::string& user) {
+    cfg_.fallback = true;
+    cfg_.probe_interval_ms = 1000;
+    cfg_.regsync_rate = 100;
+    make_engine();
+    take_down_with_503(user);
+    const auto probes = only(run(now_ + 1000, 10), "OPTIONS");
+    EXPECT_EQ(probes.size(), 1U);
+    if (probes.size() != 1) return {};
+    from_reg(registrar_answer(probes[0].bytes, 200, "OK"));
+    return only(run(now_ + 1000, 10), "REGISTER");
   }
 };
 
@@ -478,15 +464,7 @@ TEST_F(fallback_test, when_the_registrar_returns_local_only_bindings_are_reregis
 }
 
 TEST_F(fallback_test, a_sync_timeout_puts_the_binding_back_until_the_registrar_answers_again) {
-  cfg_.fallback = true;
-  cfg_.probe_interval_ms = 1000;
-  cfg_.regsync_rate = 100;
-  make_engine();
-  take_down_with_503("a");
-  auto probes = only(run(now_ + 1000, 10), "OPTIONS");
-  ASSERT_EQ(probes.size(), 1U);
-  from_reg(registrar_answer(probes[0].bytes, 200, "OK"));
-  auto regs = only(run(now_ + 1000, 10), "REGISTER");
+  auto regs = first_sync("a");
   ASSERT_EQ(regs.size(), 1U);
   // No answer: Timer F marks the registrar down and the binding needs sync again.
   for (const auto& s : only(run(now_ + cfg_.timer_f_ms + 10, 10), "REGISTER")) {
@@ -499,7 +477,7 @@ TEST_F(fallback_test, a_sync_timeout_puts_the_binding_back_until_the_registrar_a
   EXPECT_EQ(eng_->registrar_state(1, now_), reg::registrar_health::down);
   EXPECT_EQ(eng_->counters().regsync_sent, 1U);
   // Probing again; once answered, synced again.
-  probes = only(run(now_ + 2000, 10), "OPTIONS");
+  const auto probes = only(run(now_ + 2000, 10), "OPTIONS");
   ASSERT_FALSE(probes.empty());
   from_reg(registrar_answer(probes.back().bytes, 200, "OK"));
   regs = only(run(now_ + 1000, 10), "REGISTER");
@@ -510,15 +488,7 @@ TEST_F(fallback_test, a_sync_timeout_puts_the_binding_back_until_the_registrar_a
 }
 
 TEST_F(fallback_test, a_sync_refused_with_403_drops_the_local_only_binding) {
-  cfg_.fallback = true;
-  cfg_.probe_interval_ms = 1000;
-  cfg_.regsync_rate = 100;
-  make_engine();
-  take_down_with_503("a");
-  auto probes = only(run(now_ + 1000, 10), "OPTIONS");
-  ASSERT_EQ(probes.size(), 1U);
-  from_reg(registrar_answer(probes[0].bytes, 200, "OK"));
-  auto regs = only(run(now_ + 1000, 10), "REGISTER");
+  auto regs = first_sync("a");
   ASSERT_EQ(regs.size(), 1U);
   from_reg(registrar_answer(regs[0].bytes, 403, "Forbidden"));
   EXPECT_EQ(binding("a"), nullptr) << "a registrar that answers refused it: fallback is for unreachable ones";
@@ -536,15 +506,7 @@ TEST_F(fallback_test, a_challenged_sync_is_answered_with_the_configured_credenti
   const std::array<reg::credential, 1> creds{
       reg::credential{.realm = "one.test", .username = "", .password = "pw-a", .aor = ""}};
   cfg_.credentials = creds;
-  cfg_.fallback = true;
-  cfg_.probe_interval_ms = 1000;
-  cfg_.regsync_rate = 100;
-  make_engine();
-  take_down_with_503("a");
-  auto probes = only(run(now_ + 1000, 10), "OPTIONS");
-  ASSERT_EQ(probes.size(), 1U);
-  from_reg(registrar_answer(probes[0].bytes, 200, "OK"));
-  auto regs = only(run(now_ + 1000, 10), "REGISTER");
+  auto regs = first_sync("a");
   ASSERT_EQ(regs.size(), 1U);
   EXPECT_EQ(parsed(regs[0].bytes).find(sip::header_id::authorization), nullptr);
   // The sync is the front end's own REGISTER: it answers the challenge itself.
@@ -640,3 +602,4 @@ TEST(binding_record, stays_480_bytes_with_the_fallback_fields) {
 }
 
 }  // namespace
+}  // namespace sipfront::test

@@ -13,15 +13,8 @@
 #include "sipfront/regengine/engine.hpp"
 #include "sipfront/sipparse/sipparse.hpp"
 
-namespace reg = sipfront::reg;
-namespace sip = sipfront::sip;
-
+namespace sipfront::test {
 namespace {
-
-using sipfront::test::engine_harness;
-using sipfront::test::ip;
-using sipfront::test::registrar_answer;
-using sipfront::test::sent;
 
 const reg::endpoint k_phone{ip(198, 18, 1, 2), 5062, 0};
 const reg::endpoint k_registrar{ip(198, 18, 2, 2), 5060, 1};
@@ -40,20 +33,16 @@ struct line_reg {
 };
 
 std::string register_msg(const line_reg& o) {
-  std::string m = "REGISTER sip:sipfront.test SIP/2.0\r\n";
   const std::string branch = !o.branch.empty() ? o.branch
                                                : "z9hG4bK-" + o.user + "-" + std::to_string(o.cseq) + "-" +
                                                      o.call_id.substr(0, o.call_id.find('@'));
-  m += "Via: SIP/2.0/UDP 198.18.1.2:5062;branch=" + branch + ";rport\r\n";
-  m += "Max-Forwards: 70\r\n";
-  m += "From: <sip:" + o.user + "@sipfront.test>;tag=t-" + o.user + "\r\n";
-  m += "To: <sip:" + o.user + "@sipfront.test>\r\n";
-  m += "Call-ID: " + o.call_id + "\r\n";
-  m += "CSeq: " + std::to_string(o.cseq) + " REGISTER\r\n";
-  m += "Contact: <sip:" + o.user + "@" + o.contact_host + ">\r\n";
-  m += "Expires: " + o.expires + "\r\n";
-  m += "Content-Length: 0\r\n\r\n";
-  return m;
+  return make_register({.branch = branch,
+                        .user = o.user,
+                        .from_tag = "t-" + o.user,
+                        .call_id = o.call_id,
+                        .cseq = o.cseq,
+                        .contact = "<sip:" + o.user + "@" + o.contact_host + ">",
+                        .expires = o.expires});
 }
 
 std::string header_of(const std::string& msg, sip::header_id id) {
@@ -79,21 +68,7 @@ std::string invite(std::string_view ruri, std::string_view branch) {
 }
 
 reg::engine_config base_config(unsigned worker, unsigned n_workers) {
-  reg::engine_config cfg;
-  cfg.worker_id = worker;
-  cfg.n_workers = n_workers;
-  cfg.access_local = {ip(198, 18, 1, 1), 5060, 0};
-  cfg.core_local = {ip(198, 18, 2, 1), 5060, 1};
-  cfg.registrars[0] = {k_registrar, "sipfront.test"};
-  cfg.n_registrars = 1;
-  cfg.max_transactions = 64;
-  cfg.mode = reg::passthrough_mode::peer_to_peer;
-  cfg.registrar.in_expires_min = 60;
-  cfg.registrar.in_expires_max = 3600;
-  cfg.registrar.in_expires_default = 3600;
-  cfg.registrar.out_expires = 3600;
-  cfg.registrar.fail_count = 3;
-  cfg.max_bindings = 16;
+  reg::engine_config cfg = p2p_config(k_registrar, worker, n_workers);
   cfg.binding_seed = 42 + worker;
   return cfg;
 }
@@ -334,18 +309,7 @@ TEST(multiline_workers, lines_of_one_call_id_live_on_the_workers_of_their_aors) 
   }
   std::vector<std::unique_ptr<reg::engine>> engines;
   for (unsigned w = 0; w < n; ++w) engines.push_back(std::make_unique<reg::engine>(base_config(w, n)));
-  std::vector<std::string> keep;  // messages outlive the views the engines read
-  auto deliver = [&](std::string bytes, reg::side from, reg::endpoint src, std::vector<std::string>& sent_out) {
-    keep.push_back(std::move(bytes));
-    sip::message m;
-    EXPECT_EQ(m.parse(keep.back()), sip::errc::ok);
-    const unsigned owner = reg::steer(m, from, n, 0);
-    reg::output_queue out;
-    engines[owner]->on_message(m, {src, from}, 0, out);
-    sent_out.clear();
-    for (std::size_t i = 0; i < out.size(); ++i) sent_out.emplace_back(out.bytes(out[i]));
-    return owner;
-  };
+  steered_delivery deliver(engines);
   std::vector<std::string> s;
   const unsigned w_a = deliver(register_msg({.user = "alice", .cseq = 1}), reg::side::access, k_phone, s);
   ASSERT_EQ(s.size(), 1U);
@@ -371,3 +335,4 @@ TEST(multiline_workers, lines_of_one_call_id_live_on_the_workers_of_their_aors) 
 }
 
 }  // namespace
+}  // namespace sipfront::test

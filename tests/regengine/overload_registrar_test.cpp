@@ -13,15 +13,8 @@
 #include "sipfront/regengine/engine.hpp"
 #include "sipfront/sipparse/sipparse.hpp"
 
-namespace reg = sipfront::reg;
-namespace sip = sipfront::sip;
-
+namespace sipfront::test {
 namespace {
-
-using sipfront::test::engine_harness;
-using sipfront::test::ip;
-using sipfront::test::registrar_answer;
-using sipfront::test::sent;
 
 const reg::endpoint k_phone{ip(198, 18, 1, 2), 5062, 0};
 const reg::endpoint k_reg1{ip(198, 18, 2, 2), 5060, 1};
@@ -52,23 +45,12 @@ phone ph(std::string user) {
   return p;
 }
 
-std::string aor_of(const std::string& user) { return "sip:" + user + "@sipfront.test"; }
-
 std::string register_msg(const phone& p) {
-  const std::string contact = p.contact.empty() ? "sip:" + p.user + "@198.18.1.2:5062" : p.contact;
-  const std::string branch = p.branch.empty() ? "z9hG4bK-" + p.user + "-" + std::to_string(p.cseq) : p.branch;
-  std::string m;
-  m += "REGISTER sip:sipfront.test SIP/2.0\r\n";
-  m += "Via: SIP/2.0/UDP 198.18.1.2:5062;branch=" + branch + ";rport\r\n";
-  m += "Max-Forwards: 70\r\n";
-  m += "From: <" + aor_of(p.user) + ">;tag=t-" + p.user + "\r\n";
-  m += "To: <" + aor_of(p.user) + ">\r\n";
-  m += "Call-ID: " + p.user + "-1@198.18.1.2\r\n";
-  m += "CSeq: " + std::to_string(p.cseq) + " REGISTER\r\n";
-  m += "Contact: <" + contact + ">\r\n";
-  m += "Expires: " + p.expires + "\r\n";
-  m += "Content-Length: 0\r\n\r\n";
-  return m;
+  register_opts o = user_register(p.user, p.cseq);
+  if (!p.contact.empty()) o.contact = "<" + p.contact + ">";
+  if (!p.branch.empty()) o.branch = p.branch;
+  o.expires = p.expires;
+  return make_register(o);
 }
 
 class engine_modes : public engine_harness {
@@ -77,19 +59,7 @@ class engine_modes : public engine_harness {
   ~engine_modes() override { eng_.reset(); }
 
   void SetUp() override {
-    cfg_.worker_id = 1;
-    cfg_.n_workers = 2;
-    cfg_.access_local = {ip(198, 18, 1, 1), 5060, 0};
-    cfg_.core_local = {ip(198, 18, 2, 1), 5060, 1};
-    cfg_.registrars[0] = {k_reg1, "one.test"};
-    cfg_.registrars[1] = {k_reg2, "two.test"};
-    cfg_.n_registrars = 2;
-    cfg_.default_registrar = 0;
-    cfg_.max_transactions = 64;
-    cfg_.mode = reg::passthrough_mode::peer_to_peer;
-    cfg_.registrar.out_expires = 3600;
-    cfg_.max_bindings = 16;
-    cfg_.binding_seed = 42;
+    cfg_ = p2p_two_registrars_config(k_reg1, k_reg2);
     cfg_.spike_seed = 7;
   }
 
@@ -113,7 +83,6 @@ class engine_modes : public engine_harness {
 
   std::vector<sent> from_phone(const phone& p) { return feed(register_msg(p), reg::side::access, k_phone); }
   std::vector<sent> from_registrar(std::string_view b) { return feed(b, reg::side::core, k_reg1); }
-  static unsigned code(const std::string& msg) { return parsed(msg).status_code(); }
   static std::vector<sent> to(const std::vector<sent>& v, reg::endpoint dst) {
     std::vector<sent> r;
     for (const auto& s : v) {
@@ -662,3 +631,4 @@ TEST_F(engine_modes, primary_secondary_deregistration_waits_for_a_slot_per_regis
 }
 
 }  // namespace
+}  // namespace sipfront::test

@@ -12,15 +12,8 @@
 #include "sipfront/regengine/engine.hpp"
 #include "sipfront/sipparse/sipparse.hpp"
 
-namespace reg = sipfront::reg;
-namespace sip = sipfront::sip;
-
+namespace sipfront::test {
 namespace {
-
-using sipfront::test::engine_harness;
-using sipfront::test::ip;
-using sipfront::test::registrar_answer;
-using sipfront::test::sent;
 
 const reg::endpoint k_phone{ip(198, 18, 1, 2), 5062, 0};
 const reg::endpoint k_registrar{ip(198, 18, 2, 2), 5060, 1};
@@ -40,46 +33,24 @@ struct reg_opts {
 };
 
 std::string register_msg(const reg_opts& o) {
-  std::string m;
-  m += "REGISTER " + o.ruri + " SIP/2.0\r\n";
-  m += "Via: SIP/2.0/UDP 198.18.1.2:5062;branch=" + o.branch + ";rport\r\n";
-  m += "Max-Forwards: 70\r\n";
-  m += "From: <sip:alice@sipfront.test>;tag=a1\r\n";
-  m += "To: <sip:alice@sipfront.test>\r\n";
-  m += "Call-ID: " + o.call_id + "\r\n";
-  m += "CSeq: " + std::to_string(o.cseq) + " REGISTER\r\n";
-  if (!o.contact.empty()) m += "Contact: " + o.contact + "\r\n";
-  m += "User-Agent: test-phone/1.0\r\n";
-  m += o.extra;
-  if (!o.expires.empty()) m += "Expires: " + o.expires + "\r\n";
-  m += "Content-Length: 0\r\n\r\n";
-  return m;
+  return make_register({.ruri = o.ruri,
+                        .branch = o.branch,
+                        .call_id = o.call_id,
+                        .cseq = o.cseq,
+                        .contact = o.contact,
+                        .extra = "User-Agent: test-phone/1.0\r\n" + o.extra,
+                        .expires = o.expires});
 }
 
 class p2p_test : public engine_harness {
  protected:
   void SetUp() override {
-    cfg_.worker_id = 1;
-    cfg_.n_workers = 2;
-    cfg_.access_local = {ip(198, 18, 1, 1), 5060, 0};
-    cfg_.core_local = {ip(198, 18, 2, 1), 5060, 1};
-    cfg_.registrars[0] = {k_registrar, "sipfront.test"};
+    cfg_ = p2p_config(k_registrar);
     cfg_.registrars[1] = {k_registrar2, "other.test"};
     cfg_.n_registrars = 2;
     cfg_.default_registrar = 0;
-    cfg_.max_transactions = 64;
-    cfg_.mode = reg::passthrough_mode::peer_to_peer;
-    cfg_.registrar.in_expires_min = 60;
-    cfg_.registrar.in_expires_max = 3600;
-    cfg_.registrar.in_expires_default = 3600;
-    cfg_.registrar.out_expires = 3600;
-    cfg_.registrar.fail_count = 3;
-    cfg_.max_bindings = 16;
-    cfg_.binding_seed = 42;
     make_engine();
   }
-
-  void make_engine() { eng_ = std::make_unique<reg::engine>(cfg_); }
 
   std::vector<sent> from_phone(const reg_opts& o, reg::endpoint src = k_phone) {
     return feed(register_msg(o), reg::side::access, src);
@@ -539,32 +510,13 @@ TEST_F(p2p_test, a_new_call_id_for_an_aor_meets_its_binding_on_the_aors_worker) 
   }
   std::vector<std::unique_ptr<reg::engine>> engines;
   for (unsigned w = 0; w < n; ++w) {
-    reg::engine_config cfg;
-    cfg.worker_id = w;
-    cfg.n_workers = n;
-    cfg.access_local = {ip(198, 18, 1, 1), 5060, 0};
-    cfg.core_local = {ip(198, 18, 2, 1), 5060, 1};
-    cfg.registrars[0] = {k_registrar, "sipfront.test"};
-    cfg.n_registrars = 1;
+    reg::engine_config cfg = p2p_config(k_registrar, w, n);
     cfg.max_transactions = 16;
-    cfg.mode = reg::passthrough_mode::peer_to_peer;
     cfg.max_bindings = 4;
     cfg.binding_seed = 7 + w;
     engines.push_back(std::make_unique<reg::engine>(cfg));
   }
-  std::vector<std::string> keep;  // messages outlive the views the engines read
-  // Delivers `bytes` to its owner; returns the owner and what it sent.
-  auto deliver = [&](std::string bytes, reg::side from, reg::endpoint src, std::vector<std::string>& sent_out) {
-    keep.push_back(std::move(bytes));
-    sip::message m;
-    EXPECT_EQ(m.parse(keep.back()), sip::errc::ok);
-    const unsigned owner = reg::steer(m, from, n, 0);
-    reg::output_queue out;
-    engines[owner]->on_message(m, {src, from}, 0, out);
-    sent_out.clear();
-    for (std::size_t i = 0; i < out.size(); ++i) sent_out.emplace_back(out.bytes(out[i]));
-    return owner;
-  };
+  steered_delivery deliver(engines);
   reg_opts o;
   o.call_id = cid1;
   std::vector<std::string> sent_out;
@@ -702,3 +654,4 @@ TEST(end_to_end, keeps_no_bindings_and_no_explain_records) {
 }
 
 }  // namespace
+}  // namespace sipfront::test

@@ -14,15 +14,8 @@
 #include "sipfront/regengine/engine.hpp"
 #include "sipfront/sipparse/sipparse.hpp"
 
-namespace reg = sipfront::reg;
-namespace sip = sipfront::sip;
-
+namespace sipfront::test {
 namespace {
-
-using sipfront::test::engine_harness;
-using sipfront::test::ip;
-using sipfront::test::registrar_answer;
-using sipfront::test::sent;
 
 // The phone registers Contact 198.18.1.2:5062 but sends from its NAT's 198.18.1.200:40001.
 const reg::endpoint k_phone{ip(198, 18, 1, 200), 40001, 0};
@@ -31,17 +24,10 @@ const reg::endpoint k_core_proxy{ip(198, 18, 2, 9), 5060, 1};
 constexpr std::string_view k_contact = "sip:alice@198.18.1.2:5062";
 
 std::string register_msg(unsigned cseq = 7, std::string_view branch = "z9hG4bK-p1", std::string_view expires = "600") {
-  std::string m = "REGISTER sip:sipfront.test SIP/2.0\r\n";
-  m += "Via: SIP/2.0/UDP 198.18.1.2:5062;branch=" + std::string(branch) + ";rport\r\n";
-  m += "Max-Forwards: 70\r\n";
-  m += "From: <sip:alice@sipfront.test>;tag=a1\r\n";
-  m += "To: <sip:alice@sipfront.test>\r\n";
-  m += "Call-ID: reg-1@198.18.1.2\r\n";
-  m += "CSeq: " + std::to_string(cseq) + " REGISTER\r\n";
-  m += "Contact: <" + std::string(k_contact) + ">\r\n";
-  m += "Expires: " + std::string(expires) + "\r\n";
-  m += "Content-Length: 0\r\n\r\n";
-  return m;
+  return make_register({.branch = std::string(branch),
+                        .cseq = cseq,
+                        .contact = "<" + std::string(k_contact) + ">",
+                        .expires = std::string(expires)});
 }
 
 struct req_opts {
@@ -92,17 +78,8 @@ std::string answer_to(std::string_view req_bytes, unsigned code) {
 class routing_test : public engine_harness {
  protected:
   void SetUp() override {
-    cfg_.worker_id = 1;
-    cfg_.n_workers = 2;
-    cfg_.access_local = {ip(198, 18, 1, 1), 5060, 0};
-    cfg_.core_local = {ip(198, 18, 2, 1), 5060, 1};
-    cfg_.registrars[0] = {k_registrar, "sipfront.test"};
-    cfg_.n_registrars = 1;
-    cfg_.max_transactions = 64;
-    cfg_.mode = reg::passthrough_mode::peer_to_peer;
-    cfg_.max_bindings = 16;
-    cfg_.binding_seed = 42;
-    eng_ = std::make_unique<reg::engine>(cfg_);
+    cfg_ = p2p_config(k_registrar);
+    make_engine();
   }
 
   std::vector<sent> from_core(std::string_view b) { return feed(b, reg::side::core, k_core_proxy, true); }
@@ -565,16 +542,10 @@ TEST(routing_end_to_end, requests_other_than_register_are_not_routed) {
 TEST(routing_steer, core_requests_for_a_binding_go_to_the_worker_in_its_contact) {
   // Bindings on each of 4 workers; requests with many Call-IDs all land on the owner.
   for (unsigned w = 0; w < 4; ++w) {
-    reg::engine_config cfg;
-    cfg.worker_id = w;
-    cfg.n_workers = 4;
-    cfg.access_local = {ip(198, 18, 1, 1), 5060, 0};
-    cfg.core_local = {ip(198, 18, 2, 1), 5060, 1};
-    cfg.registrars[0] = {k_registrar, "sipfront.test"};
-    cfg.n_registrars = 1;
+    reg::engine_config cfg = p2p_config(k_registrar, w, 4);
     cfg.max_transactions = 8;
-    cfg.mode = reg::passthrough_mode::peer_to_peer;
     cfg.max_bindings = 4;
+    cfg.binding_seed = 0;  // from the clock
     reg::engine e(cfg);
     reg::output_queue out;
     const std::string reg_req = register_msg();
@@ -608,3 +579,4 @@ TEST(routing_steer, core_requests_for_a_binding_go_to_the_worker_in_its_contact)
 }
 
 }  // namespace
+}  // namespace sipfront::test
