@@ -410,6 +410,16 @@ struct engine::impl {
 
   // ---- peer-to-peer (see the section comment in the p2p part below)
   std::string_view our_via(std::array<char, 128>& buf, std::uint64_t client_id) const noexcept;
+  /// The Contact the front end registers for `b` upstream ("<sip:<out-leg Call-ID>@core>"),
+  /// which the core sends the binding's requests to.
+  std::string_view out_contact(const binding& b, std::array<char, 96>& buf) const noexcept {
+    out_call_id_buffer cid_buf{};
+    sip::writer w(buf);
+    w.put("<sip:").put(bindings.out_call_id(b, cid_buf)).put('@');
+    put_ipv4(w, cfg.core_local.ip);
+    w.put(':').put_uint(cfg.core_local.port).put('>');
+    return w.view();
+  }
   void on_register_p2p(const sip::message& msg, const endpoint& src, const endpoint& reply_to, std::uint64_t key,
                        std::uint64_t now, output_queue& out) noexcept;
   txn* send_out_register(binding& b, txn_role role, std::uint32_t expires, const sip::message* phone,
@@ -1289,10 +1299,7 @@ bool engine::impl::emit_out_register(txn& t, binding& b, const sip::message* pho
   sip::writer cw(cseq_buf);
   cw.put_uint(++b.out_cseq).put(" REGISTER");
   std::array<char, 96> contact_buf{};
-  sip::writer kw(contact_buf);
-  kw.put("<sip:").put(out_cid).put('@');
-  put_ipv4(kw, cfg.core_local.ip);
-  kw.put(':').put_uint(cfg.core_local.port).put('>');
+  const std::string_view contact = out_contact(b, contact_buf);
   std::array<char, 12> exp_buf{};
   sip::writer ew(exp_buf);
   ew.put_uint(expires);
@@ -1310,14 +1317,14 @@ bool engine::impl::emit_out_register(txn& t, binding& b, const sip::message* pho
           .replace(sip::header_id::from, fw.view())
           .replace(sip::header_id::call_id, out_cid)
           .replace(sip::header_id::cseq, cw.view())
-          .replace(sip::header_id::contact, kw.view())
+          .replace(sip::header_id::contact, contact)
           .replace(sip::header_id::expires, ew.view());
       n = sip::write_message(*phone, e, buf);
     } else {
       sip::writer w(buf);
       w.put("REGISTER ").put(ruri).put(" SIP/2.0").crlf();
       w.header("Via", via).header("Max-Forwards", "70").header("From", fw.view()).header("To", tw.view());
-      w.header("Call-ID", out_cid).header("CSeq", cw.view()).header("Contact", kw.view());
+      w.header("Call-ID", out_cid).header("CSeq", cw.view()).header("Contact", contact);
       w.header("Expires", ew.view());
       if (!auth.name.empty()) w.header(auth.name, auth.value);
       w.put("Content-Length: 0\r\n\r\n");
@@ -2276,9 +2283,15 @@ void engine::impl::run_regsync(std::uint64_t now, output_queue& out) noexcept {
 // the front end itself): our Route entries popped, Via pushed, sent to the next
 // Route when it is an IPv4 literal, else to the registrar: the binding's (the one
 // our Route names, else the caller's, below), else the default; the registrar is
-// the core's proxy. The request keeps the phone's From, Call-ID and Contact: a
-// dialog is end to end, and giving it the binding's out-leg identity would need
-// per-dialog state (a B2BUA), which a stateless relay does not keep.
+// the core's proxy. A registered caller's request (below) goes with its out-leg
+// identity: its Contact becomes the one the front end registered for it upstream
+// ("sip:<out-leg Call-ID>@core"; From is the AOR on both legs), so the core sees the
+// identity it holds in its location service and reaches the phone in the dialog
+// exactly as it does for new requests (a Request-URI naming a binding wins over
+// the Route; it becomes the phone's registered Contact). Call-ID, tags and CSeq stay
+// the phone's: changing them would need per-dialog state (a B2BUA), which a
+// stateless relay does not keep. Responses from the phone keep its Contact (the
+// core's in-dialog requests still come through our Record-Route naming the binding).
 //
 // Placement makes the caller's binding visible here: steer() sends every REGISTER
 // of an AOR to the worker of its AOR hash (canonical_aor(), the key the binding
@@ -2303,6 +2316,7 @@ struct engine::impl::relay_plan {
   endpoint dst;                    // next hop
   std::string_view request_uri{};  // replacement Request-URI (empty: keep)
   std::string_view rr_user{};      // Record-Route user part (empty: none)
+  std::string_view contact{};      // replacement Contact value (empty: keep the request's)
   bool record_route = false;       // add our Record-Route pair
   unsigned pop_routes = 0;         // leading Route entries that are ours
   std::string_view rest_routes{};  // the Route entries after ours, joined
@@ -2479,6 +2493,8 @@ bool engine::impl::relay_request(const sip::message& msg, const sip::via& top, c
   edit.push_via(vw.view()).replace(sip::header_id::max_forwards, mw.view());
   if (rewrite_phone_via(top, src, pw)) edit.set_top_via(pw.view());
   if (!p.request_uri.empty()) edit.set_request_uri(p.request_uri);
+  if (!p.contact.empty() && msg.find(sip::header_id::contact) != nullptr)
+    edit.replace(sip::header_id::contact, p.contact);
   if (p.pop_routes != 0) {
     if (p.rest_routes.empty()) {
       edit.remove(sip::header_id::route);
@@ -2611,6 +2627,11 @@ bool engine::impl::on_phone_request(const sip::message& msg, const sip::via& top
   }
   std::array<char, 40> user_buf{};
   out_call_id_buffer cid_buf{};
+  // A registered caller's requests carry its out-leg identity: the Contact it is
+  // registered with upstream (From is the AOR on both legs already), so the core
+  // reaches it in the dialog the way it reaches it for new requests.
+  std::array<char, 96> contact_buf{};
+  if (caller != nullptr) p.contact = out_contact(*caller, contact_buf);
   if (!ack && initial_dialog_request(msg)) {
     p.record_route = true;
     if (caller != nullptr) {

@@ -41,6 +41,7 @@ struct req_opts {
   std::string route;         // Route value (empty: none)
   std::string record_route;  // Record-Route value (empty: none)
   std::string from = "<sip:bob@core.test>;tag=b1";
+  std::string contact = "<sip:bob@198.18.2.9:5060>";
 };
 
 std::string request(const req_opts& o) {
@@ -53,7 +54,7 @@ std::string request(const req_opts& o) {
   m += "To: " + o.to + "\r\n";
   m += "Call-ID: " + o.call_id + "\r\n";
   m += "CSeq: " + std::to_string(o.cseq) + " " + o.method + "\r\n";
-  m += "Contact: <sip:bob@198.18.2.9:5060>\r\n";
+  m += "Contact: " + o.contact + "\r\n";
   m += "Content-Length: 0\r\n\r\n";
   return m;
 }
@@ -377,6 +378,7 @@ TEST_F(routing_test, phone_invite_goes_to_the_registrar_with_our_via_and_record_
   EXPECT_EQ(v[1].rport, 40001U);
   EXPECT_EQ(header(r, sip::header_id::max_forwards), "69");
   EXPECT_EQ(header(r, sip::header_id::from), "<sip:carol@sipfront.test>;tag=a9") << "the dialog is end to end";
+  EXPECT_EQ(header(r, sip::header_id::contact), o.contact) << "no binding: the phone's own Contact";
   EXPECT_EQ(header(r, sip::header_id::record_route),
             "<sip:sfp-c61201c8-9c41-0@198.18.2.1:5060;lr>, <sip:sfp-c61201c8-9c41-0@198.18.1.1:5060;lr>")
       << "the core-side entry first; the phone's source address in the user part";
@@ -438,6 +440,24 @@ TEST_F(routing_test, registered_phones_invite_names_its_binding_and_goes_to_its_
             "<sip:" + user + "@198.18.2.1:5060;lr>, <sip:" + user + "@198.18.1.1:5060;lr>")
       << "the Record-Route names the binding, as for core -> phone dialogs";
   EXPECT_EQ(header(r, sip::header_id::from), o.from) << "the dialog is still end to end";
+  EXPECT_EQ(header(r, sip::header_id::contact), "<sip:" + user + "@198.18.2.1:5060>")
+      << "the out-leg identity: the Contact the registrar holds for this binding";
+  EXPECT_EQ(header(r, sip::header_id::call_id), o.call_id) << "stateless: the phone's Call-ID";
+  {
+    // The core's in-dialog request to that Contact (no Route) reaches the phone at its
+    // NAT address with its registered Contact as Request-URI.
+    req_opts reinv;
+    reinv.ruri = "sip:" + user + "@198.18.2.1:5060";
+    reinv.via = "SIP/2.0/UDP 198.18.2.9:5060;branch=z9hG4bK-core-re";
+    reinv.to = o.from;
+    reinv.from = "<sip:bob@sipfront.test>;tag=uas9";
+    reinv.call_id = o.call_id;
+    reinv.cseq = 3;
+    const auto ri = from_core(request(reinv));
+    ASSERT_EQ(ri.size(), 1U);
+    EXPECT_EQ(ri[0].dst, k_phone);
+    EXPECT_EQ(parsed(ri[0].bytes).request_uri(), k_contact);
+  }
   const std::string reg_bytes = register_msg();
   for (unsigned n : {2U, 3U, 4U, 8U}) {
     EXPECT_EQ(reg::steer(parsed(invite), reg::side::access, n, 0),
