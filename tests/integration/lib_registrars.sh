@@ -32,9 +32,6 @@
 #                                   with sipfront's Contact <sip:OUTCALLID@198.18.2.1:5060>
 #                                   (out-leg Call-ID sf... as user part, expires
 #                                   1..EXPMAX), none with the phone's address
-#   counter_total TABLE NAME        sum over the workers of sipfront counter NAME in
-#                                   a SIGUSR1 table (sfd_counters; WORKERS set):
-#                                   the total column, 0 when the row is omitted
 
 REG_LABD="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lab" && pwd)"
 SF_IP_CORE2=198.18.2.3
@@ -135,16 +132,4 @@ reg_contacts_ok() {
         log "  ${name}: a phone address (${SF_IP_UA}) is in usrloc"
         return 1
     fi
-}
-
-counter_total() {
-    local row v s=0 i
-    row=$(sfd_counter_row "$1" "$2")
-    read -r -a v <<<"${row}"
-    if ((${#v[@]} > WORKERS)); then
-        echo "${v[-1]}"
-        return
-    fi
-    for i in "${v[@]}"; do s=$((s + i)); done
-    echo "${s}"
 }

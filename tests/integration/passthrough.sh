@@ -56,64 +56,15 @@ lab_started=0
 # shellcheck source=SCRIPTDIR/lib_checks.sh
 . "${HERE}/lib_checks.sh"
 
-cleanup() {
-    local rc=$?
-    trap - EXIT INT TERM
-    set +e
-    if [[ -n ${SFD_PID} ]]; then
-        log "stopping sipfront pid ${SFD_PID}"
-        sfd_stop
-    fi
-    if ((lab_started)); then
-        timeout 20 "${LABD}/kamailio.sh" stop >/dev/null 2>&1
-        timeout 30 "${LAB}" down >/dev/null 2>&1
-    fi
-    local left
-    if ((lab_started)); then
-        left=$(ip netns list 2>/dev/null | awk '$1 ~ /^sf-(ua|fe|core)$/ {print $1}' | tr '\n' ' ')
-        if [[ -n ${left} ]]; then
-            failed=$((failed + 1))
-            log "FAIL - namespaces left behind: ${left}"
-        fi
-    fi
-    if ((failed == 0 && rc != 0)); then
-        failed=1 # aborted before any check failed (e.g. interrupted)
-    fi
-    echo
-    if ((failed > 0)); then
-        local f
-        for f in "${failures[@]}"; do echo "  failed: ${f}"; done
-        if [[ -e ${SFD_LOG} ]]; then
-            echo "  last sipfront log lines (${SFD_LOG}):"
-            grep -v '^ *$' "${SFD_LOG}" | tail -n 30 | sed 's/^/    /'
-        fi
-        rmdir "${SF_LAB_RUN}" 2>/dev/null || echo "  logs kept in ${SF_LAB_RUN}"
-    elif [[ ${PT_KEEP:-0} != 1 ]]; then
-        rm -rf "${SF_LAB_RUN}"
-    else
-        echo "  logs kept in ${SF_LAB_RUN}"
-    fi
-    echo "passthrough: ${passed} passed, ${failed} failed ($((SECONDS - T0)) s)"
-    ((failed == 0)) && exit 0
-    exit 1
-}
-trap cleanup EXIT
-trap 'log "interrupted"; exit 130' INT TERM
+sfd_it_traps passthrough PT_KEEP --kamailio --rmdir-empty
 
 # ---------------------------------------------------------------- preflight
-[[ ${EUID} -eq 0 ]] || fatal "must run as root (network namespaces)"
-sfd_check_bin "${SIPFRONT_BIN}" || fatal "sipfront binary missing: ${SIPFRONT_BIN}"
-[[ -r ${SIPFRONT_PROFILE} ]] || fatal "NIC profile missing: ${SIPFRONT_PROFILE}"
-[[ -r ${SIPFRONT_CONFIG} ]] || fatal "config missing: ${SIPFRONT_CONFIG}"
+sfd_preflight
 [[ -r ${TORTURE}/MANIFEST.tsv ]] || fatal "RFC 4475 messages missing: ${TORTURE}/MANIFEST.tsv"
-for tool in ip kamailio kamcmd sipp python3 timeout; do
-    command -v "${tool}" >/dev/null || fatal "missing tool: ${tool}"
-done
+need_tools ip kamailio kamcmd sipp python3 timeout
 [[ ${WORKERS} =~ ^[1-9][0-9]*$ ]] || fatal "SF_WORKERS must be a positive integer"
 ((N > REREG && N > UNREG && REREG + UNREG <= N)) || fatal "need PT_REREG + PT_UNREG <= PT_USERS"
-if ip netns list | grep -Eq '^sf-(ua|fe|core)( |$)'; then
-    fatal "a lab is already up (ip netns list shows sf-*); remove it with: $(sfd_stale_lab_hint)"
-fi
+sfd_no_lab_up
 log "run dir ${SF_LAB_RUN}; sipfront ${SIPFRONT_BIN}; ${WORKERS} workers; ${N} users"
 
 kam() { timeout 30 "${LABD}/kamailio.sh" "$@"; }
@@ -122,19 +73,14 @@ FE="${SF_IP_FE_ACC}:${SF_SIP_PORT}"
 KLOG="${SF_LAB_RUN}/kamailio/kamailio.log"
 
 # ---------------------------------------------------------------- setup
-lab_started=1
-timeout 30 "${LAB}" up || fatal "scripts/lab.sh up (DPDK mode)"
-# shellcheck source=/dev/null
-. "${SF_LAB_RUN}/lab.env"
-[[ ${SF_LAB_MODE} == dpdk ]] || fatal "lab mode is ${SF_LAB_MODE}, want dpdk"
+sfd_lab_up
 ok "lab up (dpdk): phones ${SF_IP_UA} -> sipfront ${SF_IP_FE_ACC} | ${SF_IP_FE_CORE} -> registrar ${SF_IP_CORE}"
 
 kam start || fatal "kamailio.sh start"
 ok "Kamailio answering on ${SF_IP_CORE}:${SF_SIP_PORT}"
 
-sfd_start "${SIPFRONT_BIN}" "${SIPFRONT_CONFIG}" "${SIPFRONT_PROFILE}" "${WORKERS}" ||
-    fatal "sipfront start (${WORKERS} workers) and OPTIONS answered on ${FE}"
-ok "sipfront pid ${SFD_PID} answers OPTIONS on ${FE} itself"
+sfd_it_start "(${WORKERS} workers) and OPTIONS answered on ${FE}" \
+    "answers OPTIONS on ${FE} itself"
 
 kam_lines() { grep -c 'SF-REQ ' "${KLOG}" || true; }
 
@@ -379,14 +325,7 @@ if sfd_counters "${TABLE}"; then
         [[ -z ${row} || ${row} =~ ^[0\ ]+$ ]] || { log "  eng.stray_responses: ${row}"; return 1; }
     }
     check "(f) stray responses == 0 on every worker (each response found its transaction's owner)" stray_ok
-    total() { # the row's total column (0 when the row is omitted: all zero)
-        local row v s=0 i
-        row=$(sfd_counter_row "${TABLE}" "$1")
-        read -r -a v <<<"${row}"
-        if ((${#v[@]} > WORKERS)); then echo "${v[-1]}"; return; fi
-        for i in "${v[@]}"; do s=$((s + i)); done
-        echo "${s}"
-    }
+    total() { counter_total "${TABLE}" "$1"; }
     mreq=$(total eng.malformed_requests)
     mresp=$(total eng.malformed_responses)
     check "(f) malformed_requests = ${mreq} (want ${n_req}), malformed_responses = ${mresp} (want $((sent - n_req)))" \
@@ -400,9 +339,7 @@ else
 fi
 
 # ---------------------------------------------------------------- shutdown
-pid=${SFD_PID}
 before=$(stat -c %s "${SFD_LOG}")
-sfd_stop
-check "sipfront (pid ${pid}) exits with status 0 on SIGTERM (got ${SFD_EXIT})" test "${SFD_EXIT}" == 0
+sfd_it_stop
 check "sipfront prints its counters at exit" \
     bash -c "tail -c +$((before + 1)) '${SFD_LOG}' | grep -q eng.register_in"
