@@ -33,34 +33,19 @@ set -euo pipefail
 
 ROOT="${SIPFRONT_SOURCE_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 HERE="${ROOT}/tests/integration"
-LAB="${ROOT}/scripts/lab.sh"
-LABD="${ROOT}/scripts/lab"
 
-SIPFRONT_BIN=${SIPFRONT_BIN:-${ROOT}/build/dataplane/sipfront}
-SIPFRONT_PROFILE=${SIPFRONT_PROFILE:-${ROOT}/nic-profiles/af_packet.json}
-SIPFRONT_CONFIG=${SIPFRONT_CONFIG:-${HERE}/configs/dns_registrar.json}
-WORKERS=${SF_WORKERS:-2}
 HOST=reg.sipfront.lab
 DNS_PORT=5353
 
-# shellcheck source=SCRIPTDIR/../../scripts/lab/common.sh
-. "${LABD}/common.sh"
-SF_LAB_RUN="$(mktemp -d /tmp/sipfront-it-dns.XXXXXX)"
-export SF_LAB_RUN
-# shellcheck source=SCRIPTDIR/lib_sipfront.sh
-. "${HERE}/lib_sipfront.sh"
-
-T0=${SECONDS}
-lab_started=0
 # shellcheck source=SCRIPTDIR/lib_checks.sh
 . "${HERE}/lib_checks.sh"
 # shellcheck source=SCRIPTDIR/lib_registrars.sh
 . "${HERE}/lib_registrars.sh"
+
+sfd_it_begin dns_registrar DNS_KEEP dns
 pid_dns="" # the DNS responder (in bg_pids once started)
 ZONE="${SF_LAB_RUN}/zone.json"
 DNS_LOG="${SF_LAB_RUN}/dns.log"
-
-sfd_it_traps dns_registrar DNS_KEEP
 
 # zone A|NXDOMAIN: rewrites the responder's zone (re-read per query), atomically.
 zone() {

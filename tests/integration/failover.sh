@@ -44,13 +44,7 @@ set -euo pipefail
 
 ROOT="${SIPFRONT_SOURCE_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 HERE="${ROOT}/tests/integration"
-LAB="${ROOT}/scripts/lab.sh"
-LABD="${ROOT}/scripts/lab"
 
-SIPFRONT_BIN=${SIPFRONT_BIN:-${ROOT}/build/dataplane/sipfront}
-SIPFRONT_PROFILE=${SIPFRONT_PROFILE:-${ROOT}/nic-profiles/af_packet.json}
-SIPFRONT_CONFIG=${SIPFRONT_CONFIG:-${HERE}/configs/failover.json}
-WORKERS=${SF_WORKERS:-2}
 N=${FO_USERS:-100}
 RATE=${FO_RATE:-25}
 EXPIRES=${FO_EXPIRES:-30}
@@ -60,21 +54,12 @@ KILL_AFTER=${FO_KILL_AFTER:-1.5}
 DELAY_MS=${FO_DELAY_MS:-300}
 PORT=5070
 
-# shellcheck source=SCRIPTDIR/../../scripts/lab/common.sh
-. "${LABD}/common.sh"
-SF_LAB_RUN="$(mktemp -d /tmp/sipfront-it-failover.XXXXXX)"
-export SF_LAB_RUN
-# shellcheck source=SCRIPTDIR/lib_sipfront.sh
-. "${HERE}/lib_sipfront.sh"
-
-T0=${SECONDS}
-lab_started=0
 # shellcheck source=SCRIPTDIR/lib_checks.sh
 . "${HERE}/lib_checks.sh"
 # shellcheck source=SCRIPTDIR/lib_registrars.sh
 . "${HERE}/lib_registrars.sh"
 
-sfd_it_traps failover FO_KEEP
+sfd_it_begin failover FO_KEEP failover
 
 # ---------------------------------------------------------------- preflight
 sfd_preflight

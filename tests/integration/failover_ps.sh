@@ -38,13 +38,7 @@ set -euo pipefail
 
 ROOT="${SIPFRONT_SOURCE_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 HERE="${ROOT}/tests/integration"
-LAB="${ROOT}/scripts/lab.sh"
-LABD="${ROOT}/scripts/lab"
 
-SIPFRONT_BIN=${SIPFRONT_BIN:-${ROOT}/build/dataplane/sipfront}
-SIPFRONT_PROFILE=${SIPFRONT_PROFILE:-${ROOT}/nic-profiles/af_packet.json}
-SIPFRONT_CONFIG=${SIPFRONT_CONFIG:-${HERE}/configs/failover_ps.json}
-WORKERS=${SF_WORKERS:-2}
 N=${PS_USERS:-100}
 RATE=${PS_RATE:-25}
 EXPIRES=${PS_EXPIRES:-30}
@@ -54,21 +48,12 @@ D1=${PS_DELAY1_MS:-100}
 D2=${PS_DELAY2_MS:-200}
 PORT=5070
 
-# shellcheck source=SCRIPTDIR/../../scripts/lab/common.sh
-. "${LABD}/common.sh"
-SF_LAB_RUN="$(mktemp -d /tmp/sipfront-it-failover-ps.XXXXXX)"
-export SF_LAB_RUN
-# shellcheck source=SCRIPTDIR/lib_sipfront.sh
-. "${HERE}/lib_sipfront.sh"
-
-T0=${SECONDS}
-lab_started=0
 # shellcheck source=SCRIPTDIR/lib_checks.sh
 . "${HERE}/lib_checks.sh"
 # shellcheck source=SCRIPTDIR/lib_registrars.sh
 . "${HERE}/lib_registrars.sh"
 
-sfd_it_traps failover_ps PS_KEEP
+sfd_it_begin failover_ps PS_KEEP failover-ps
 
 # ---------------------------------------------------------------- preflight
 sfd_preflight

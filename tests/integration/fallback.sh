@@ -38,14 +38,7 @@ set -euo pipefail
 
 ROOT="${SIPFRONT_SOURCE_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 HERE="${ROOT}/tests/integration"
-LAB="${ROOT}/scripts/lab.sh"
-LABD="${ROOT}/scripts/lab"
 
-SIPFRONT_BIN=${SIPFRONT_BIN:-${ROOT}/build/dataplane/sipfront}
-SIPFRONT_PROFILE=${SIPFRONT_PROFILE:-${ROOT}/nic-profiles/af_packet.json}
-SIPFRONT_CONFIG=${SIPFRONT_CONFIG:-${HERE}/configs/fallback.json}
-export KAM_CFG="${LABD}/kamailio-registrar-p2p.cfg"
-WORKERS=${SF_WORKERS:-2}
 N=${FB_OLD:-60}
 M=${FB_NEW:-40}
 UA_PY="${HERE}/fallback_ua.py"
@@ -55,19 +48,11 @@ PORT_CALLEE=5096
 PORT_CORE=5099
 INTERVAL=5 # sipp phones refresh every 5 s (granted 10)
 
-# shellcheck source=SCRIPTDIR/../../scripts/lab/common.sh
-. "${LABD}/common.sh"
-SF_LAB_RUN="$(mktemp -d /tmp/sipfront-it-fallback.XXXXXX)"
-export SF_LAB_RUN
-# shellcheck source=SCRIPTDIR/lib_sipfront.sh
-. "${HERE}/lib_sipfront.sh"
-
-T0=${SECONDS}
-lab_started=0
 # shellcheck source=SCRIPTDIR/lib_checks.sh
 . "${HERE}/lib_checks.sh"
 
-sfd_it_traps fallback FB_KEEP --kamailio
+sfd_it_begin fallback FB_KEEP fallback --kamailio
+export KAM_CFG="${LABD}/kamailio-registrar-p2p.cfg"
 
 # ---------------------------------------------------------------- preflight
 sfd_preflight

@@ -1,8 +1,15 @@
 # shellcheck shell=bash
 # Check bookkeeping for the integration tests (sourced by every lab test):
 # timestamped log lines, pass/fail counts and the failures' names for the
-# closing summary, and the preflight checks they share. The caller sets
-# T0=${SECONDS} at its start.
+# closing summary, and the preflight checks they share.
+#
+# The test sets ROOT (the source tree) and HERE (tests/integration) and sources
+# this file first; that also sets what every lab test shares: LAB
+# (scripts/lab.sh), LABD (scripts/lab), the defaults of SIPFRONT_BIN
+# (build/dataplane/sipfront), SIPFRONT_PROFILE (nic-profiles/af_packet.json)
+# and WORKERS (SF_WORKERS, 2), sources scripts/lab/common.sh and
+# lib_sipfront.sh, starts the clock (T0=${SECONDS}) and sets lab_started=0.
+# Then sfd_it_begin (lib_sipfront.sh) makes the run dir and installs the traps.
 #
 #   log MSG...              a line prefixed with the seconds since T0
 #   ok MSG... / bad MSG...  count a passed / failed check and log it
@@ -25,6 +32,18 @@
 #                           line; --rmdir-empty removes an empty run dir on
 #                           failure instead of saying it was kept.
 
+LAB="${ROOT}/scripts/lab.sh"
+LABD="${ROOT}/scripts/lab"
+SIPFRONT_BIN=${SIPFRONT_BIN:-${ROOT}/build/dataplane/sipfront}
+SIPFRONT_PROFILE=${SIPFRONT_PROFILE:-${ROOT}/nic-profiles/af_packet.json}
+WORKERS=${SF_WORKERS:-2}
+# shellcheck source=SCRIPTDIR/../../scripts/lab/common.sh
+. "${LABD}/common.sh"
+# shellcheck source=SCRIPTDIR/lib_sipfront.sh
+. "${HERE}/lib_sipfront.sh"
+
+T0=${SECONDS}
+lab_started=0
 passed=0
 failed=0
 declare -a failures=()

@@ -25,13 +25,16 @@
 #                                   SIGUSR1 table (WORKERS set): the total
 #                                   column, 0 when the row is omitted
 #
-# For the lab tests in tests/integration (they source lib_checks.sh too and set
-# LAB, LABD, SIPFRONT_BIN, SIPFRONT_PROFILE, SIPFRONT_CONFIG, WORKERS and
-# lab_started=0):
+# For the lab tests in tests/integration (they source lib_checks.sh, which
+# sources this file and sets LAB, LABD, SIPFRONT_BIN, SIPFRONT_PROFILE, WORKERS
+# and lab_started=0):
 #
-#   sfd_it_traps NAME KEEPVAR [--kamailio] [--limits] [--rmdir-empty]
-#                                   EXIT trap sfd_it_cleanup, INT/TERM log
-#                                   "interrupted" and exit 130
+#   sfd_it_begin NAME KEEPVAR TAG [--kamailio] [--limits] [--rmdir-empty]
+#                                   SIPFRONT_CONFIG defaults to
+#                                   HERE/configs/NAME.json; makes the run dir
+#                                   SF_LAB_RUN=/tmp/sipfront-it-TAG.XXXXXX
+#                                   (exported); EXIT trap sfd_it_cleanup,
+#                                   INT/TERM log "interrupted" and exit 130
 #   sfd_it_cleanup                  the EXIT trap: TERM the test's bg_pids,
 #                                   sfd_stop, and once the lab was started
 #                                   (lab_started=1) lab.sh down (--kamailio: stop
@@ -214,11 +217,14 @@ SFD_IT_KEEP=""
 SFD_IT_KAM=0
 declare -a SFD_IT_SUMMARY=()
 
-sfd_it_traps() {
+sfd_it_begin() {
     local opt
     SFD_IT_NAME=$1
     SFD_IT_KEEP=$2
-    shift 2
+    SIPFRONT_CONFIG=${SIPFRONT_CONFIG:-${HERE}/configs/${1}.json}
+    SF_LAB_RUN="$(mktemp -d "/tmp/sipfront-it-${3}.XXXXXX")"
+    export SF_LAB_RUN
+    shift 3
     for opt in "$@"; do
         case ${opt} in
             --kamailio) SFD_IT_KAM=1 ;;

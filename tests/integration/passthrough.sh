@@ -29,34 +29,19 @@ set -euo pipefail
 
 ROOT="${SIPFRONT_SOURCE_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 HERE="${ROOT}/tests/integration"
-LAB="${ROOT}/scripts/lab.sh"
-LABD="${ROOT}/scripts/lab"
 PY="${HERE}/sipsend.py"
 TORTURE="${ROOT}/tests/data/rfc4475"
 
-SIPFRONT_BIN=${SIPFRONT_BIN:-${ROOT}/build/dataplane/sipfront}
-SIPFRONT_PROFILE=${SIPFRONT_PROFILE:-${ROOT}/nic-profiles/af_packet.json}
-SIPFRONT_CONFIG=${SIPFRONT_CONFIG:-${HERE}/configs/passthrough.json}
-WORKERS=${SF_WORKERS:-2}
 N=${PT_USERS:-500}
 REREG=${PT_REREG:-100}
 UNREG=${PT_UNREG:-50}
 RATE=${PT_RATE:-100}
 TIMER_F_MS=6400 # configs/passthrough.json: sip.timers.timerFMs (64 * t1Ms 100)
 
-# shellcheck source=SCRIPTDIR/../../scripts/lab/common.sh
-. "${LABD}/common.sh"
-SF_LAB_RUN="$(mktemp -d /tmp/sipfront-it-passthrough.XXXXXX)"
-export SF_LAB_RUN
-# shellcheck source=SCRIPTDIR/lib_sipfront.sh
-. "${HERE}/lib_sipfront.sh"
-
-T0=${SECONDS}
-lab_started=0
 # shellcheck source=SCRIPTDIR/lib_checks.sh
 . "${HERE}/lib_checks.sh"
 
-sfd_it_traps passthrough PT_KEEP --kamailio --rmdir-empty
+sfd_it_begin passthrough PT_KEEP passthrough --kamailio --rmdir-empty
 
 # ---------------------------------------------------------------- preflight
 sfd_preflight

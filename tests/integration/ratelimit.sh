@@ -54,14 +54,7 @@ set -euo pipefail
 
 ROOT="${SIPFRONT_SOURCE_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 HERE="${ROOT}/tests/integration"
-LAB="${ROOT}/scripts/lab.sh"
-LABD="${ROOT}/scripts/lab"
 
-SIPFRONT_BIN=${SIPFRONT_BIN:-${ROOT}/build/dataplane/sipfront}
-SIPFRONT_PROFILE=${SIPFRONT_PROFILE:-${ROOT}/nic-profiles/af_packet.json}
-SIPFRONT_CONFIG=${SIPFRONT_CONFIG:-${HERE}/configs/ratelimit.json}
-export KAM_CFG="${LABD}/kamailio-registrar-p2p.cfg"
-WORKERS=${SF_WORKERS:-2}
 N=${RL_USERS:-200}
 NS=${RL_STOPPERS:-20}
 NL=$((N - NS))
@@ -73,20 +66,12 @@ PORT_L=5070 # sipp of the long-lived phones (SF_UA_SIP_PORT)
 PORT_S=5072 # sipp of the stoppers
 PORT_X=5074 # one-off sipp runs (423, auth)
 
-# shellcheck source=SCRIPTDIR/../../scripts/lab/common.sh
-. "${LABD}/common.sh"
-SF_LAB_RUN="$(mktemp -d /tmp/sipfront-it-ratelimit.XXXXXX)"
-export SF_LAB_RUN
-# shellcheck source=SCRIPTDIR/lib_sipfront.sh
-. "${HERE}/lib_sipfront.sh"
-
-T0=${SECONDS}
-lab_started=0
 # shellcheck source=SCRIPTDIR/lib_checks.sh
 . "${HERE}/lib_checks.sh"
 now() { date +%s.%N; }
 
-sfd_it_traps ratelimit RL_KEEP --kamailio --limits
+sfd_it_begin ratelimit RL_KEEP ratelimit --kamailio --limits
+export KAM_CFG="${LABD}/kamailio-registrar-p2p.cfg"
 
 # ---------------------------------------------------------------- preflight
 sfd_preflight
