@@ -50,6 +50,8 @@ INTERVAL=5 # sipp phones refresh every 5 s (granted 10)
 
 # shellcheck source=SCRIPTDIR/lib_checks.sh
 . "${HERE}/lib_checks.sh"
+# shellcheck source=SCRIPTDIR/lib_registrars.sh
+. "${HERE}/lib_registrars.sh"
 
 sfd_it_begin fallback FB_KEEP fallback --kamailio
 export KAM_CFG="${LABD}/kamailio-registrar-p2p.cfg"
@@ -72,22 +74,9 @@ EOF
 ALL=$((N + M + 1))
 log "run dir ${SF_LAB_RUN}; ${WORKERS} workers; ${N} old + ${M} new phones + callee; reg-sync ${RATE}/s"
 
-kam() { timeout 30 "${LABD}/kamailio.sh" "$@"; }
-FE="${SF_IP_FE_ACC}:${SF_SIP_PORT}"
 KDIR="${SF_LAB_RUN}/kamailio"
 KLOG="${KDIR}/kamailio.log"
 now() { date +%s.%N; }
-
-wait_count() { # wait_count WANT SECONDS: until Kamailio holds WANT contacts
-    local want=$1 deadline=$((SECONDS + $2)) c=""
-    while ((SECONDS <= deadline)); do
-        c=$(kam count 2>/dev/null) || c="?"
-        [[ ${c} == "${want}" ]] && return 0
-        sleep 1
-    done
-    log "  usrloc contacts = ${c}, want ${want}"
-    return 1
-}
 
 # ---------------------------------------------------------------- setup
 sfd_lab_up

@@ -8,7 +8,8 @@
 # (scripts/lab.sh), LABD (scripts/lab), the defaults of SIPFRONT_BIN
 # (build/dataplane/sipfront), SIPFRONT_PROFILE (nic-profiles/af_packet.json)
 # and WORKERS (SF_WORKERS, 2), sources scripts/lab/common.sh and
-# lib_sipfront.sh, starts the clock (T0=${SECONDS}) and sets lab_started=0.
+# lib_sipfront.sh, sets FE (sipfront's SIP address on the phones' side), starts
+# the clock (T0=${SECONDS}) and sets lab_started=0.
 # Then sfd_it_begin (lib_sipfront.sh) makes the run dir and installs the traps.
 #
 #   log MSG...              a line prefixed with the seconds since T0
@@ -41,6 +42,8 @@ WORKERS=${SF_WORKERS:-2}
 . "${LABD}/common.sh"
 # shellcheck source=SCRIPTDIR/lib_sipfront.sh
 . "${HERE}/lib_sipfront.sh"
+# shellcheck disable=SC2034  # FE is for the test that sources this file
+FE="${SF_IP_FE_ACC}:${SF_SIP_PORT}" # where the phones reach sipfront
 
 T0=${SECONDS}
 lab_started=0

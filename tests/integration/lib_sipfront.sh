@@ -48,6 +48,10 @@
 #   sfd_it_start FAIL_MSG OK_MSG    sfd_start with the test's settings: fatal
 #                                   "sipfront start FAIL_MSG", else ok
 #                                   "sipfront pid PID OK_MSG"
+#   sfd_it_counters FILE [LABEL]    sfd_counters into FILE, sets TABLE=FILE; ok
+#                                   "[LABEL ]SIGUSR1: counters table printed"
+#                                   or bad "[LABEL ]no counters table after
+#                                   SIGUSR1" (and returns 1)
 #   sfd_it_stop                     sfd_stop, check it exited with status 0
 
 SFD_PY="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/sipsend.py"
@@ -289,6 +293,17 @@ sfd_it_start() {
     sfd_start "${SIPFRONT_BIN}" "${SIPFRONT_CONFIG}" "${SIPFRONT_PROFILE}" "${WORKERS}" ||
         fatal "sipfront start $1"
     ok "sipfront pid ${SFD_PID} $2"
+}
+
+sfd_it_counters() {
+    local label=${2:+$2 }
+    TABLE=$1
+    if sfd_counters "${TABLE}"; then
+        ok "${label}SIGUSR1: counters table printed (${TABLE})"
+    else
+        bad "${label}no counters table after SIGUSR1 (log ${SFD_LOG})"
+        return 1
+    fi
 }
 
 sfd_it_stop() {
