@@ -1,6 +1,7 @@
 # shellcheck shell=bash
-# Helpers to run the sipfront daemon inside the netns lab (sourced by
-# tests/integration/passthrough.sh and scripts/demo.sh; not a test itself).
+# Helpers to run the sipfront daemon inside the netns lab (sourced by the lab
+# tests through tests/integration/lib_checks.sh, and by scripts/demo.sh; not a
+# test itself).
 #
 # The caller sources scripts/lab/common.sh first, has SF_LAB_RUN set and the
 # lab up in DPDK mode (scripts/lab.sh up, no --kernel-fe). The daemon is
