@@ -33,77 +33,19 @@ set -euo pipefail
 
 ROOT="${SIPFRONT_SOURCE_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 HERE="${ROOT}/tests/integration"
-LAB="${ROOT}/scripts/lab.sh"
-LABD="${ROOT}/scripts/lab"
 
-SIPFRONT_BIN=${SIPFRONT_BIN:-${ROOT}/build/dataplane/sipfront}
-SIPFRONT_PROFILE=${SIPFRONT_PROFILE:-${ROOT}/nic-profiles/af_packet.json}
-SIPFRONT_CONFIG=${SIPFRONT_CONFIG:-${HERE}/configs/dns_registrar.json}
-WORKERS=${SF_WORKERS:-2}
 HOST=reg.sipfront.lab
 DNS_PORT=5353
 
-# shellcheck source=SCRIPTDIR/../../scripts/lab/common.sh
-. "${LABD}/common.sh"
-SF_LAB_RUN="$(mktemp -d /tmp/sipfront-it-dns.XXXXXX)"
-export SF_LAB_RUN
-# shellcheck source=SCRIPTDIR/lib_sipfront.sh
-. "${HERE}/lib_sipfront.sh"
-
-T0=${SECONDS}
-lab_started=0
 # shellcheck source=SCRIPTDIR/lib_checks.sh
 . "${HERE}/lib_checks.sh"
 # shellcheck source=SCRIPTDIR/lib_registrars.sh
 . "${HERE}/lib_registrars.sh"
-pid_dns=""
+
+sfd_it_begin dns_registrar DNS_KEEP dns
+pid_dns="" # the DNS responder (in bg_pids once started)
 ZONE="${SF_LAB_RUN}/zone.json"
 DNS_LOG="${SF_LAB_RUN}/dns.log"
-
-cleanup() {
-    local rc=$?
-    trap - EXIT INT TERM
-    set +e
-    if [[ -n ${pid_dns} ]] && kill -0 "${pid_dns}" 2>/dev/null; then
-        kill -TERM "${pid_dns}" 2>/dev/null
-        wait "${pid_dns}" 2>/dev/null
-    fi
-    if [[ -n ${SFD_PID} ]]; then
-        log "stopping sipfront pid ${SFD_PID}"
-        sfd_stop
-    fi
-    if ((lab_started)); then
-        timeout 60 "${LAB}" down >/dev/null 2>&1
-        local left
-        left=$(ip netns list 2>/dev/null | awk '$1 ~ /^sf-(ua|fe|core)$/ {print $1}' | tr '\n' ' ')
-        if [[ -n ${left} ]]; then
-            failed=$((failed + 1))
-            log "FAIL - namespaces left behind: ${left}"
-        fi
-    fi
-    if ((failed == 0 && rc != 0)); then
-        failed=1
-    fi
-    echo
-    local f
-    if ((failed > 0)); then
-        for f in "${failures[@]}"; do echo "  failed: ${f}"; done
-        if [[ -e ${SFD_LOG} ]]; then
-            echo "  last sipfront log lines (${SFD_LOG}):"
-            grep -v '^ *$' "${SFD_LOG}" | tail -n 30 | sed 's/^/    /'
-        fi
-        echo "  logs kept in ${SF_LAB_RUN}"
-    elif [[ ${DNS_KEEP:-0} != 1 ]]; then
-        rm -rf "${SF_LAB_RUN}"
-    else
-        echo "  logs kept in ${SF_LAB_RUN}"
-    fi
-    echo "dns_registrar: ${passed} passed, ${failed} failed ($((SECONDS - T0)) s)"
-    ((failed == 0)) && exit 0
-    exit 1
-}
-trap cleanup EXIT
-trap 'log "interrupted"; exit 130' INT TERM
 
 # zone A|NXDOMAIN: rewrites the responder's zone (re-read per query), atomically.
 zone() {
@@ -140,17 +82,10 @@ phone() {
 seen() { reg_lines "$1" SF-P2P | grep -c " to=$2 " || true; }
 
 # ---------------------------------------------------------------- preflight
-[[ ${EUID} -eq 0 ]] || fatal "must run as root (network namespaces)"
-sfd_check_bin "${SIPFRONT_BIN}" || fatal "sipfront binary missing: ${SIPFRONT_BIN}"
-[[ -r ${SIPFRONT_PROFILE} ]] || fatal "NIC profile missing: ${SIPFRONT_PROFILE}"
-[[ -r ${SIPFRONT_CONFIG} ]] || fatal "config missing: ${SIPFRONT_CONFIG}"
-for tool in ip kamailio kamcmd python3 timeout pgrep; do
-    command -v "${tool}" >/dev/null || fatal "missing tool: ${tool}"
-done
+sfd_preflight
+need_tools ip kamailio kamcmd python3 timeout pgrep
 if ! [[ ${WORKERS} =~ ^[0-9]+$ ]] || ((WORKERS < 1)); then fatal "SF_WORKERS not a number >= 1: ${WORKERS}"; fi
-if ip netns list | grep -Eq '^sf-(ua|fe|core)( |$)'; then
-    fatal "a lab is already up (ip netns list shows sf-*); remove it with: $(sfd_stale_lab_hint)"
-fi
+sfd_no_lab_up
 python3 -c '
 import json, sys
 c = json.load(open(sys.argv[1]))
@@ -161,11 +96,7 @@ assert c["dns"]["servers"] == ["127.0.0.1:" + sys.argv[3]] and not c.get("rateLi
     fatal "${SIPFRONT_CONFIG}: want PEER_TO_PEER, one registrar with host ${HOST}, dns.servers [127.0.0.1:${DNS_PORT}], no rate limiting"
 
 # ---------------------------------------------------------------- setup
-lab_started=1
-timeout 30 "${LAB}" up || fatal "scripts/lab.sh up (DPDK mode)"
-# shellcheck source=/dev/null
-. "${SF_LAB_RUN}/lab.env"
-[[ ${SF_LAB_MODE} == dpdk ]] || fatal "lab mode is ${SF_LAB_MODE}, want dpdk"
+sfd_lab_up
 reg_add_second_address || fatal "second registrar address ${SF_IP_CORE2} in ${SF_NS_CORE}"
 reg_start kam1 "${SF_IP_CORE}" "$(reg_cfg kam1)" || fatal "Kamailio #1 (kam1) on ${SF_IP_CORE}"
 reg_start kam2 "${SF_IP_CORE2}" "$(reg_cfg kam2)" || fatal "Kamailio #2 (kam2) on ${SF_IP_CORE2}"
@@ -175,13 +106,13 @@ zone "${SF_IP_CORE}"
 ip netns exec "${SF_NS_FE}" timeout 200 python3 "${HERE}/dnsresp.py" --bind 127.0.0.1 --port "${DNS_PORT}" \
     --zone "${ZONE}" --seconds 180 >"${DNS_LOG}" 2>&1 &
 pid_dns=$!
+bg_pids+=("${pid_dns}")
 sleep 0.3
 kill -0 "${pid_dns}" 2>/dev/null || fatal "dnsresp.py did not start: $(cat "${DNS_LOG}")"
 ok "DNS responder pid ${pid_dns} on 127.0.0.1:${DNS_PORT} in ${SF_NS_FE}: ${HOST} A ${SF_IP_CORE} ttl 2"
 
-sfd_start "${SIPFRONT_BIN}" "${SIPFRONT_CONFIG}" "${SIPFRONT_PROFILE}" "${WORKERS}" ||
-    fatal "sipfront start (${WORKERS} workers) and OPTIONS answered"
-ok "sipfront pid ${SFD_PID} answers OPTIONS"
+sfd_it_start "(${WORKERS} workers) and OPTIONS answered" \
+    "answers OPTIONS"
 
 # ---------------------------------------------------------------- (1)
 check "(1) sipfront resolved ${HOST} to ${SF_IP_CORE}" \

@@ -44,13 +44,7 @@ set -euo pipefail
 
 ROOT="${SIPFRONT_SOURCE_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 HERE="${ROOT}/tests/integration"
-LAB="${ROOT}/scripts/lab.sh"
-LABD="${ROOT}/scripts/lab"
 
-SIPFRONT_BIN=${SIPFRONT_BIN:-${ROOT}/build/dataplane/sipfront}
-SIPFRONT_PROFILE=${SIPFRONT_PROFILE:-${ROOT}/nic-profiles/af_packet.json}
-SIPFRONT_CONFIG=${SIPFRONT_CONFIG:-${HERE}/configs/failover.json}
-WORKERS=${SF_WORKERS:-2}
 N=${FO_USERS:-100}
 RATE=${FO_RATE:-25}
 EXPIRES=${FO_EXPIRES:-30}
@@ -60,87 +54,21 @@ KILL_AFTER=${FO_KILL_AFTER:-1.5}
 DELAY_MS=${FO_DELAY_MS:-300}
 PORT=5070
 
-# shellcheck source=SCRIPTDIR/../../scripts/lab/common.sh
-. "${LABD}/common.sh"
-SF_LAB_RUN="$(mktemp -d /tmp/sipfront-it-failover.XXXXXX)"
-export SF_LAB_RUN
-# shellcheck source=SCRIPTDIR/lib_sipfront.sh
-. "${HERE}/lib_sipfront.sh"
-
-T0=${SECONDS}
-lab_started=0
 # shellcheck source=SCRIPTDIR/lib_checks.sh
 . "${HERE}/lib_checks.sh"
 # shellcheck source=SCRIPTDIR/lib_registrars.sh
 . "${HERE}/lib_registrars.sh"
-declare -a bg_pids=()
 
-cleanup() {
-    local rc=$?
-    trap - EXIT INT TERM
-    set +e
-    local p
-    for p in "${bg_pids[@]}"; do
-        if kill -0 "${p}" 2>/dev/null; then
-            kill -TERM "${p}" 2>/dev/null
-            wait "${p}" 2>/dev/null
-        fi
-    done
-    if [[ -n ${SFD_PID} ]]; then
-        log "stopping sipfront pid ${SFD_PID}"
-        sfd_stop
-    fi
-    if ((lab_started)); then
-        # lab.sh down stops every Kamailio instance still running (RUN/*/launcher.pid).
-        timeout 60 "${LAB}" down >/dev/null 2>&1
-        local left
-        left=$(ip netns list 2>/dev/null | awk '$1 ~ /^sf-(ua|fe|core)$/ {print $1}' | tr '\n' ' ')
-        if [[ -n ${left} ]]; then
-            failed=$((failed + 1))
-            log "FAIL - namespaces left behind: ${left}"
-        fi
-    fi
-    if ((failed == 0 && rc != 0)); then
-        failed=1
-    fi
-    echo
-    local f
-    if ((failed > 0)); then
-        for f in "${failures[@]}"; do echo "  failed: ${f}"; done
-        if [[ -e ${SFD_LOG} ]]; then
-            echo "  last sipfront log lines (${SFD_LOG}):"
-            grep -v '^ *$' "${SFD_LOG}" | tail -n 30 | sed 's/^/    /'
-        fi
-        echo "  logs kept in ${SF_LAB_RUN}"
-    elif [[ ${FO_KEEP:-0} != 1 ]]; then
-        rm -rf "${SF_LAB_RUN}"
-    else
-        echo "  logs kept in ${SF_LAB_RUN}"
-    fi
-    echo "failover: ${passed} passed, ${failed} failed ($((SECONDS - T0)) s)"
-    ((failed == 0)) && exit 0
-    exit 1
-}
-trap cleanup EXIT
-trap 'log "interrupted"; exit 130' INT TERM
+sfd_it_begin failover FO_KEEP failover
 
 # ---------------------------------------------------------------- preflight
-[[ ${EUID} -eq 0 ]] || fatal "must run as root (network namespaces)"
-sfd_check_bin "${SIPFRONT_BIN}" || fatal "sipfront binary missing: ${SIPFRONT_BIN}"
-[[ -r ${SIPFRONT_PROFILE} ]] || fatal "NIC profile missing: ${SIPFRONT_PROFILE}"
-[[ -r ${SIPFRONT_CONFIG} ]] || fatal "config missing: ${SIPFRONT_CONFIG}"
-for tool in ip kamailio kamcmd sipp python3 timeout pgrep; do
-    command -v "${tool}" >/dev/null || fatal "missing tool: ${tool}"
-done
-for v in "${WORKERS}" "${N}" "${RATE}" "${EXPIRES}" "${R}" "${P}" "${DELAY_MS}"; do
-    [[ ${v} =~ ^[0-9]+$ ]] || fatal "not a number: ${v}"
-done
+sfd_preflight
+need_tools ip kamailio kamcmd sipp python3 timeout pgrep
+need_numbers "${WORKERS}" "${N}" "${RATE}" "${EXPIRES}" "${R}" "${P}" "${DELAY_MS}"
 [[ ${KILL_AFTER} =~ ^[0-9]+(\.[0-9]+)?$ ]] || fatal "FO_KILL_AFTER not a number: ${KILL_AFTER}"
 ((WORKERS >= 1 && N >= 2 && N <= 999 && RATE >= 1 && R >= 2 && P >= 1 && P < EXPIRES)) ||
     fatal "need FO_USERS 2..999, FO_REFRESHES >= 2, 1 <= FO_INTERVAL < FO_EXPIRES"
-if ip netns list | grep -Eq '^sf-(ua|fe|core)( |$)'; then
-    fatal "a lab is already up (ip netns list shows sf-*); remove it with: $(sfd_stale_lab_hint)"
-fi
+sfd_no_lab_up
 read -r TIMER_F_MS RETRY_MS <<<"$(python3 -c '
 import json, sys
 c = json.load(open(sys.argv[1]))
@@ -155,14 +83,8 @@ SIPP_T=$((N / RATE + 2 + (R + 1) * (P + TIMER_F_MS / 1000 + 1)))
 log "run dir ${SF_LAB_RUN}; sipfront ${SIPFRONT_BIN}; ${WORKERS} workers; ${N} phones at ${RATE}/s," \
     "${R} refreshes every ${P} s; kam1 killed ${KILL_AFTER} s in (each REGISTER ${DELAY_MS} ms there); Timer F ${TIMER_F_MS} ms"
 
-FE="${SF_IP_FE_ACC}:${SF_SIP_PORT}"
-
 # ---------------------------------------------------------------- setup
-lab_started=1
-timeout 30 "${LAB}" up || fatal "scripts/lab.sh up (DPDK mode)"
-# shellcheck source=/dev/null
-. "${SF_LAB_RUN}/lab.env"
-[[ ${SF_LAB_MODE} == dpdk ]] || fatal "lab mode is ${SF_LAB_MODE}, want dpdk"
+sfd_lab_up
 reg_add_second_address || fatal "second registrar address ${SF_IP_CORE2} in ${SF_NS_CORE}"
 ok "lab up (dpdk): phones ${SF_IP_UA} -> sipfront ${SF_IP_FE_ACC} | ${SF_IP_FE_CORE} -> registrars ${SF_IP_CORE}, ${SF_IP_CORE2}"
 
@@ -172,9 +94,8 @@ reg_start kam1 "${SF_IP_CORE}" "${cfg1}" || fatal "Kamailio #1 (kam1) on ${SF_IP
 reg_start kam2 "${SF_IP_CORE2}" "${cfg2}" || fatal "Kamailio #2 (kam2) on ${SF_IP_CORE2}"
 ok "Kamailio #1 (${DELAY_MS} ms per REGISTER) on ${SF_IP_CORE}:${SF_SIP_PORT}, #2 on ${SF_IP_CORE2}:${SF_SIP_PORT}"
 
-sfd_start "${SIPFRONT_BIN}" "${SIPFRONT_CONFIG}" "${SIPFRONT_PROFILE}" "${WORKERS}" ||
-    fatal "sipfront start (${WORKERS} workers, PEER_TO_PEER INDEXED [1, 2]) and OPTIONS answered on ${FE}"
-ok "sipfront pid ${SFD_PID} (PEER_TO_PEER, INDEXED [1, 2]) answers OPTIONS on ${FE}"
+sfd_it_start "(${WORKERS} workers, PEER_TO_PEER INDEXED [1, 2]) and OPTIONS answered on ${FE}" \
+    "(PEER_TO_PEER, INDEXED [1, 2]) answers OPTIONS on ${FE}"
 
 # ---------------------------------------------------------------- (1)+(2) register, kill #1
 "${LABD}/users.sh" "${N}" 1 >"${SF_LAB_RUN}/users.csv"
@@ -270,10 +191,8 @@ sleep 0.5
 n1b=$(reg_lines kam1b SF-P2P | grep -c ' to=user' || true)
 check "(4) the refreshes after #1 came back all went to #2: kam1b got ${n1b} REGISTERs (want 0)" test "${n1b}" == 0
 
-TABLE="${SF_LAB_RUN}/counters.txt"
 total() { counter_total "${TABLE}" "$1"; }
-if sfd_counters "${TABLE}"; then
-    ok "SIGUSR1: counters table printed (${TABLE})"
+if sfd_it_counters "${SF_LAB_RUN}/counters.txt"; then
     fo=$(total eng.registrar_failovers)
     tf=$(total eng.timer_f_timeouts)
     fwd=$(total eng.register_forwarded)
@@ -295,12 +214,8 @@ if sfd_counters "${TABLE}"; then
     after_back=$(awk -v t="${t_back}" '{ for (i = 2; i <= NF; i++) if ($i ~ /^t=/) { v = substr($i, 3); if (v + 0 > t + 0) n++ } } END { print n + 0 }' \
         "${SF_LAB_RUN}/kam2.p2p")
     check "(4) kam2 kept receiving refreshes after #1 came back (${after_back} REGISTERs since)" test "${after_back}" -gt 0
-else
-    bad "no counters table after SIGUSR1 (log ${SFD_LOG})"
 fi
 check "(3) Kamailio #2 still holds all ${N} bindings" reg_wait_count kam2 "${N}" 2
 
 check "sipfront still alive" sfd_alive
-pid=${SFD_PID}
-sfd_stop
-check "sipfront (pid ${pid}) exits with status 0 on SIGTERM (got ${SFD_EXIT})" test "${SFD_EXIT}" == 0
+sfd_it_stop

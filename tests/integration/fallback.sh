@@ -38,14 +38,7 @@ set -euo pipefail
 
 ROOT="${SIPFRONT_SOURCE_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 HERE="${ROOT}/tests/integration"
-LAB="${ROOT}/scripts/lab.sh"
-LABD="${ROOT}/scripts/lab"
 
-SIPFRONT_BIN=${SIPFRONT_BIN:-${ROOT}/build/dataplane/sipfront}
-SIPFRONT_PROFILE=${SIPFRONT_PROFILE:-${ROOT}/nic-profiles/af_packet.json}
-SIPFRONT_CONFIG=${SIPFRONT_CONFIG:-${HERE}/configs/fallback.json}
-export KAM_CFG="${LABD}/kamailio-registrar-p2p.cfg"
-WORKERS=${SF_WORKERS:-2}
 N=${FB_OLD:-60}
 M=${FB_NEW:-40}
 UA_PY="${HERE}/fallback_ua.py"
@@ -55,84 +48,21 @@ PORT_CALLEE=5096
 PORT_CORE=5099
 INTERVAL=5 # sipp phones refresh every 5 s (granted 10)
 
-# shellcheck source=SCRIPTDIR/../../scripts/lab/common.sh
-. "${LABD}/common.sh"
-SF_LAB_RUN="$(mktemp -d /tmp/sipfront-it-fallback.XXXXXX)"
-export SF_LAB_RUN
-# shellcheck source=SCRIPTDIR/lib_sipfront.sh
-. "${HERE}/lib_sipfront.sh"
-
-T0=${SECONDS}
-lab_started=0
 # shellcheck source=SCRIPTDIR/lib_checks.sh
 . "${HERE}/lib_checks.sh"
-declare -a bg_pids=()
+# shellcheck source=SCRIPTDIR/lib_registrars.sh
+. "${HERE}/lib_registrars.sh"
 
-cleanup() {
-    local rc=$?
-    trap - EXIT INT TERM
-    set +e
-    local p
-    for p in "${bg_pids[@]}"; do
-        if kill -0 "${p}" 2>/dev/null; then
-            kill -TERM "${p}" 2>/dev/null
-            wait "${p}" 2>/dev/null
-        fi
-    done
-    if [[ -n ${SFD_PID} ]]; then
-        log "stopping sipfront pid ${SFD_PID}"
-        sfd_stop
-    fi
-    if ((lab_started)); then
-        timeout 20 "${LABD}/kamailio.sh" stop >/dev/null 2>&1
-        timeout 30 "${LAB}" down >/dev/null 2>&1
-        local left
-        left=$(ip netns list 2>/dev/null | awk '$1 ~ /^sf-(ua|fe|core)$/ {print $1}' | tr '\n' ' ')
-        if [[ -n ${left} ]]; then
-            failed=$((failed + 1))
-            log "FAIL - namespaces left behind: ${left}"
-        fi
-    fi
-    if ((failed == 0 && rc != 0)); then
-        failed=1
-    fi
-    echo
-    local f
-    if ((failed > 0)); then
-        for f in "${failures[@]}"; do echo "  failed: ${f}"; done
-        if [[ -e ${SFD_LOG} ]]; then
-            echo "  last sipfront log lines (${SFD_LOG}):"
-            grep -v '^ *$' "${SFD_LOG}" | tail -n 30 | sed 's/^/    /'
-        fi
-        echo "  logs kept in ${SF_LAB_RUN}"
-    elif [[ ${FB_KEEP:-0} != 1 ]]; then
-        rm -rf "${SF_LAB_RUN}"
-    else
-        echo "  logs kept in ${SF_LAB_RUN}"
-    fi
-    echo "fallback: ${passed} passed, ${failed} failed ($((SECONDS - T0)) s)"
-    ((failed == 0)) && exit 0
-    exit 1
-}
-trap cleanup EXIT
-trap 'log "interrupted"; exit 130' INT TERM
+sfd_it_begin fallback FB_KEEP fallback --kamailio
+export KAM_CFG="${LABD}/kamailio-registrar-p2p.cfg"
 
 # ---------------------------------------------------------------- preflight
-[[ ${EUID} -eq 0 ]] || fatal "must run as root (network namespaces)"
-sfd_check_bin "${SIPFRONT_BIN}" || fatal "sipfront binary missing: ${SIPFRONT_BIN}"
-[[ -r ${SIPFRONT_PROFILE} ]] || fatal "NIC profile missing: ${SIPFRONT_PROFILE}"
-[[ -r ${SIPFRONT_CONFIG} ]] || fatal "config missing: ${SIPFRONT_CONFIG}"
+sfd_preflight
 [[ -r ${KAM_CFG} ]] || fatal "Kamailio cfg missing: ${KAM_CFG}"
-for tool in ip kamailio kamcmd sipp python3 timeout pgrep; do
-    command -v "${tool}" >/dev/null || fatal "missing tool: ${tool}"
-done
-for v in "${WORKERS}" "${N}" "${M}"; do
-    [[ ${v} =~ ^[0-9]+$ ]] || fatal "not a number: ${v}"
-done
+need_tools ip kamailio kamcmd sipp python3 timeout pgrep
+need_numbers "${WORKERS}" "${N}" "${M}"
 ((WORKERS >= 1 && N >= 1 && M >= 1 && N + M <= 900)) || fatal "need FB_OLD >= 1, FB_NEW >= 1, FB_OLD + FB_NEW <= 900"
-if ip netns list | grep -Eq '^sf-(ua|fe|core)( |$)'; then
-    fatal "a lab is already up (ip netns list shows sf-*); remove it with: $(sfd_stale_lab_hint)"
-fi
+sfd_no_lab_up
 read -r RATE OUT_EXP TIMER_F_S < <(python3 - "${SIPFRONT_CONFIG}" <<'EOF'
 import json, sys
 c = json.load(open(sys.argv[1]))
@@ -144,34 +74,16 @@ EOF
 ALL=$((N + M + 1))
 log "run dir ${SF_LAB_RUN}; ${WORKERS} workers; ${N} old + ${M} new phones + callee; reg-sync ${RATE}/s"
 
-kam() { timeout 30 "${LABD}/kamailio.sh" "$@"; }
-FE="${SF_IP_FE_ACC}:${SF_SIP_PORT}"
 KDIR="${SF_LAB_RUN}/kamailio"
 KLOG="${KDIR}/kamailio.log"
 now() { date +%s.%N; }
 
-wait_count() { # wait_count WANT SECONDS: until Kamailio holds WANT contacts
-    local want=$1 deadline=$((SECONDS + $2)) c=""
-    while ((SECONDS <= deadline)); do
-        c=$(kam count 2>/dev/null) || c="?"
-        [[ ${c} == "${want}" ]] && return 0
-        sleep 1
-    done
-    log "  usrloc contacts = ${c}, want ${want}"
-    return 1
-}
-
 # ---------------------------------------------------------------- setup
-lab_started=1
-timeout 30 "${LAB}" up || fatal "scripts/lab.sh up (DPDK mode)"
-# shellcheck source=/dev/null
-. "${SF_LAB_RUN}/lab.env"
-[[ ${SF_LAB_MODE} == dpdk ]] || fatal "lab mode is ${SF_LAB_MODE}, want dpdk"
+sfd_lab_up
 kam start || fatal "kamailio.sh start (${KAM_CFG##*/})"
 ok "lab up; Kamailio (${KAM_CFG##*/}) on ${SF_IP_CORE}:${SF_SIP_PORT}"
-sfd_start "${SIPFRONT_BIN}" "${SIPFRONT_CONFIG}" "${SIPFRONT_PROFILE}" "${WORKERS}" ||
-    fatal "sipfront start (${WORKERS} workers, PEER_TO_PEER, fallback) and OPTIONS answered on ${FE}"
-ok "sipfront pid ${SFD_PID} answers OPTIONS on ${FE}"
+sfd_it_start "(${WORKERS} workers, PEER_TO_PEER, fallback) and OPTIONS answered on ${FE}" \
+    "answers OPTIONS on ${FE}"
 
 # ---------------------------------------------------------------- (1) registrations
 RUN_FOR=100 # every phone runs past the end of the test
@@ -293,17 +205,7 @@ check "(4) re-registration paced: <= ${RATE} + 3 REGISTERs in any second at Kama
 
 # ---------------------------------------------------------------- (5) counters
 TABLE="${SF_LAB_RUN}/counters.txt"
-total() {
-    local row v s=0 i
-    row=$(sfd_counter_row "${TABLE}" "$1")
-    read -r -a v <<<"${row}"
-    if ((${#v[@]} > WORKERS)); then
-        echo "${v[-1]}"
-        return
-    fi
-    for i in "${v[@]}"; do s=$((s + i)); done
-    echo "${s}"
-}
+total() { counter_total "${TABLE}" "$1"; }
 if sfd_counters "${TABLE}"; then
     sed -n '/engine/,$p' "${TABLE}" | grep -E 'probe|fallback|regsync|register_|forwarded' | sed 's/^/    /'
     fb=$(total eng.fallback_registrations)
@@ -330,6 +232,4 @@ wait "${pid_old}" || rc=$?
 check "(3) sipp old phones: ${N} phones, every REGISTER answered 200 with expires=10 through the outage ($(tr '\n' ' ' <"${SF_LAB_RUN}/sipp-old.txt" | cut -c1-160))" \
     test "${rc}" == 0
 check "sipfront still alive" sfd_alive
-pid=${SFD_PID}
-sfd_stop
-check "sipfront (pid ${pid}) exits with status 0 on SIGTERM (got ${SFD_EXIT})" test "${SFD_EXIT}" == 0
+sfd_it_stop

@@ -1,6 +1,9 @@
 # shellcheck shell=bash
-# Two (or more) Kamailio registrars in the lab's sf-core namespace, for
-# tests/integration/failover.sh and spike.sh (sourced; not a test itself).
+# Kamailio registrars in the lab's sf-core namespace for the lab tests in
+# tests/integration (sourced; not a test itself): the lab's one Kamailio
+# (scripts/lab/kamailio.sh without -n: passthrough.sh, ratelimit.sh,
+# fallback.sh), or two (or more) instances (failover.sh, failover_ps.sh,
+# spike.sh, dns_registrar.sh).
 #
 # The caller sources scripts/lab/common.sh and lib_checks.sh first, has
 # SF_LAB_RUN set and the lab up (scripts/lab.sh up). Registrar #1 listens on
@@ -14,6 +17,9 @@
 # wrapper cfg per instance that #!defines its knobs (SF_DELAY_US, SF_INFLIGHT,
 # SF_CHILDREN) and include_file's it.
 #
+#   kam CMD...                      kamailio.sh CMD... for the lab's one Kamailio
+#                                   (start, count, contacts, ...; 30 s timeout)
+#   wait_count WANT SECONDS         until its usrloc holds WANT contacts (1 s steps)
 #   reg_add_second_address          198.18.2.3/24 on core0 in sf-core
 #   reg_cfg NAME [DEFINE[=VALUE]...]
 #                                   writes RUN/NAME.cfg (the wrapper), prints its path
@@ -32,9 +38,6 @@
 #                                   with sipfront's Contact <sip:OUTCALLID@198.18.2.1:5060>
 #                                   (out-leg Call-ID sf... as user part, expires
 #                                   1..EXPMAX), none with the phone's address
-#   counter_total TABLE NAME        sum over the workers of sipfront counter NAME in
-#                                   a SIGUSR1 table (sfd_counters; WORKERS set):
-#                                   the total column, 0 when the row is omitted
 
 REG_LABD="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lab" && pwd)"
 SF_IP_CORE2=198.18.2.3
@@ -73,6 +76,19 @@ reg() {
     local name=$1
     shift
     timeout 30 "${REG_LABD}/kamailio.sh" -n "${name}" "$@"
+}
+
+kam() { timeout 30 "${REG_LABD}/kamailio.sh" "$@"; }
+
+wait_count() {
+    local want=$1 deadline=$((SECONDS + $2)) c=""
+    while ((SECONDS <= deadline)); do
+        c=$(kam count 2>/dev/null) || c="?"
+        [[ ${c} == "${want}" ]] && return 0
+        sleep 1
+    done
+    log "  usrloc contacts = ${c}, want ${want}"
+    return 1
 }
 
 reg_log() { echo "${SF_LAB_RUN}/$1/kamailio.log"; }
@@ -135,16 +151,4 @@ reg_contacts_ok() {
         log "  ${name}: a phone address (${SF_IP_UA}) is in usrloc"
         return 1
     fi
-}
-
-counter_total() {
-    local row v s=0 i
-    row=$(sfd_counter_row "$1" "$2")
-    read -r -a v <<<"${row}"
-    if ((${#v[@]} > WORKERS)); then
-        echo "${v[-1]}"
-        return
-    fi
-    for i in "${v[@]}"; do s=$((s + i)); done
-    echo "${s}"
 }

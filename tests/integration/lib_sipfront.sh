@@ -1,6 +1,7 @@
 # shellcheck shell=bash
-# Helpers to run the sipfront daemon inside the netns lab (sourced by
-# tests/integration/passthrough.sh and scripts/demo.sh; not a test itself).
+# Helpers to run the sipfront daemon inside the netns lab (sourced by the lab
+# tests through tests/integration/lib_checks.sh, and by scripts/demo.sh; not a
+# test itself).
 #
 # The caller sources scripts/lab/common.sh first, has SF_LAB_RUN set and the
 # lab up in DPDK mode (scripts/lab.sh up, no --kernel-fe). The daemon is
@@ -21,6 +22,38 @@
 #   sfd_stop                        SIGTERM, wait (10 s), SIGKILL if needed;
 #                                   sets SFD_EXIT (exit status or "killed")
 #   sfd_counter_row TABLE NAME      the numbers of one counter row (see below)
+#   counter_total TABLE NAME        sum over the workers of counter NAME in a
+#                                   SIGUSR1 table (WORKERS set): the total
+#                                   column, 0 when the row is omitted
+#
+# For the lab tests in tests/integration (they source lib_checks.sh, which
+# sources this file and sets LAB, LABD, SIPFRONT_BIN, SIPFRONT_PROFILE, WORKERS
+# and lab_started=0):
+#
+#   sfd_it_begin NAME KEEPVAR TAG [--kamailio] [--limits] [--rmdir-empty]
+#                                   SIPFRONT_CONFIG defaults to
+#                                   HERE/configs/NAME.json; makes the run dir
+#                                   SF_LAB_RUN=/tmp/sipfront-it-TAG.XXXXXX
+#                                   (exported); EXIT trap sfd_it_cleanup,
+#                                   INT/TERM log "interrupted" and exit 130
+#   sfd_it_cleanup                  the EXIT trap: TERM the test's bg_pids,
+#                                   sfd_stop, and once the lab was started
+#                                   (lab_started=1) lab.sh down (--kamailio: stop
+#                                   the lab's one Kamailio first) and a failed
+#                                   check for sf-* namespaces left behind; then
+#                                   checks_summary NAME KEEPVAR [--limits]
+#                                   [--rmdir-empty] (exits)
+#   sfd_preflight                   root, the binary, NIC profile and config
+#   sfd_no_lab_up                   fatal when sf-* namespaces exist already
+#   sfd_lab_up                      lab_started=1, lab.sh up (DPDK), lab.env
+#   sfd_it_start FAIL_MSG OK_MSG    sfd_start with the test's settings: fatal
+#                                   "sipfront start FAIL_MSG", else ok
+#                                   "sipfront pid PID OK_MSG"
+#   sfd_it_counters FILE [LABEL]    sfd_counters into FILE, sets TABLE=FILE; ok
+#                                   "[LABEL ]SIGUSR1: counters table printed"
+#                                   or bad "[LABEL ]no counters table after
+#                                   SIGUSR1" (and returns 1)
+#   sfd_it_stop                     sfd_stop, check it exited with status 0
 
 SFD_PY="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/sipsend.py"
 SFD_PID=""
@@ -169,4 +202,113 @@ sfd_stale_lab_hint() {
         cmds+="${cmds:+; }SF_LAB_RUN=${d} scripts/lab.sh down"
     done
     echo "${cmds:-scripts/lab.sh down (with the SF_LAB_RUN of the run that made it)}"
+}
+
+counter_total() {
+    local row v s=0 i
+    row=$(sfd_counter_row "$1" "$2")
+    read -r -a v <<<"${row}"
+    if ((${#v[@]} > WORKERS)); then
+        echo "${v[-1]}"
+        return
+    fi
+    for i in "${v[@]}"; do s=$((s + i)); done
+    echo "${s}"
+}
+
+# ---------------------------------------------------------------- lab tests
+SFD_IT_NAME=""
+SFD_IT_KEEP=""
+SFD_IT_KAM=0
+declare -a SFD_IT_SUMMARY=()
+
+sfd_it_begin() {
+    local opt
+    SFD_IT_NAME=$1
+    SFD_IT_KEEP=$2
+    SIPFRONT_CONFIG=${SIPFRONT_CONFIG:-${HERE}/configs/${1}.json}
+    SF_LAB_RUN="$(mktemp -d "/tmp/sipfront-it-${3}.XXXXXX")"
+    export SF_LAB_RUN
+    shift 3
+    for opt in "$@"; do
+        case ${opt} in
+            --kamailio) SFD_IT_KAM=1 ;;
+            *) SFD_IT_SUMMARY+=("${opt}") ;;
+        esac
+    done
+    trap sfd_it_cleanup EXIT
+    trap 'log "interrupted"; exit 130' INT TERM
+}
+
+sfd_it_cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM
+    set +e
+    # The background jobs this script started (sipp.sh wrappers, responders:
+    # TERM only reaches the PIDs it recorded).
+    bg_stop
+    if [[ -n ${SFD_PID} ]]; then
+        log "stopping sipfront pid ${SFD_PID}"
+        sfd_stop
+    fi
+    if ((lab_started)); then
+        if ((SFD_IT_KAM)); then
+            timeout 20 "${LABD}/kamailio.sh" stop >/dev/null 2>&1
+            timeout 30 "${LAB}" down >/dev/null 2>&1
+        else
+            # lab.sh down stops every Kamailio instance still running (RUN/*/launcher.pid).
+            timeout 60 "${LAB}" down >/dev/null 2>&1
+        fi
+        local left
+        left=$(ip netns list 2>/dev/null | awk '$1 ~ /^sf-(ua|fe|core)$/ {print $1}' | tr '\n' ' ')
+        if [[ -n ${left} ]]; then
+            failed=$((failed + 1))
+            log "FAIL - namespaces left behind: ${left}"
+        fi
+    fi
+    checks_summary "${rc}" "${SFD_IT_NAME}" "${SFD_IT_KEEP}" "${SFD_IT_SUMMARY[@]}"
+}
+
+sfd_preflight() {
+    need_root
+    sfd_check_bin "${SIPFRONT_BIN}" || fatal "sipfront binary missing: ${SIPFRONT_BIN}"
+    [[ -r ${SIPFRONT_PROFILE} ]] || fatal "NIC profile missing: ${SIPFRONT_PROFILE}"
+    [[ -r ${SIPFRONT_CONFIG} ]] || fatal "config missing: ${SIPFRONT_CONFIG}"
+}
+
+sfd_no_lab_up() {
+    if ip netns list | grep -Eq '^sf-(ua|fe|core)( |$)'; then
+        fatal "a lab is already up (ip netns list shows sf-*); remove it with: $(sfd_stale_lab_hint)"
+    fi
+}
+
+sfd_lab_up() {
+    lab_started=1
+    timeout 30 "${LAB}" up || fatal "scripts/lab.sh up (DPDK mode)"
+    # shellcheck source=/dev/null
+    . "${SF_LAB_RUN}/lab.env"
+    [[ ${SF_LAB_MODE} == dpdk ]] || fatal "lab mode is ${SF_LAB_MODE}, want dpdk"
+}
+
+sfd_it_start() {
+    sfd_start "${SIPFRONT_BIN}" "${SIPFRONT_CONFIG}" "${SIPFRONT_PROFILE}" "${WORKERS}" ||
+        fatal "sipfront start $1"
+    ok "sipfront pid ${SFD_PID} $2"
+}
+
+sfd_it_counters() {
+    local label=${2:+$2 }
+    TABLE=$1
+    if sfd_counters "${TABLE}"; then
+        ok "${label}SIGUSR1: counters table printed (${TABLE})"
+    else
+        bad "${label}no counters table after SIGUSR1 (log ${SFD_LOG})"
+        return 1
+    fi
+}
+
+sfd_it_stop() {
+    local pid=${SFD_PID}
+    sfd_stop
+    check "sipfront (pid ${pid}) exits with status 0 on SIGTERM (got ${SFD_EXIT})" test "${SFD_EXIT}" == 0
 }

@@ -29,112 +29,43 @@ set -euo pipefail
 
 ROOT="${SIPFRONT_SOURCE_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 HERE="${ROOT}/tests/integration"
-LAB="${ROOT}/scripts/lab.sh"
-LABD="${ROOT}/scripts/lab"
 PY="${HERE}/sipsend.py"
 TORTURE="${ROOT}/tests/data/rfc4475"
 
-SIPFRONT_BIN=${SIPFRONT_BIN:-${ROOT}/build/dataplane/sipfront}
-SIPFRONT_PROFILE=${SIPFRONT_PROFILE:-${ROOT}/nic-profiles/af_packet.json}
-SIPFRONT_CONFIG=${SIPFRONT_CONFIG:-${HERE}/configs/passthrough.json}
-WORKERS=${SF_WORKERS:-2}
 N=${PT_USERS:-500}
 REREG=${PT_REREG:-100}
 UNREG=${PT_UNREG:-50}
 RATE=${PT_RATE:-100}
 TIMER_F_MS=6400 # configs/passthrough.json: sip.timers.timerFMs (64 * t1Ms 100)
 
-# shellcheck source=SCRIPTDIR/../../scripts/lab/common.sh
-. "${LABD}/common.sh"
-SF_LAB_RUN="$(mktemp -d /tmp/sipfront-it-passthrough.XXXXXX)"
-export SF_LAB_RUN
-# shellcheck source=SCRIPTDIR/lib_sipfront.sh
-. "${HERE}/lib_sipfront.sh"
-
-T0=${SECONDS}
-lab_started=0
 # shellcheck source=SCRIPTDIR/lib_checks.sh
 . "${HERE}/lib_checks.sh"
+# shellcheck source=SCRIPTDIR/lib_registrars.sh
+. "${HERE}/lib_registrars.sh"
 
-cleanup() {
-    local rc=$?
-    trap - EXIT INT TERM
-    set +e
-    if [[ -n ${SFD_PID} ]]; then
-        log "stopping sipfront pid ${SFD_PID}"
-        sfd_stop
-    fi
-    if ((lab_started)); then
-        timeout 20 "${LABD}/kamailio.sh" stop >/dev/null 2>&1
-        timeout 30 "${LAB}" down >/dev/null 2>&1
-    fi
-    local left
-    if ((lab_started)); then
-        left=$(ip netns list 2>/dev/null | awk '$1 ~ /^sf-(ua|fe|core)$/ {print $1}' | tr '\n' ' ')
-        if [[ -n ${left} ]]; then
-            failed=$((failed + 1))
-            log "FAIL - namespaces left behind: ${left}"
-        fi
-    fi
-    if ((failed == 0 && rc != 0)); then
-        failed=1 # aborted before any check failed (e.g. interrupted)
-    fi
-    echo
-    if ((failed > 0)); then
-        local f
-        for f in "${failures[@]}"; do echo "  failed: ${f}"; done
-        if [[ -e ${SFD_LOG} ]]; then
-            echo "  last sipfront log lines (${SFD_LOG}):"
-            grep -v '^ *$' "${SFD_LOG}" | tail -n 30 | sed 's/^/    /'
-        fi
-        rmdir "${SF_LAB_RUN}" 2>/dev/null || echo "  logs kept in ${SF_LAB_RUN}"
-    elif [[ ${PT_KEEP:-0} != 1 ]]; then
-        rm -rf "${SF_LAB_RUN}"
-    else
-        echo "  logs kept in ${SF_LAB_RUN}"
-    fi
-    echo "passthrough: ${passed} passed, ${failed} failed ($((SECONDS - T0)) s)"
-    ((failed == 0)) && exit 0
-    exit 1
-}
-trap cleanup EXIT
-trap 'log "interrupted"; exit 130' INT TERM
+sfd_it_begin passthrough PT_KEEP passthrough --kamailio --rmdir-empty
 
 # ---------------------------------------------------------------- preflight
-[[ ${EUID} -eq 0 ]] || fatal "must run as root (network namespaces)"
-sfd_check_bin "${SIPFRONT_BIN}" || fatal "sipfront binary missing: ${SIPFRONT_BIN}"
-[[ -r ${SIPFRONT_PROFILE} ]] || fatal "NIC profile missing: ${SIPFRONT_PROFILE}"
-[[ -r ${SIPFRONT_CONFIG} ]] || fatal "config missing: ${SIPFRONT_CONFIG}"
+sfd_preflight
 [[ -r ${TORTURE}/MANIFEST.tsv ]] || fatal "RFC 4475 messages missing: ${TORTURE}/MANIFEST.tsv"
-for tool in ip kamailio kamcmd sipp python3 timeout; do
-    command -v "${tool}" >/dev/null || fatal "missing tool: ${tool}"
-done
+need_tools ip kamailio kamcmd sipp python3 timeout
 [[ ${WORKERS} =~ ^[1-9][0-9]*$ ]] || fatal "SF_WORKERS must be a positive integer"
 ((N > REREG && N > UNREG && REREG + UNREG <= N)) || fatal "need PT_REREG + PT_UNREG <= PT_USERS"
-if ip netns list | grep -Eq '^sf-(ua|fe|core)( |$)'; then
-    fatal "a lab is already up (ip netns list shows sf-*); remove it with: $(sfd_stale_lab_hint)"
-fi
+sfd_no_lab_up
 log "run dir ${SF_LAB_RUN}; sipfront ${SIPFRONT_BIN}; ${WORKERS} workers; ${N} users"
 
-kam() { timeout 30 "${LABD}/kamailio.sh" "$@"; }
 ua() { ip netns exec "${SF_NS_UA}" "$@"; }
-FE="${SF_IP_FE_ACC}:${SF_SIP_PORT}"
 KLOG="${SF_LAB_RUN}/kamailio/kamailio.log"
 
 # ---------------------------------------------------------------- setup
-lab_started=1
-timeout 30 "${LAB}" up || fatal "scripts/lab.sh up (DPDK mode)"
-# shellcheck source=/dev/null
-. "${SF_LAB_RUN}/lab.env"
-[[ ${SF_LAB_MODE} == dpdk ]] || fatal "lab mode is ${SF_LAB_MODE}, want dpdk"
+sfd_lab_up
 ok "lab up (dpdk): phones ${SF_IP_UA} -> sipfront ${SF_IP_FE_ACC} | ${SF_IP_FE_CORE} -> registrar ${SF_IP_CORE}"
 
 kam start || fatal "kamailio.sh start"
 ok "Kamailio answering on ${SF_IP_CORE}:${SF_SIP_PORT}"
 
-sfd_start "${SIPFRONT_BIN}" "${SIPFRONT_CONFIG}" "${SIPFRONT_PROFILE}" "${WORKERS}" ||
-    fatal "sipfront start (${WORKERS} workers) and OPTIONS answered on ${FE}"
-ok "sipfront pid ${SFD_PID} answers OPTIONS on ${FE} itself"
+sfd_it_start "(${WORKERS} workers) and OPTIONS answered on ${FE}" \
+    "answers OPTIONS on ${FE} itself"
 
 kam_lines() { grep -c 'SF-REQ ' "${KLOG}" || true; }
 
@@ -353,9 +284,7 @@ check "(e) sipfront still alive (kill -0 ${SFD_PID:-?})" kill -0 "${SFD_PID:-0}"
 check "(e) sipfront still answers OPTIONS" sfd_probe 2
 
 # ---------------------------------------------------------------- (f) counters
-TABLE="${SF_LAB_RUN}/counters.txt"
-if sfd_counters "${TABLE}"; then
-    ok "(f) SIGUSR1: counters table printed (${TABLE})"
+if sfd_it_counters "${SF_LAB_RUN}/counters.txt" "(f)"; then
     sed 's/^/    /' "${TABLE}"
     counters_ok() {
         local row v nw=0 nz=0 i
@@ -379,14 +308,7 @@ if sfd_counters "${TABLE}"; then
         [[ -z ${row} || ${row} =~ ^[0\ ]+$ ]] || { log "  eng.stray_responses: ${row}"; return 1; }
     }
     check "(f) stray responses == 0 on every worker (each response found its transaction's owner)" stray_ok
-    total() { # the row's total column (0 when the row is omitted: all zero)
-        local row v s=0 i
-        row=$(sfd_counter_row "${TABLE}" "$1")
-        read -r -a v <<<"${row}"
-        if ((${#v[@]} > WORKERS)); then echo "${v[-1]}"; return; fi
-        for i in "${v[@]}"; do s=$((s + i)); done
-        echo "${s}"
-    }
+    total() { counter_total "${TABLE}" "$1"; }
     mreq=$(total eng.malformed_requests)
     mresp=$(total eng.malformed_responses)
     check "(f) malformed_requests = ${mreq} (want ${n_req}), malformed_responses = ${mresp} (want $((sent - n_req)))" \
@@ -395,14 +317,10 @@ if sfd_counters "${TABLE}"; then
     check "(f) timer_f_timeouts = ${tf} (want 1)" test "${tf}" == 1
     ra=$(($(total eng.retrans_absorbed) + $(total eng.retrans_answered)))
     check "(f) retransmissions absorbed + answered = ${ra} (want >= 4)" test "${ra}" -ge 4
-else
-    bad "(f) no counters table after SIGUSR1 (log ${SFD_LOG})"
 fi
 
 # ---------------------------------------------------------------- shutdown
-pid=${SFD_PID}
 before=$(stat -c %s "${SFD_LOG}")
-sfd_stop
-check "sipfront (pid ${pid}) exits with status 0 on SIGTERM (got ${SFD_EXIT})" test "${SFD_EXIT}" == 0
+sfd_it_stop
 check "sipfront prints its counters at exit" \
     bash -c "tail -c +$((before + 1)) '${SFD_LOG}' | grep -q eng.register_in"

@@ -54,14 +54,7 @@ set -euo pipefail
 
 ROOT="${SIPFRONT_SOURCE_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 HERE="${ROOT}/tests/integration"
-LAB="${ROOT}/scripts/lab.sh"
-LABD="${ROOT}/scripts/lab"
 
-SIPFRONT_BIN=${SIPFRONT_BIN:-${ROOT}/build/dataplane/sipfront}
-SIPFRONT_PROFILE=${SIPFRONT_PROFILE:-${ROOT}/nic-profiles/af_packet.json}
-SIPFRONT_CONFIG=${SIPFRONT_CONFIG:-${HERE}/configs/ratelimit.json}
-export KAM_CFG="${LABD}/kamailio-registrar-p2p.cfg"
-WORKERS=${SF_WORKERS:-2}
 N=${RL_USERS:-200}
 NS=${RL_STOPPERS:-20}
 NL=$((N - NS))
@@ -73,95 +66,23 @@ PORT_L=5070 # sipp of the long-lived phones (SF_UA_SIP_PORT)
 PORT_S=5072 # sipp of the stoppers
 PORT_X=5074 # one-off sipp runs (423, auth)
 
-# shellcheck source=SCRIPTDIR/../../scripts/lab/common.sh
-. "${LABD}/common.sh"
-SF_LAB_RUN="$(mktemp -d /tmp/sipfront-it-ratelimit.XXXXXX)"
-export SF_LAB_RUN
-# shellcheck source=SCRIPTDIR/lib_sipfront.sh
-. "${HERE}/lib_sipfront.sh"
-
-T0=${SECONDS}
-lab_started=0
 # shellcheck source=SCRIPTDIR/lib_checks.sh
 . "${HERE}/lib_checks.sh"
-declare -a limits=()
-declare -a bg_pids=()
-
-known_limit() {
-    limits+=("$*")
-    log "KNOWN LIMIT - $*"
-}
+# shellcheck source=SCRIPTDIR/lib_registrars.sh
+. "${HERE}/lib_registrars.sh"
 now() { date +%s.%N; }
 
-cleanup() {
-    local rc=$?
-    trap - EXIT INT TERM
-    set +e
-    local p
-    # The sipp.sh wrappers this script started (each ends its sipp by its own
-    # timeout; TERM only reaches the wrapper PIDs we recorded).
-    for p in "${bg_pids[@]}"; do
-        if kill -0 "${p}" 2>/dev/null; then
-            kill -TERM "${p}" 2>/dev/null
-            wait "${p}" 2>/dev/null
-        fi
-    done
-    if [[ -n ${SFD_PID} ]]; then
-        log "stopping sipfront pid ${SFD_PID}"
-        sfd_stop
-    fi
-    if ((lab_started)); then
-        timeout 20 "${LABD}/kamailio.sh" stop >/dev/null 2>&1
-        timeout 30 "${LAB}" down >/dev/null 2>&1
-        local left
-        left=$(ip netns list 2>/dev/null | awk '$1 ~ /^sf-(ua|fe|core)$/ {print $1}' | tr '\n' ' ')
-        if [[ -n ${left} ]]; then
-            failed=$((failed + 1))
-            log "FAIL - namespaces left behind: ${left}"
-        fi
-    fi
-    if ((failed == 0 && rc != 0)); then
-        failed=1
-    fi
-    echo
-    local f
-    for f in "${limits[@]}"; do echo "  known limit: ${f}"; done
-    if ((failed > 0)); then
-        for f in "${failures[@]}"; do echo "  failed: ${f}"; done
-        if [[ -e ${SFD_LOG} ]]; then
-            echo "  last sipfront log lines (${SFD_LOG}):"
-            grep -v '^ *$' "${SFD_LOG}" | tail -n 30 | sed 's/^/    /'
-        fi
-        echo "  logs kept in ${SF_LAB_RUN}"
-    elif [[ ${RL_KEEP:-0} != 1 ]]; then
-        rm -rf "${SF_LAB_RUN}"
-    else
-        echo "  logs kept in ${SF_LAB_RUN}"
-    fi
-    echo "ratelimit: ${passed} passed, ${failed} failed, ${#limits[@]} known limit(s) ($((SECONDS - T0)) s)"
-    ((failed == 0)) && exit 0
-    exit 1
-}
-trap cleanup EXIT
-trap 'log "interrupted"; exit 130' INT TERM
+sfd_it_begin ratelimit RL_KEEP ratelimit --kamailio --limits
+export KAM_CFG="${LABD}/kamailio-registrar-p2p.cfg"
 
 # ---------------------------------------------------------------- preflight
-[[ ${EUID} -eq 0 ]] || fatal "must run as root (network namespaces)"
-sfd_check_bin "${SIPFRONT_BIN}" || fatal "sipfront binary missing: ${SIPFRONT_BIN}"
-[[ -r ${SIPFRONT_PROFILE} ]] || fatal "NIC profile missing: ${SIPFRONT_PROFILE}"
-[[ -r ${SIPFRONT_CONFIG} ]] || fatal "config missing: ${SIPFRONT_CONFIG}"
+sfd_preflight
 [[ -r ${KAM_CFG} ]] || fatal "Kamailio cfg missing: ${KAM_CFG}"
-for tool in ip kamailio kamcmd sipp python3 timeout; do
-    command -v "${tool}" >/dev/null || fatal "missing tool: ${tool}"
-done
-for v in "${WORKERS}" "${N}" "${NS}" "${R_L}" "${R_S}" "${P}" "${R_A}"; do
-    [[ ${v} =~ ^[0-9]+$ ]] || fatal "not a number: ${v}"
-done
+need_tools ip kamailio kamcmd sipp python3 timeout
+need_numbers "${WORKERS}" "${N}" "${NS}" "${R_L}" "${R_S}" "${P}" "${R_A}"
 ((WORKERS >= 1 && NS >= 1 && NL >= 1 && N <= 999 && R_L >= 1 && P >= 1)) ||
     fatal "need RL_STOPPERS >= 1, RL_USERS > RL_STOPPERS, RL_USERS <= 999, RL_REFRESHES >= 1"
-if ip netns list | grep -Eq '^sf-(ua|fe|core)( |$)'; then
-    fatal "a lab is already up (ip netns list shows sf-*); remove it with: $(sfd_stale_lab_hint)"
-fi
+sfd_no_lab_up
 
 # The timing the config implies, and the expected out-leg traffic per binding.
 # plan: IN_EXP MIN_EXP OUT_EXP FAIL REFRESH_AFTER LIFE_L LIFE_S REF_L REF_S MARGIN LEAD REF_A
@@ -204,40 +125,21 @@ python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) + 1 <= float(sys.argv[2
 ((P < IN_EXP)) || fatal "RL_INTERVAL (${P}) must be below the granted in-expires (${IN_EXP})"
 log "run dir ${SF_LAB_RUN}; sipfront ${SIPFRONT_BIN}; ${WORKERS} workers; ${N} phones"
 
-kam() { timeout 30 "${LABD}/kamailio.sh" "$@"; }
-FE="${SF_IP_FE_ACC}:${SF_SIP_PORT}"
 KLOG="${SF_LAB_RUN}/kamailio/kamailio.log"
 P2P="${SF_LAB_RUN}/p2p.txt" # the SF-P2P lines, one per REGISTER that reached Kamailio
 
 # p2p_lines: refresh ${P2P} from the Kamailio log.
 p2p_lines() { grep -o 'SF-P2P .*' "${KLOG}" >"${P2P}" || true; }
 
-# wait_count WANT SECONDS: until Kamailio holds WANT contacts (1 s steps).
-wait_count() {
-    local want=$1 deadline=$((SECONDS + $2)) c=""
-    while ((SECONDS <= deadline)); do
-        c=$(kam count 2>/dev/null) || c="?"
-        [[ ${c} == "${want}" ]] && return 0
-        sleep 1
-    done
-    log "  usrloc contacts = ${c}, want ${want}"
-    return 1
-}
-
 # ---------------------------------------------------------------- setup
-lab_started=1
-timeout 30 "${LAB}" up || fatal "scripts/lab.sh up (DPDK mode)"
-# shellcheck source=/dev/null
-. "${SF_LAB_RUN}/lab.env"
-[[ ${SF_LAB_MODE} == dpdk ]] || fatal "lab mode is ${SF_LAB_MODE}, want dpdk"
+sfd_lab_up
 ok "lab up (dpdk): phones ${SF_IP_UA} -> sipfront ${SF_IP_FE_ACC} | ${SF_IP_FE_CORE} -> registrar ${SF_IP_CORE}"
 
 kam start || fatal "kamailio.sh start (${KAM_CFG##*/})"
 ok "Kamailio (${KAM_CFG##*/}) answering on ${SF_IP_CORE}:${SF_SIP_PORT}"
 
-sfd_start "${SIPFRONT_BIN}" "${SIPFRONT_CONFIG}" "${SIPFRONT_PROFILE}" "${WORKERS}" ||
-    fatal "sipfront start (${WORKERS} workers, PEER_TO_PEER) and OPTIONS answered on ${FE}"
-ok "sipfront pid ${SFD_PID} (PEER_TO_PEER, rate limiting) answers OPTIONS on ${FE}"
+sfd_it_start "(${WORKERS} workers, PEER_TO_PEER) and OPTIONS answered on ${FE}" \
+    "(PEER_TO_PEER, rate limiting) answers OPTIONS on ${FE}"
 
 # ---------------------------------------------------------------- (1) N registrations
 "${LABD}/users.sh" "${NL}" 1 >"${SF_LAB_RUN}/long.csv"
@@ -436,20 +338,8 @@ check "(2) Kamailio got far fewer REGISTERs (${want_regs}) than the phones sent 
     test "$((want_regs * 3))" -lt "${phone_regs}"
 
 # ---------------------------------------------------------------- (2) counters
-TABLE="${SF_LAB_RUN}/counters.txt"
-total() { # the row's total column (0 when the row is omitted: all zero)
-    local row v s=0 i
-    row=$(sfd_counter_row "${TABLE}" "$1")
-    read -r -a v <<<"${row}"
-    if ((${#v[@]} > WORKERS)); then
-        echo "${v[-1]}"
-        return
-    fi
-    for i in "${v[@]}"; do s=$((s + i)); done
-    echo "${s}"
-}
-if sfd_counters "${TABLE}"; then
-    ok "(2) SIGUSR1: counters table printed (${TABLE})"
+total() { counter_total "${TABLE}" "$1"; }
+if sfd_it_counters "${SF_LAB_RUN}/counters.txt" "(2)"; then
     sed -n '/engine/,$p' "${TABLE}" | sed 's/^/    /' | head -n 40
     reg_in=$(total eng.register_in)
     absorbed=$(total eng.register_absorbed)
@@ -486,8 +376,6 @@ if sfd_counters "${TABLE}"; then
     check "(2) every one of the ${WORKERS} workers absorbed refreshes ($(sfd_counter_row "${TABLE}" eng.register_absorbed))" per_worker_ok
     stray=$(total eng.stray_responses)
     check "(2) eng.stray_responses = ${stray} (want 0)" test "${stray}" == 0
-else
-    bad "(2) no counters table after SIGUSR1 (log ${SFD_LOG})"
 fi
 
 # ---------------------------------------------------------------- (5) digest auth
@@ -607,6 +495,4 @@ fi
 check "sipfront still alive" sfd_alive
 
 # ---------------------------------------------------------------- shutdown
-pid=${SFD_PID}
-sfd_stop
-check "sipfront (pid ${pid}) exits with status 0 on SIGTERM (got ${SFD_EXIT})" test "${SFD_EXIT}" == 0
+sfd_it_stop

@@ -52,13 +52,7 @@ set -euo pipefail
 
 ROOT="${SIPFRONT_SOURCE_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 HERE="${ROOT}/tests/integration"
-LAB="${ROOT}/scripts/lab.sh"
-LABD="${ROOT}/scripts/lab"
 
-SIPFRONT_BIN=${SIPFRONT_BIN:-${ROOT}/build/dataplane/sipfront}
-SIPFRONT_PROFILE=${SIPFRONT_PROFILE:-${ROOT}/nic-profiles/af_packet.json}
-SIPFRONT_CONFIG=${SIPFRONT_CONFIG:-${HERE}/configs/spike.json}
-WORKERS=${SF_WORKERS:-2}
 L=${SP_LIVE:-4}
 LP=${SP_LIVE_INTERVAL:-2}
 M=${SP_BURST:-600}
@@ -69,86 +63,20 @@ BURST_EXPIRES=60
 PORT_L=5070 # sipp of the live phones
 PORT_B=5072 # sipp of the burst
 
-# shellcheck source=SCRIPTDIR/../../scripts/lab/common.sh
-. "${LABD}/common.sh"
-SF_LAB_RUN="$(mktemp -d /tmp/sipfront-it-spike.XXXXXX)"
-export SF_LAB_RUN
-# shellcheck source=SCRIPTDIR/lib_sipfront.sh
-. "${HERE}/lib_sipfront.sh"
-
-T0=${SECONDS}
-lab_started=0
 # shellcheck source=SCRIPTDIR/lib_checks.sh
 . "${HERE}/lib_checks.sh"
 # shellcheck source=SCRIPTDIR/lib_registrars.sh
 . "${HERE}/lib_registrars.sh"
-declare -a bg_pids=()
 
-cleanup() {
-    local rc=$?
-    trap - EXIT INT TERM
-    set +e
-    local p
-    for p in "${bg_pids[@]}"; do
-        if kill -0 "${p}" 2>/dev/null; then
-            kill -TERM "${p}" 2>/dev/null
-            wait "${p}" 2>/dev/null
-        fi
-    done
-    if [[ -n ${SFD_PID} ]]; then
-        log "stopping sipfront pid ${SFD_PID}"
-        sfd_stop
-    fi
-    if ((lab_started)); then
-        # lab.sh down stops every Kamailio instance still running (RUN/*/launcher.pid).
-        timeout 60 "${LAB}" down >/dev/null 2>&1
-        local left
-        left=$(ip netns list 2>/dev/null | awk '$1 ~ /^sf-(ua|fe|core)$/ {print $1}' | tr '\n' ' ')
-        if [[ -n ${left} ]]; then
-            failed=$((failed + 1))
-            log "FAIL - namespaces left behind: ${left}"
-        fi
-    fi
-    if ((failed == 0 && rc != 0)); then
-        failed=1
-    fi
-    echo
-    local f
-    if ((failed > 0)); then
-        for f in "${failures[@]}"; do echo "  failed: ${f}"; done
-        if [[ -e ${SFD_LOG} ]]; then
-            echo "  last sipfront log lines (${SFD_LOG}):"
-            grep -v '^ *$' "${SFD_LOG}" | tail -n 30 | sed 's/^/    /'
-        fi
-        echo "  logs kept in ${SF_LAB_RUN}"
-    elif [[ ${SP_KEEP:-0} != 1 ]]; then
-        rm -rf "${SF_LAB_RUN}"
-    else
-        echo "  logs kept in ${SF_LAB_RUN}"
-    fi
-    echo "spike: ${passed} passed, ${failed} failed ($((SECONDS - T0)) s)"
-    ((failed == 0)) && exit 0
-    exit 1
-}
-trap cleanup EXIT
-trap 'log "interrupted"; exit 130' INT TERM
+sfd_it_begin spike SP_KEEP spike
 
 # ---------------------------------------------------------------- preflight
-[[ ${EUID} -eq 0 ]] || fatal "must run as root (network namespaces)"
-sfd_check_bin "${SIPFRONT_BIN}" || fatal "sipfront binary missing: ${SIPFRONT_BIN}"
-[[ -r ${SIPFRONT_PROFILE} ]] || fatal "NIC profile missing: ${SIPFRONT_PROFILE}"
-[[ -r ${SIPFRONT_CONFIG} ]] || fatal "config missing: ${SIPFRONT_CONFIG}"
-for tool in ip kamailio kamcmd sipp python3 timeout; do
-    command -v "${tool}" >/dev/null || fatal "missing tool: ${tool}"
-done
-for v in "${WORKERS}" "${L}" "${LP}" "${M}" "${RATE}" "${DELAY_MS}"; do
-    [[ ${v} =~ ^[0-9]+$ ]] || fatal "not a number: ${v}"
-done
+sfd_preflight
+need_tools ip kamailio kamcmd sipp python3 timeout
+need_numbers "${WORKERS}" "${L}" "${LP}" "${M}" "${RATE}" "${DELAY_MS}"
 ((WORKERS >= 1 && L >= 1 && L <= 50 && LP >= 1 && M >= 10 && L + M <= 999 && RATE >= 1 && DELAY_MS >= 10)) ||
     fatal "need SP_LIVE 1..50, SP_BURST >= 10, SP_LIVE + SP_BURST <= 999, SP_DELAY_MS >= 10"
-if ip netns list | grep -Eq '^sf-(ua|fe|core)( |$)'; then
-    fatal "a lab is already up (ip netns list shows sf-*); remove it with: $(sfd_stale_lab_hint)"
-fi
+sfd_no_lab_up
 read -r SPIKE RESERVE RA_MIN RA_MAX T1_MS <<<"$(python3 -c '
 import json, sys
 c = json.load(open(sys.argv[1]))
@@ -166,23 +94,16 @@ LR=$(((BURST_S + 10) / LP + 2))
 log "run dir ${SF_LAB_RUN}; ${WORKERS} workers; registrationSpike ${SPIKE} (reserve ${RESERVE}), Retry-After ${RA_MIN}..${RA_MAX} s;" \
     "Kamailio ${DELAY_MS} ms per REGISTER, ${CHILDREN} children; ${L} live phones (${LR} refreshes every ${LP} s); burst ${M} at ${RATE}/s"
 
-FE="${SF_IP_FE_ACC}:${SF_SIP_PORT}"
-
 # ---------------------------------------------------------------- setup
-lab_started=1
-timeout 30 "${LAB}" up || fatal "scripts/lab.sh up (DPDK mode)"
-# shellcheck source=/dev/null
-. "${SF_LAB_RUN}/lab.env"
-[[ ${SF_LAB_MODE} == dpdk ]] || fatal "lab mode is ${SF_LAB_MODE}, want dpdk"
+sfd_lab_up
 ok "lab up (dpdk): phones ${SF_IP_UA} -> sipfront ${SF_IP_FE_ACC} | ${SF_IP_FE_CORE} -> registrar ${SF_IP_CORE}"
 
 cfg=$(reg_cfg kam "SF_DELAY_US=$((DELAY_MS * 1000))" SF_INFLIGHT "SF_CHILDREN=${CHILDREN}")
 reg_start kam "${SF_IP_CORE}" "${cfg}" || fatal "Kamailio (slow, in-flight count) on ${SF_IP_CORE}"
 ok "Kamailio (${DELAY_MS} ms per REGISTER, ${CHILDREN} children, SF-INFLIGHT) on ${SF_IP_CORE}:${SF_SIP_PORT}"
 
-sfd_start "${SIPFRONT_BIN}" "${SIPFRONT_CONFIG}" "${SIPFRONT_PROFILE}" "${WORKERS}" ||
-    fatal "sipfront start (${WORKERS} workers, PEER_TO_PEER, registrationSpike ${SPIKE}) and OPTIONS answered on ${FE}"
-ok "sipfront pid ${SFD_PID} (PEER_TO_PEER, registrationSpike ${SPIKE}) answers OPTIONS on ${FE}"
+sfd_it_start "(${WORKERS} workers, PEER_TO_PEER, registrationSpike ${SPIKE}) and OPTIONS answered on ${FE}" \
+    "(PEER_TO_PEER, registrationSpike ${SPIKE}) answers OPTIONS on ${FE}"
 
 # ---------------------------------------------------------------- (1) live phones
 "${LABD}/users.sh" "${L}" 1 >"${SF_LAB_RUN}/live.csv"
@@ -273,10 +194,8 @@ check "(4) Kamailio holds exactly the ${L} live + ${n200} accepted burst binding
 check "(4) usrloc: $((L + n200)) bindings, each with sipfront's Contact <sip:sf...@${SF_IP_FE_CORE}:${SF_SIP_PORT}>" \
     reg_contacts_ok kam "$((L + n200))" 1 "$((L + M))" "${BURST_EXPIRES}"
 
-TABLE="${SF_LAB_RUN}/counters.txt"
 total() { counter_total "${TABLE}" "$1"; }
-if sfd_counters "${TABLE}"; then
-    ok "SIGUSR1: counters table printed (${TABLE})"
+if sfd_it_counters "${SF_LAB_RUN}/counters.txt"; then
     sr=$(total eng.spike_rejected)
     fwd=$(total eng.register_forwarded)
     te=$(total eng.timer_e_retrans)
@@ -285,11 +204,7 @@ if sfd_counters "${TABLE}"; then
     check "(4) eng.register_forwarded = ${fwd} = ${L} x (1 + ${LR}) live + ${n200} accepted" \
         test "${fwd}" == "$((L * (1 + LR) + n200))"
     check "(3) eng.timer_e_retrans = ${te} (want 0: nothing retransmitted to the slow registrar)" test "${te}" == 0
-else
-    bad "no counters table after SIGUSR1 (log ${SFD_LOG})"
 fi
 
 check "sipfront still alive" sfd_alive
-pid=${SFD_PID}
-sfd_stop
-check "sipfront (pid ${pid}) exits with status 0 on SIGTERM (got ${SFD_EXIT})" test "${SFD_EXIT}" == 0
+sfd_it_stop
