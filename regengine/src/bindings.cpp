@@ -281,11 +281,47 @@ std::string_view canonical_aor(std::string_view text, std::span<char> buf) noexc
   return w.overflowed() ? std::string_view{} : w.view();
 }
 
+bool is_canonical_aor(std::string_view s) noexcept {
+  std::size_t i = 0;
+  if (s.starts_with("sip:")) {
+    i = 4;
+  } else if (s.starts_with("sips:")) {
+    i = 5;
+  } else {
+    return false;
+  }
+  // user "@": letters, digits and - _ . + % only (no password, nothing parse_uri
+  // could split differently); host: lower-case letters, digits, '.', '-'; then an
+  // optional port without leading zeros. Anything else takes the canonical_aor() path.
+  const std::size_t at = s.find('@', i);
+  if (at != std::string_view::npos) {
+    if (at == i) return false;
+    for (std::size_t k = i; k < at; ++k) {
+      const char c = s[k];
+      if (!sip::chars::is_alpha(c) && !sip::chars::is_digit(c) && c != '-' && c != '_' && c != '.' && c != '+' &&
+          c != '%')
+        return false;
+    }
+    i = at + 1;
+  }
+  const std::size_t host = i;
+  while (i < s.size() && ((s[i] >= 'a' && s[i] <= 'z') || sip::chars::is_digit(s[i]) || s[i] == '.' || s[i] == '-'))
+    ++i;
+  if (i == host) return false;
+  if (i == s.size()) return true;
+  if (s[i] != ':' || i + 1 == s.size() || s[i + 1] == '0' || s.size() - i - 1 > 5) return false;
+  for (++i; i < s.size(); ++i) {
+    if (!sip::chars::is_digit(s[i])) return false;
+  }
+  return true;
+}
+
 namespace {
 // The index key of `aor`: its canonical form, or the bytes as written when it has
 // none (a To URI decide_register() accepted always parses; this keeps the table
 // total for any caller).
 std::string_view aor_key_of(std::string_view aor, aor_buffer& buf) noexcept {
+  if (is_canonical_aor(aor)) return aor;  // what phones write: no copy, no URI parse
   const std::string_view k = canonical_aor(aor, buf);
   return k.empty() ? aor : k;
 }

@@ -375,6 +375,42 @@ unsigned by_call_id(std::string_view call_id, unsigned n) {
   return static_cast<unsigned>(reg::call_id_hash(call_id) % n);
 }
 
+TEST(steer, the_canonical_fast_path_never_disagrees_with_canonical_aor) {
+  // is_canonical_aor(s) promises: canonical_aor(s) is s, or s is no URI (keyed as written).
+  reg::aor_buffer buf{};
+  auto agrees = [&](const std::string& s) {
+    if (!reg::is_canonical_aor(s)) return true;
+    const std::string_view k = reg::canonical_aor(s, buf);
+    return k.empty() || k == s;
+  };
+  for (const char* s : {"sip:alice@sipfront.test", "sips:alice@sipfront.test", "sip:1001@198.18.1.1:5060",
+                        "sip:sipfront.test", "sip:a@b:0", "sip:a@b:05060", "sip:a@b:65536", "sip:a@b:99999",
+                        "sip:a%41@b", "sip:a%4@b", "sip:@b", "sip:a@", "sip:a@b@c", "sip:a@-", "sip:a.b@c.d."}) {
+    EXPECT_TRUE(agrees(s)) << s;
+  }
+  EXPECT_TRUE(reg::is_canonical_aor("sip:alice@sipfront.test"));
+  EXPECT_TRUE(reg::is_canonical_aor("sip:1001@198.18.1.1:5060"));
+  EXPECT_FALSE(reg::is_canonical_aor("SIP:alice@sipfront.test"));
+  EXPECT_FALSE(reg::is_canonical_aor("sip:alice@SipFront.test"));
+  EXPECT_FALSE(reg::is_canonical_aor("sip:alice@sipfront.test;user=phone"));
+  EXPECT_FALSE(reg::is_canonical_aor("sip:alice:pw@sipfront.test"));
+  EXPECT_FALSE(reg::is_canonical_aor("sip:alice@sipfront.test:05060"));
+  EXPECT_FALSE(reg::is_canonical_aor("sip:alice@[2001:db8::1]"));
+  EXPECT_FALSE(reg::is_canonical_aor("tel:+15551234"));
+  // Random strings over the characters that matter (bounded: 200k draws).
+  const std::string alphabet = "sipS:@aZ0159.-_+%;?=[]>< ";
+  std::uint64_t x = 0x9e3779b97f4a7c15ULL;
+  for (int n = 0; n < 200000; ++n) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    std::string s = (x & 1) != 0 ? "sip:" : "sips:";
+    const std::size_t len = (x >> 1) % 16;
+    for (std::size_t k = 0; k < len; ++k) s += alphabet[(x >> (8 + 3 * k)) % alphabet.size()];
+    ASSERT_TRUE(agrees(s)) << s;
+  }
+}
+
 TEST(steer, canonical_aor_is_the_binding_tables_key) {
   reg::aor_buffer buf{};
   EXPECT_EQ(reg::canonical_aor("sip:alice@sipfront.test", buf), "sip:alice@sipfront.test");

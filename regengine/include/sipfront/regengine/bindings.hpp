@@ -238,6 +238,10 @@ struct table_allocator {
 /// Written into `buf`; empty when `uri` does not parse or the key does not fit. The
 /// key is never longer than `uri`.
 std::string_view canonical_aor(std::string_view uri, std::span<char> buf) noexcept;
+/// True when `uri` is certainly its own canonical_aor() key, or not a URI at all (then the table
+/// keys it as written anyway): "sip:"/"sips:", a plain user part, a lower-case host, a port
+/// without leading zeros. The table's fast path; false only means "compute the key".
+bool is_canonical_aor(std::string_view uri) noexcept;
 
 /// Buffer for canonical_aor() of anything a binding can hold.
 using aor_buffer = std::array<char, binding::arena_bytes>;
