@@ -624,11 +624,9 @@ std::optional<config_error> check_credentials(const v1::Config& cfg) {
     // The engine compares AORs in canonical form: two spellings of one AOR are one entry.
     auto same_aor = [](const std::string& a, const std::string& b) {
       if (a.empty() || b.empty()) return a.empty() && b.empty();
-      reg::aor_buffer ka{};
-      reg::aor_buffer kb{};
-      const std::string_view ca = a.size() <= ka.size() ? reg::canonical_aor(a, ka) : std::string_view{};
-      const std::string_view cb = b.size() <= kb.size() ? reg::canonical_aor(b, kb) : std::string_view{};
-      return (ca.empty() ? std::string_view(a) : ca) == (cb.empty() ? std::string_view(b) : cb);
+      reg::aor_buffer ka;  // aor_key() writes what it returns; the rest is never read
+      reg::aor_buffer kb;
+      return reg::aor_key(a, ka) == reg::aor_key(b, kb);
     };
     for (int j = 0; j < i; ++j) {
       if (list[j].realm() == c.realm() && same_aor(list[j].aor(), c.aor())) {

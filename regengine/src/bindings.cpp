@@ -316,16 +316,11 @@ bool is_canonical_aor(std::string_view s) noexcept {
   return true;
 }
 
-namespace {
-// The index key of `aor`: its canonical form, or the bytes as written when it has
-// none (a To URI decide_register() accepted always parses; this keeps the table
-// total for any caller).
-std::string_view aor_key_of(std::string_view aor, aor_buffer& buf) noexcept {
+std::string_view aor_key(std::string_view aor, aor_buffer& buf) noexcept {
   if (is_canonical_aor(aor)) return aor;  // what phones write: no copy, no URI parse
   const std::string_view k = canonical_aor(aor, buf);
   return k.empty() ? aor : k;
 }
-}  // namespace
 
 // ---------------------------------------------------------------- out-leg Call-IDs
 
@@ -382,7 +377,7 @@ std::uint64_t binding_table::next_nonce() noexcept { return splitmix64(rng_); }
 insert_result binding_table::insert(std::string_view aor_as_written, std::string_view call_id,
                                     const endpoint& src) noexcept {
   aor_buffer key_buf;  // only the key's bytes are written and read
-  const std::string_view aor = aor_key_of(aor_as_written, key_buf);
+  const std::string_view aor = aor_key(aor_as_written, key_buf);
   if (aor.empty() || call_id.empty()) return {nullptr, binding_errc::empty_key};
   if (aor.size() + call_id.size() > binding::arena_bytes) [[unlikely]] {
     return {nullptr, binding_errc::strings_too_long};
@@ -438,7 +433,7 @@ binding_errc binding_table::rekey_call_id(binding& b, std::string_view call_id) 
 
 binding* binding_table::find_by_call_id(std::string_view call_id, std::string_view aor_as_written) noexcept {
   aor_buffer key_buf;  // only the key's bytes are written and read
-  const std::string_view aor = aor_key_of(aor_as_written, key_buf);
+  const std::string_view aor = aor_key(aor_as_written, key_buf);
   const std::uint32_t aor_hash = key_hash(aor);
   const auto [first, last] = by_call_id_.equal_range(hashed_key{key_hash(call_id), call_id});
   for (auto it = first; it != last; ++it) {
@@ -449,7 +444,7 @@ binding* binding_table::find_by_call_id(std::string_view call_id, std::string_vi
 
 binding* binding_table::find_by_aor(std::string_view aor_as_written) noexcept {
   aor_buffer key_buf;  // only the key's bytes are written and read
-  const std::string_view aor = aor_key_of(aor_as_written, key_buf);
+  const std::string_view aor = aor_key(aor_as_written, key_buf);
   const auto it = by_aor_.find(hashed_key{key_hash(aor), aor});
   return it == by_aor_.end() ? nullptr : &*it;
 }
@@ -575,10 +570,10 @@ register_decision decide_register(const sip::message& msg, const endpoint& src, 
   d.aor = to->uri;
   // The binding stores its AOR as the table keys it (canonical_aor): compare the same form.
   aor_buffer aor_buf;  // only the key's bytes are written and read
-  const std::string_view aor_key = aor_key_of(d.aor, aor_buf);
+  const std::string_view key = aor_key(d.aor, aor_buf);
   // Another AOR's binding (it shares this Call-ID: a multi-line phone) is not this
   // request's: the REGISTER is for its own AOR, new or known.
-  if (existing != nullptr && existing->aor() != aor_key) existing = nullptr;
+  if (existing != nullptr && existing->aor() != key) existing = nullptr;
 
   // Every entry is checked, the first max_contacts kept.
   sip::fixed_vector<sip::name_addr, max_contacts> entries;

@@ -240,10 +240,8 @@ struct engine::impl {
     const std::size_t n_creds = std::min(config.credentials.size(), max_credentials);
     credential_aors.reserve(n_creds);
     for (std::size_t i = 0; i < n_creds; ++i) {
-      const std::string_view raw = config.credentials[i].aor;
-      aor_buffer key_buf{};
-      const std::string_view key = raw.size() <= key_buf.size() ? canonical_aor(raw, key_buf) : std::string_view{};
-      credential_aors.emplace_back(key.empty() ? raw : key);
+      aor_buffer key_buf;  // aor_key() writes what it returns; the rest is never read
+      credential_aors.emplace_back(aor_key(config.credentials[i].aor, key_buf));
     }
   }
 
@@ -1369,6 +1367,20 @@ std::uint32_t engine::impl::granted_expires(const sip::message& resp, const bind
 }
 
 namespace {
+// The registrar accepted the out-leg registration of `r` for `granted` seconds at
+// registrars[reg_slot].
+void out_leg_up(binding& r, std::uint32_t granted, std::uint8_t reg_slot, std::uint64_t now) noexcept {
+  r.out_expires = granted;
+  r.out_expires_at_ms = now + std::uint64_t{granted} * 1000;
+  r.state = binding_state::registered;
+  r.registrar_index = reg_slot;
+  r.needs_sync = false;
+}
+// The registrar said no to a refresh: what it granted before still holds, if anything.
+void refused(binding& r, std::uint64_t now) noexcept {
+  r.state = r.out_expires_at_ms > now ? binding_state::registered : binding_state::failed;
+}
+
 // Retry-After's delta-seconds (RFC 3261 §20.33: digits, then an optional comment
 // and parameters); 0 when absent or not a number.
 std::uint32_t retry_after_of(const sip::message& msg) noexcept {
@@ -1565,21 +1577,11 @@ void engine::impl::on_response_p2p(txn& t, const sip::message& msg, std::uint64_
     answer_phone(t, &msg, code, granted, t.reg_slot, now, out);
     return;
   }
-  auto out_leg_up = [&](binding& r) {
-    r.out_expires = granted;
-    r.out_expires_at_ms = now + std::uint64_t{granted} * 1000;
-    r.state = binding_state::registered;
-    r.registrar_index = t.reg_slot;
-    r.needs_sync = false;
-  };
-  auto refused = [&](binding& r) {  // the registrar said no to a refresh: what it granted before still holds
-    r.state = r.out_expires_at_ms > now ? binding_state::registered : binding_state::failed;
-  };
   if (t.role == txn_role::sync) {
     t.msg_len = 0;
     if (b == nullptr || b->state != binding_state::fallback) return;  // the phone's own REGISTER settled it
     if (ok && granted != 0) {
-      out_leg_up(*b);
+      out_leg_up(*b, granted, t.reg_slot, now);
       arm_binding(*b, now + 1);
     } else if (ok) {
       bindings.erase(*b);  // granted nothing: the registrar does not keep it
@@ -1604,9 +1606,9 @@ void engine::impl::on_response_p2p(txn& t, const sip::message& msg, std::uint64_
       bindings.erase(*b);
     } else {
       if (ok) {
-        out_leg_up(*b);
+        out_leg_up(*b, granted, t.reg_slot, now);
       } else {
-        refused(*b);
+        refused(*b, now);
         // A challenge the front end could not (or no longer may) answer: it stops
         // refreshing on its own, and the phone's next refresh goes upstream with the
         // phone's credentials (a refused refresh retried at once would loop).
@@ -1625,16 +1627,6 @@ void engine::impl::answer_phone(txn& t, const sip::message* resp, std::uint16_t 
                                 std::uint8_t reg_slot, std::uint64_t now, output_queue& out) noexcept {
   const bool ok = code >= 200 && code < 300;
   binding* b = bindings.get(t.bind);
-  auto out_leg_up = [&](binding& r) {
-    r.out_expires = granted;
-    r.out_expires_at_ms = now + std::uint64_t{granted} * 1000;
-    r.state = binding_state::registered;
-    r.registrar_index = reg_slot;
-    r.needs_sync = false;
-  };
-  auto refused = [&](binding& r) {
-    r.state = r.out_expires_at_ms > now ? binding_state::registered : binding_state::failed;
-  };
   sip::message phone_req;
   if (t.phone_len == 0 || phone_req.parse(phone_request(t)) != sip::errc::ok) [[unlikely]] {
     t.msg_len = 0;
@@ -1649,7 +1641,7 @@ void engine::impl::answer_phone(txn& t, const sip::message* resp, std::uint16_t 
     if (b->state == binding_state::pending_upstream || b->state == binding_state::new_ || t.out_expires == 0) {
       bindings.erase(*b);
     } else {
-      b->state = b->out_expires_at_ms > now ? binding_state::registered : binding_state::failed;
+      refused(*b, now);  // as a refusal: what was granted before still holds
       arm_binding(*b, now + 1);
     }
     b = nullptr;
@@ -1671,7 +1663,7 @@ void engine::impl::answer_phone(txn& t, const sip::message* resp, std::uint16_t 
         b->in_expires = d.in_expires;
         b->source = t.phone_src;
         b->missed_refreshes = 0;
-        out_leg_up(*b);
+        out_leg_up(*b, granted, reg_slot, now);
         arm_binding(*b, now + 1);
       }
     } else if (ok) {  // un-REGISTER accepted (or the registrar granted 0)
@@ -1679,7 +1671,7 @@ void engine::impl::answer_phone(txn& t, const sip::message* resp, std::uint16_t 
       b = nullptr;
     } else if (code == 401 || code == 407) {
       // A challenge for the phone to answer: the binding waits as it is.
-      if (b->state == binding_state::refreshing) refused(*b);
+      if (b->state == binding_state::refreshing) refused(*b, now);
     } else if (b->state == binding_state::pending_upstream || b->state == binding_state::new_ ||
                b->state == binding_state::fallback) {
       // Never registered upstream: nothing to keep. (A local-only binding refused by a
@@ -1687,7 +1679,7 @@ void engine::impl::answer_phone(txn& t, const sip::message* resp, std::uint16_t 
       bindings.erase(*b);
       b = nullptr;
     } else {
-      refused(*b);
+      refused(*b, now);
       arm_binding(*b, now + 1);
     }
   }
@@ -1815,7 +1807,7 @@ void engine::impl::time_out_p2p(txn& t, std::uint64_t now, output_queue& out) no
       enter_fallback(*b, now);  // its refresh found no registrar: kept local-only instead of lapsing
       arm_binding(*b, now + 1);
     } else {
-      b->state = b->out_expires_at_ms > now ? binding_state::registered : binding_state::failed;
+      refused(*b, now);
       if (t.role == txn_role::refresh) b->state = binding_state::failed;  // let the phone's next refresh go upstream
       arm_binding(*b, now + 1);
     }
@@ -2610,16 +2602,11 @@ bool engine::impl::on_phone_request(const sip::message& msg, const sip::via& top
   p.rest_routes = routes.rest;
   p.reply_to = reply_to;
   if (routes.next_uri.empty() || !uri_endpoint(routes.next_uri, cfg.core_local.port_id, p.dst)) {
-    if (cfg.n_registrars == 0) {
-      ++c.no_registrar;
-      if (!ack) answer(msg, reply_to, {503, "Service Unavailable - No Registrar", {}}, out, c);
-      return true;
-    }
     // The binding our Route names (in a dialog), else the caller's own.
     const binding* b = routes.user.empty() ? nullptr : bindings.find_by_out_call_id(routes.user);
     if (b == nullptr) b = caller;
-    p.dst = regs.address((b != nullptr ? b->registrar_index : cfg.default_registrar) + 1U);
-    if (p.dst.ip == 0) {  // a dynamic registrar without an address
+    if (cfg.n_registrars != 0) p.dst = regs.address((b != nullptr ? b->registrar_index : cfg.default_registrar) + 1U);
+    if (cfg.n_registrars == 0 || p.dst.ip == 0) {  // none configured, or a dynamic one without an address
       ++c.no_registrar;
       if (!ack) answer(msg, reply_to, {503, "Service Unavailable - No Registrar", {}}, out, c);
       return true;

@@ -246,6 +246,11 @@ bool is_canonical_aor(std::string_view uri) noexcept;
 /// Buffer for canonical_aor() of anything a binding can hold.
 using aor_buffer = std::array<char, binding::arena_bytes>;
 
+/// The binding table's key for `aor`: its canonical form, or the bytes as written
+/// when it has none (a To URI decide_register() accepted always parses; this keeps
+/// the table total for any caller). Points into `buf` or into `aor`.
+std::string_view aor_key(std::string_view aor, aor_buffer& buf) noexcept;
+
 /// Result of binding_table::insert(): the record, or why there is none.
 struct insert_result {
   binding* rec = nullptr;
