@@ -16,7 +16,7 @@ namespace {
 template <std::uint32_t Cls>
 const char* escaped_run(const char* p, const char* e) noexcept {
   for (;;) {
-    p = chars::skip_class4<Cls>(p, e);
+    p = chars::skip_run<Cls>(p, e);
     if (e - p < 3 || *p != '%' || !chars::is_hex(p[1]) || !chars::is_hex(p[2])) return p;
     p += 3;
   }

@@ -54,7 +54,7 @@ bool param_iterator::next(std::string_view& name, std::string_view& value) noexc
   };
   // name [ EQUAL value ], value = token / host / quoted-string (quotes kept).
   const char* const ns = p;
-  p = chars::skip_class(p, e, chars::k_token);
+  p = chars::skip_run<chars::k_token>(p, e);
   if (p == ns) return fail();
   name = {ns, static_cast<std::size_t>(p - ns)};
   value = {};
@@ -70,7 +70,7 @@ bool param_iterator::next(std::string_view& name, std::string_view& value) noexc
       }
       ++p;
     } else {
-      p = chars::skip_class4<chars::k_gen_value>(p, e);
+      p = chars::skip_run<chars::k_gen_value>(p, e);
       if (p == vs) return fail();
     }
     value = {vs, static_cast<std::size_t>(p - vs)};
@@ -257,16 +257,6 @@ template <char... Cs>
   return p;
 }
 
-// skip_class4() after eight bytes a step: tag and branch values run 9 to 40 bytes.
-template <std::uint32_t Cls>
-[[gnu::always_inline]] inline const char* skip_run8(const char* p, const char* const e) noexcept {
-  auto t = [](char c) { return chars::table[static_cast<unsigned char>(c)]; };
-  while (e - p >= 8 && (t(p[0]) & t(p[1]) & t(p[2]) & t(p[3]) & t(p[4]) & t(p[5]) & t(p[6]) & t(p[7]) & Cls) != 0) {
-    p += 8;
-  }
-  return chars::skip_class4<Cls>(p, e);
-}
-
 // "tag=" in any case at p (four bytes readable): the From/To tag, recognised
 // without scanning its name. The '=' byte is compared exactly.
 [[gnu::always_inline]] inline bool is_tag_equal(const char* p) noexcept {
@@ -304,13 +294,15 @@ template <bool CheckUri, bool ListEntry>
     p = q + 1;
     if (p < e && *p == ' ') ++p;  // one SP, or none; more LWS declines
     if (p == e || *p != '<') return false;
+  } else if (*p == '<') {
+    na.display = {p, 0};  // the empty run of display tokens, where it would start
   } else {
     if (allow_star && *p == '*') return false;
     // display-name = *(token LWS) before '<'; SP/HTAB only (a CR or LF may fold).
     const char* last = p;
     const char* q = p;
     for (;;) {
-      const char* const t = chars::skip_class4<chars::k_token>(q, e);
+      const char* const t = chars::skip_run<chars::k_token>(q, e);
       if (t == q) break;
       last = t;
       q = t;
@@ -331,7 +323,7 @@ template <bool CheckUri, bool ListEntry>
     na.uri = {p, static_cast<std::size_t>(gt - p)};
     p = gt + 1;
   } else {
-    const char* const ue = chars::skip_class4<chars::k_addr_spec>(p, e);
+    const char* const ue = chars::skip_run<chars::k_addr_spec>(p, e);
     na.uri = {p, static_cast<std::size_t>(ue - p)};
     if (ue == p || na.uri.find('?') != std::string_view::npos) return false;
     p = ue;
@@ -354,7 +346,7 @@ template <bool CheckUri, bool ListEntry>
       p += 3;  // a token of three, then '='
       is_tag = true;
     } else {
-      p = chars::skip_class4<chars::k_token>(p, e);
+      p = chars::skip_run<chars::k_token>(p, e);
       if (p == ns) return false;  // no name: also a trailing ';'
       is_tag = p - ns == 3 && (ns[0] | 0x20) == 't' && (ns[1] | 0x20) == 'a' && (ns[2] | 0x20) == 'g';
     }
@@ -366,7 +358,7 @@ template <bool CheckUri, bool ListEntry>
         if (q == e || *q != '"') return false;
         p = q + 1;
       } else {
-        p = skip_run8<chars::k_gen_value>(p, e);
+        p = chars::skip_run<chars::k_gen_value>(p, e);
         if (p == vs) return false;
       }
     }

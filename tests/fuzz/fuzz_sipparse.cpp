@@ -132,8 +132,32 @@ void check_uri(const sip::uri& u, std::string_view src) {
   FUZZ_CHECK(sip::uri_equal(u, *again) && sip::uri_equal(*again, u));
 }
 
+// The same view: the same bytes at the same address (an empty view's address too).
+bool identical(std::string_view a, std::string_view b) noexcept { return a.data() == b.data() && a.size() == b.size(); }
+
+// parse_uri()'s fast path against the general parser on an exactly sized copy:
+// whatever the fast path accepts, the general parser accepts, every field the same.
+void check_uri_fast(std::string_view src) {
+  heap_buf b(src.size());
+  if (!src.empty()) std::memcpy(b.p.get(), src.data(), src.size());
+  const std::string_view s = b.view(src.size());
+  sip::uri fast;
+  if (!sip::detail::parse_uri_fast(s, fast)) return;
+  const auto general = sip::detail::parse_uri_general(s);
+  FUZZ_CHECK(general.ok());
+  const sip::uri& g = *general;
+  FUZZ_CHECK(fast.scheme == g.scheme && identical(fast.scheme_token, g.scheme_token));
+  FUZZ_CHECK(identical(fast.user, g.user) && identical(fast.password, g.password));
+  FUZZ_CHECK(fast.has_user == g.has_user && fast.has_password == g.has_password);
+  FUZZ_CHECK(identical(fast.host, g.host) && fast.host_type == g.host_type);
+  FUZZ_CHECK(fast.port == g.port && fast.has_port == g.has_port);
+  FUZZ_CHECK(identical(fast.params, g.params) && identical(fast.headers, g.headers));
+  FUZZ_CHECK(identical(fast.opaque, g.opaque) && identical(fast.raw, g.raw));
+}
+
 // Parses `s` as a URI and checks it when it parses; returns the result.
 sip::result<sip::uri> uri_of(std::string_view s) {
+  check_uri_fast(s);
   auto u = sip::parse_uri(s);
   if (u) check_uri(*u, s);
   sink(static_cast<std::size_t>(u.error()));
@@ -207,9 +231,6 @@ void check_parse_uint(std::string_view s, std::uint64_t max) {
   FUZZ_CHECK(r.error() == want);
   if (want == sip::errc::ok) FUZZ_CHECK(*r == v);
 }
-
-// The same view: the same bytes at the same address (an empty view's address too).
-bool identical(std::string_view a, std::string_view b) noexcept { return a.data() == b.data() && a.size() == b.size(); }
 
 // The name-addr fast path against the general parser, in every mode, on an
 // exactly sized copy (an over-read past the value is an ASan report): whatever the
