@@ -70,7 +70,7 @@ bool param_iterator::next(std::string_view& name, std::string_view& value) noexc
       }
       ++p;
     } else {
-      p = chars::skip_run<chars::k_gen_value>(p, e);
+      p = chars::skip_class4<chars::k_gen_value>(p, e);
       if (p == vs) return fail();
     }
     value = {vs, static_cast<std::size_t>(p - vs)};
@@ -455,11 +455,9 @@ template <bool CheckUri, bool ListEntry>
 result<name_addr> name_addr_impl(std::string_view s, bool allow_star) noexcept {
   // Filled in place and returned by name (one object, no copy of a name_addr on
   // the fast path); a declined fast path leaves it to be overwritten.
-  constexpr bool check_uri = CheckUri;
-  constexpr bool list_entry = ListEntry;
   result<name_addr> r{name_addr{}};
   if (!name_addr_fast_impl<CheckUri, ListEntry>(s, allow_star, r.value())) {
-    r = detail::name_addr_general(s, allow_star, check_uri, list_entry);
+    r = detail::name_addr_general(s, allow_star, CheckUri, ListEntry);
   }
   return r;
 }
