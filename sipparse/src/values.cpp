@@ -295,7 +295,7 @@ template <bool CheckUri, bool ListEntry>
     if (p < e && *p == ' ') ++p;  // one SP, or none; more LWS declines
     if (p == e || *p != '<') return false;
   } else if (*p == '<') {
-    na.display = {p, 0};  // the empty run of display tokens, where it would start
+    na.display = s.substr(0, 0);  // the empty run of display tokens, where it would start
   } else {
     if (allow_star && *p == '*') return false;
     // display-name = *(token LWS) before '<'; SP/HTAB only (a CR or LF may fold).
