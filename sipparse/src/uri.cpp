@@ -16,7 +16,7 @@ namespace {
 template <std::uint32_t Cls>
 const char* escaped_run(const char* p, const char* e) noexcept {
   for (;;) {
-    p = chars::skip_class4<Cls>(p, e);
+    p = chars::skip_run<Cls>(p, e);
     if (e - p < 3 || *p != '%' || !chars::is_hex(p[1]) || !chars::is_hex(p[2])) return p;
     p += 3;
   }
@@ -287,7 +287,19 @@ errc parse_tel_uri(std::string_view hier, uri& u) noexcept {
 
 }  // namespace
 
-result<uri> parse_uri(std::string_view s) noexcept {
+bool detail::parse_uri_fast(std::string_view s, uri& u) noexcept {
+  // "sip:" or "sips:", as every phone writes it: the scheme needs no loop and no
+  // case folding. The rest is parse_sip_uri(), whose errors make this decline.
+  if (s.size() < 5 || s[0] != 's' || s[1] != 'i' || s[2] != 'p') return false;
+  const std::size_t colon = s[3] == 's' ? 4 : 3;
+  if (s[colon] != ':' || s.size() == colon + 1) return false;
+  u.raw = s;
+  u.scheme_token = s.substr(0, colon);
+  u.scheme = colon == 4 ? uri_scheme::sips : uri_scheme::sip;
+  return parse_sip_uri(s.substr(colon + 1), u) == errc::ok;
+}
+
+result<uri> detail::parse_uri_general(std::string_view s) noexcept {
   uri u;
   u.raw = s;
   const std::size_t colon = s.find(':');
@@ -317,6 +329,13 @@ result<uri> parse_uri(std::string_view s) noexcept {
   }
   if (e != errc::ok) return e;
   return u;
+}
+
+result<uri> parse_uri(std::string_view s) noexcept {
+  // Filled in place and returned by name: no copy of a uri on the fast path.
+  result<uri> r{uri{}};
+  if (!detail::parse_uri_fast(s, r.value())) r = detail::parse_uri_general(s);
+  return r;
 }
 
 int unescape(std::string_view in, char* out, std::size_t cap) noexcept {

@@ -50,4 +50,12 @@ int unescape(std::string_view in, char* out, std::size_t cap) noexcept;
 /// True for IPv4 dotted quad; `value` receives the address in host order.
 bool parse_ipv4(std::string_view s, std::uint32_t& value) noexcept;
 
+namespace detail {
+// For tests and the fuzz target, which compare the two on every input: parse_uri()
+// is its fast path (lower-case sip: and sips: URIs; false when it declines, which
+// it does on any error, leaving `out` partly filled) and the general parser.
+bool parse_uri_fast(std::string_view s, uri& out) noexcept;
+result<uri> parse_uri_general(std::string_view s) noexcept;
+}  // namespace detail
+
 }  // namespace sipfront::sip

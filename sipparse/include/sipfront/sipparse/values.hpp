@@ -109,6 +109,16 @@ result<name_addr> split_name_addr(std::string_view s, bool allow_star = false) n
 /// list_iterator would split the whole line first. not_present when there is none.
 result<name_addr> first_name_addr(const message& msg, header_id id, bool allow_star = false) noexcept;
 
+namespace detail {
+// For tests and the fuzz target, which compare the two on every input: the
+// name-addr parser behind the three functions above, split into its fast path
+// (false when it declines: an unusual shape or any error) and the general parser.
+// `check_uri` runs parse_uri() on the URI; with `list_entry`, `s` is the rest of a
+// comma-separated value and the entry ends at its first ',' outside quotes and <>.
+bool name_addr_fast(std::string_view s, bool allow_star, bool check_uri, bool list_entry, name_addr& out) noexcept;
+result<name_addr> name_addr_general(std::string_view s, bool allow_star, bool check_uri, bool list_entry) noexcept;
+}  // namespace detail
+
 // ---------------------------------------------------------------- Via
 
 enum class transport : std::uint8_t { other, udp, tcp, tls, sctp, ws, wss };

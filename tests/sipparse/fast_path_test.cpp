@@ -1,0 +1,213 @@
+// The name-addr and URI fast paths against their general parsers: inputs just
+// inside the shapes the fast paths take (they must accept, with every field as
+// the general parser has it) and just outside (they must decline, and the public
+// functions must answer exactly what the general parser answers).
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "sipfront/sipparse/sipparse.hpp"
+
+namespace sip = sipfront::sip;
+using namespace std::string_view_literals;
+
+namespace {
+
+bool identical(std::string_view a, std::string_view b) { return a.data() == b.data() && a.size() == b.size(); }
+
+struct mode {
+  bool allow_star;
+  bool check_uri;
+  bool list_entry;
+};
+constexpr mode k_modes[] = {{false, false, false}, {true, false, false}, {false, true, false}, {true, true, false},
+                            {false, false, true},  {true, false, true},  {false, true, true},  {true, true, true}};
+
+// Whether the fast path took `s` in mode `m`; when it did, the general parser
+// must accept too, with the same fields (same views, same addresses).
+bool fast_matches_general(std::string_view s, mode m) {
+  sip::name_addr fast;
+  if (!sip::detail::name_addr_fast(s, m.allow_star, m.check_uri, m.list_entry, fast)) return false;
+  const auto g = sip::detail::name_addr_general(s, m.allow_star, m.check_uri, m.list_entry);
+  EXPECT_TRUE(g.ok()) << s;
+  if (!g) return true;
+  EXPECT_TRUE(identical(fast.display, g->display)) << s;
+  EXPECT_EQ(fast.display_quoted, g->display_quoted) << s;
+  EXPECT_TRUE(identical(fast.uri, g->uri)) << s;
+  EXPECT_EQ(fast.angle, g->angle) << s;
+  EXPECT_EQ(fast.star, g->star) << s;
+  EXPECT_TRUE(identical(fast.params, g->params)) << s;
+  EXPECT_TRUE(identical(fast.tag_param, g->tag_param)) << s;
+  EXPECT_EQ(fast.params_indexed, g->params_indexed) << s;
+  return true;
+}
+
+// The public entry points answer what the general parser answers.
+void public_matches_general(std::string_view s) {
+  for (const bool star : {false, true}) {
+    const auto p = sip::parse_name_addr(s, star);
+    const auto gp = sip::detail::name_addr_general(s, star, true, false);
+    EXPECT_EQ(p.error(), gp.error()) << s;
+    const auto q = sip::split_name_addr(s, star);
+    const auto gq = sip::detail::name_addr_general(s, star, false, false);
+    EXPECT_EQ(q.error(), gq.error()) << s;
+    if (q && gq) {
+      EXPECT_TRUE(identical(q->uri, gq->uri) && identical(q->params, gq->params) && identical(q->tag(), gq->tag()))
+          << s;
+    }
+  }
+}
+
+// What the corpus phones send: every one is taken by the fast path in every mode.
+TEST(name_addr_fast, takes_the_common_shapes) {
+  const std::string_view inside[] = {
+      R"("Room 1001" <sip:1001@sip.example.net>;tag=210431659)",
+      R"("Room 1001" <sip:1001@sip.example.net>)",
+      R"(<sip:+4930123456@ims.example.net>;tag=a73kszlfl)",
+      R"(<sip:1001@192.168.1.105:5060>;reg-id=1;+sip.instance="<urn:uuid:00000000-0000-1000-8000-805EC0A1B2C3>")",
+      R"(<sip:alice@192.168.0.23:37421;transport=tls>;+sip.instance="<urn:uuid:5f1e>";expires=3600)",
+      "sip:alice@sip.linphone.org",
+      "sip:alice@sip.linphone.org;tag=x",
+      "Front Desk <sip:3004@voip.example.org>;TAG=1130741876",
+      "Desk<sip:3004@voip.example.org>",
+      R"(""<sip:a@b.example>)",
+      R"(<sip:a@b.example>;lr;tag="q")",
+      R"(<sip:a@b.example>;tag)",
+      R"(<sip:a@b.example>;tag=1;tag=2)",
+      "<sips:a@b.example>;x=[::1]:5",
+  };
+  for (std::string_view s : inside) {
+    for (const mode m : k_modes) EXPECT_TRUE(fast_matches_general(s, m)) << s;
+    public_matches_general(s);
+  }
+}
+
+// Shapes the fast path leaves to the general parser (some valid, some not).
+TEST(name_addr_fast, declines_the_rest) {
+  const std::string_view outside[] = {
+      " <sip:a@b.example>",                  // leading LWS
+      "<sip:a@b.example> ",                  // trailing LWS
+      "<sip:a@b.example> ;tag=1",            // LWS before ';'
+      "<sip:a@b.example>;tag =1",            // LWS before '='
+      "<sip:a@b.example>;tag= 1",            // LWS after '='
+      R"("a\"b" <sip:a@b.example>)",         // a quoted-pair in the display
+      R"("a"  <sip:a@b.example>)",           // two SP before '<'
+      R"("a"<sip:a@b.example>;x="a\"b")",    // a quoted-pair in a param value
+      "<sip:a@b.example>;",                  // a trailing ';'
+      "<sip:a@b.example>;tag=",              // '=' with no value
+      "<sip:a@b.example>;=1",                // no name
+      "<sip:a@b.example",                    // no '>'
+      "<>",                                  // empty URI
+      R"("a" sip:a@b.example)",              // quoted display without <>
+      "sip:a@b.example?x=y",                 // '?' in an addr-spec
+      "a\r\n b <sip:a@b.example>",           // folded display
+      "<sip:a@b.example>;x=\"unterminated",  // unterminated quoted value
+      "",
+  };
+  for (std::string_view s : outside) {
+    for (const mode m : k_modes) EXPECT_FALSE(fast_matches_general(s, m)) << s;
+    public_matches_general(s);
+  }
+}
+
+TEST(name_addr_fast, star_is_the_general_parsers_business) {
+  sip::name_addr na;
+  EXPECT_FALSE(sip::detail::name_addr_fast("*", true, true, false, na));
+  const auto star = sip::parse_name_addr("*", true);
+  ASSERT_TRUE(star.ok());
+  EXPECT_TRUE(star->star);
+  public_matches_general("*");
+  public_matches_general("*;x=1");
+}
+
+// A URI the fast path takes only when the URI grammar is not checked.
+TEST(name_addr_fast, check_uri_decides_on_the_uri) {
+  const std::string_view s = "<sip:a@256.1.1.1.>;tag=1";
+  for (const mode m : k_modes) {
+    sip::name_addr na;
+    const bool took = sip::detail::name_addr_fast(s, m.allow_star, m.check_uri, m.list_entry, na);
+    EXPECT_EQ(took, !m.check_uri || sip::parse_uri("sip:a@256.1.1.1.").ok());
+    fast_matches_general(s, m);
+  }
+  public_matches_general(s);
+  public_matches_general("<tel:+1-555>;tag=1");  // not sip: the URI takes the general parse_uri
+}
+
+// In a list, the entry ends at the first ',' after the params; outside one, a ',' is an error.
+TEST(name_addr_fast, list_entries_end_at_a_comma) {
+  const std::string_view line = R"(<sip:a@192.0.2.1:5060>;expires=3600;+sip.instance="<urn:x,y>", <sip:b@example.com>)";
+  for (const mode m : k_modes) EXPECT_EQ(fast_matches_general(line, m), m.list_entry) << m.list_entry;
+  sip::name_addr na;
+  ASSERT_TRUE(sip::detail::name_addr_fast(line, true, true, true, na));
+  EXPECT_EQ(na.params, R"(expires=3600;+sip.instance="<urn:x,y>")");
+  EXPECT_EQ(na.expires().value_or(0), 3600U);
+  const std::string_view no_params = "<sip:a@b.example>,<sip:c@d.example>";
+  for (const mode m : k_modes) EXPECT_EQ(fast_matches_general(no_params, m), m.list_entry);
+  const std::string_view lws_comma = "<sip:a@b.example>;x=1 ,<sip:c@d.example>";
+  for (const mode m : k_modes) EXPECT_FALSE(fast_matches_general(lws_comma, m));
+  const std::string_view semi_comma = "<sip:a@b.example>;x=1;,<sip:c@d.example>";
+  for (const mode m : k_modes) EXPECT_FALSE(fast_matches_general(semi_comma, m));
+}
+
+// The '>' search: every length around the 16-byte block boundaries.
+TEST(name_addr_fast, uri_end_at_every_length) {
+  for (std::size_t n = 1; n < 70; ++n) {
+    std::string s = "<sip:" + std::string(n, 'a') + "@h.example>";
+    for (const std::string& tail :
+         {std::string{}, std::string(";tag=1"), std::string(";x=\"") + std::string(n, 'q') + "\""}) {
+      const std::string full = s + tail;
+      // An exactly sized heap copy, so an over-read is an ASan report.
+      const auto buf = std::make_unique<char[]>(full.size());
+      std::memcpy(buf.get(), full.data(), full.size());
+      const std::string_view v(buf.get(), full.size());
+      for (const mode m : k_modes) EXPECT_TRUE(fast_matches_general(v, m)) << v;
+      const std::string_view cut = v.substr(0, v.size() - 1);  // the last byte (or the '>') missing
+      for (const mode m : k_modes) fast_matches_general(cut, m);
+      public_matches_general(cut);
+    }
+  }
+}
+
+// ------------------------------------------------------------------ URI
+
+bool uri_fast_matches_general(std::string_view s) {
+  sip::uri fast;
+  if (!sip::detail::parse_uri_fast(s, fast)) return false;
+  const auto g = sip::detail::parse_uri_general(s);
+  EXPECT_TRUE(g.ok()) << s;
+  if (!g) return true;
+  EXPECT_EQ(fast.scheme, g->scheme);
+  EXPECT_TRUE(identical(fast.scheme_token, g->scheme_token) && identical(fast.raw, g->raw)) << s;
+  EXPECT_TRUE(identical(fast.user, g->user) && identical(fast.password, g->password)) << s;
+  EXPECT_EQ(fast.has_user, g->has_user);
+  EXPECT_EQ(fast.has_password, g->has_password);
+  EXPECT_TRUE(identical(fast.host, g->host)) << s;
+  EXPECT_EQ(fast.host_type, g->host_type);
+  EXPECT_EQ(fast.port, g->port);
+  EXPECT_EQ(fast.has_port, g->has_port);
+  EXPECT_TRUE(identical(fast.params, g->params) && identical(fast.headers, g->headers)) << s;
+  EXPECT_TRUE(identical(fast.opaque, g->opaque)) << s;
+  return true;
+}
+
+TEST(uri_fast, takes_lower_case_sip_and_sips) {
+  for (std::string_view s : {"sip:1001@192.168.1.105:5060"sv, "sips:a@b.example"sv, "sip:b.example"sv,
+                             "sip:a:pw@b.example;transport=tcp?x=y"sv, "sip:%61@[2001:db8::1]:5"sv, "sip:a"sv}) {
+    EXPECT_TRUE(uri_fast_matches_general(s)) << s;
+    EXPECT_TRUE(sip::parse_uri(s).ok()) << s;
+  }
+}
+
+TEST(uri_fast, declines_other_schemes_and_errors) {
+  for (std::string_view s :
+       {"SIP:a@b.example"sv, "Sips:a@b.example"sv, "tel:+1-555"sv, "sip:"sv, "sips:"sv, "sip"sv, "sipx:a@b"sv,
+        "sip:@b.example"sv, "sip:a@"sv, "sip:a@b.example;"sv, "mailto:a@b"sv, ""sv}) {
+    EXPECT_FALSE(uri_fast_matches_general(s)) << s;
+    EXPECT_EQ(sip::parse_uri(s).error(), sip::detail::parse_uri_general(s).error()) << s;
+  }
+}
+
+}  // namespace
