@@ -92,7 +92,7 @@ bool isa_supported(scan_isa isa) noexcept {
   switch (isa) {
     case scan_isa::scalar: return true;
     case scan_isa::sse42: return __builtin_cpu_supports("sse4.2") != 0;
-    case scan_isa::avx2: return __builtin_cpu_supports("avx2") != 0;
+    case scan_isa::avx2: return __builtin_cpu_supports("avx2") != 0 && __builtin_cpu_supports("bmi") != 0;
   }
   return false;
 }
