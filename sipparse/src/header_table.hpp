@@ -92,8 +92,9 @@ inline constexpr std::size_t k_name_slots = 128;
 
 /// The slot of a name of length >= 2 (the caller handles compact forms).
 constexpr std::size_t name_slot(char first, char last, std::size_t len) noexcept {
-  const auto f = static_cast<unsigned>(static_cast<unsigned char>(first) | 0x20U);
-  const auto l = static_cast<unsigned>(static_cast<unsigned char>(last) | 0x20U);
+  // Only the low 7 bits of each term reach the slot: the bytes need no zero extension.
+  const auto f = static_cast<unsigned>(first) | 0x20U;
+  const auto l = static_cast<unsigned>(last) | 0x20U;
   return (f ^ (l * 6U) ^ (static_cast<unsigned>(len) * 9U)) & (k_name_slots - 1);
 }
 
@@ -195,10 +196,14 @@ inline header_id lookup_name(const char* p, std::size_t len) noexcept {
 /// is shorter) the caller has loaded into `head` (the header index's common case:
 /// more of the datagram follows the name): the compare is one 16-byte OR and
 /// compare, two for names longer than 16.
+///
+/// No range check on len: a slot's len (2..k_max_known_name, or 0 for an empty slot,
+/// whose id is other) must equal it. So p[len - 1] must be readable for len 0 too
+/// (in the header index it is the previous line's LF).
 inline header_id lookup_name16(__m128i head, const char* p, std::size_t len) noexcept {
   if (len == 1) return lookup_compact(p[0]);
-  if (len < 2 || len > k_max_known_name) return header_id::other;
   const name_slot_entry& e = slot_of(p, len);
+  const header_id id = e.id;
   if (e.len != len) return header_id::other;
   auto eq16 = [&](__m128i v, std::size_t off) {
     const __m128i f = _mm_loadu_si128(reinterpret_cast<const __m128i*>(e.fold.data() + off));   // NOLINT
@@ -210,7 +215,7 @@ inline header_id lookup_name16(__m128i head, const char* p, std::size_t len) noe
     const __m128i tail = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + len - 16));  // NOLINT
     if (eq16(tail, len - 16) != 0xffffU) return header_id::other;
   }
-  return e.id;
+  return id;
 }
 #endif
 

@@ -157,7 +157,8 @@ template <class Classify>
     // A line end followed by SP or HT continues the line (folding); one followed by
     // a byte above ' ' starts the next header line.
     for (;;) {
-      if (eol + 1 >= size) {
+      if (eol + 1 >= size) [[unlikely]] {
+        if (eol >= size) return fail(errc::no_header_end);
         plain = false;
         break;
       }
@@ -166,47 +167,50 @@ template <class Classify>
       if (plain || !chars::is_ws(c)) [[likely]] break;
       eol = walk.take_lf();
     }
-    if (eol >= size) [[unlikely]] return fail(errc::no_header_end);
     pos = eol + 1;
 
-    // The colon, and the name's lookup, from one 16-byte load at the line start when
-    // 16 bytes remain (all but the last lines of a datagram); else byte by byte.
+    // The name ends at the line's first colon; without one the line is malformed.
+    // Trailing white space before the colon is not part of the name.
     const char* name = b + line_start;
+    std::size_t name_len;
+    auto trim_name = [&](std::size_t colon) {
+      std::size_t len = colon - line_start;
+      // b[colon - 1] is in the datagram even for an empty name: the previous line's LF.
+      if (low(b[colon - 1])) [[unlikely]] {
+        while (len > 0 && chars::is_ws(b[line_start + len - 1])) --len;
+      }
+      return len;
+    };
+    header_id id;
     std::size_t colon;
 #if defined(__SSE2__)
-    const bool wide = size - line_start >= 16;
+    // The common shape, taken from one 16-byte load at the line start: 16 bytes
+    // remain (all but a datagram's last lines), and the colon is among them, before
+    // the line end. The same load serves the name lookup.
     __m128i head{};
-    if (wide) [[likely]] {
+    std::size_t at = 16;  // the colon's offset when among the 16 bytes, before the line end
+    if (size - line_start >= 16) [[likely]] {
       head = _mm_loadu_si128(reinterpret_cast<const __m128i*>(name));  // NOLINT
-      const auto at = static_cast<unsigned>(
-          __builtin_ctz(static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(head, _mm_set1_epi8(':')))) | 0x10000U));
-      const std::size_t line_len = lf1 - line_start;
-      if (at < line_len && at < 16) [[likely]] {
-        colon = line_start + at;
-      } else {
-        colon = line_len <= 16 ? lf1 : detail::find_colon(b, line_start + 16, lf1);
-      }
-    } else {
+      // Bit 16 set: the scan ends there when no colon is among the 16 bytes.
+      at = static_cast<unsigned>(__builtin_ctz(
+          static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(head, _mm_set1_epi8(':')))) | 0x10000U));
+      if (at >= lf1 - line_start) at = 16;
+    }
+    if (at < 16) [[likely]] {
+      colon = line_start + at;
+      name_len = trim_name(colon);
+      id = detail::lookup_name16(head, name, name_len);
+    } else
+#endif
+    {
       colon = detail::find_colon(b, line_start, lf1);
+      if (colon == lf1) [[unlikely]] {
+        if (first_error == errc::ok) first_error = errc::bad_header_line;
+        continue;  // skip the line; keep indexing so a 400 can still be built
+      }
+      name_len = trim_name(colon);
+      id = detail::lookup_name(name, name_len);
     }
-#else
-    colon = detail::find_colon(b, line_start, lf1);
-#endif
-    if (colon == lf1) [[unlikely]] {
-      if (first_error == errc::ok) first_error = errc::bad_header_line;
-      continue;  // skip the line; keep indexing so a 400 can still be built
-    }
-
-    // b[colon - 1] is in the datagram even for an empty name: the previous line's LF.
-    std::size_t name_len = colon - line_start;
-    if (low(b[colon - 1])) [[unlikely]] {
-      while (name_len > 0 && chars::is_ws(b[line_start + name_len - 1])) --name_len;
-    }
-#if defined(__SSE2__)
-    const header_id id = wide ? detail::lookup_name16(head, name, name_len) : detail::lookup_name(name, name_len);
-#else
-    const header_id id = detail::lookup_name(name, name_len);
-#endif
     // A known name is a token by construction; only unknown ones need the character check.
     if (id == header_id::other && (name_len > 255 || !chars::is_token_string({name, name_len}))) [[unlikely]] {
       if (first_error == errc::ok) first_error = errc::bad_header_line;
