@@ -49,16 +49,17 @@ struct line_walker {
       // that overlaps the block before) and shift out the bits already walked.
       lf = classify(base + size - 64).lf >> (64 - left);
     } else {
-      lf = classify_copy(classify, base + at, left);
+      lf = classify_short(base + at, left);
     }
   }
 
-  // A datagram shorter than one block: classify a zero-padded copy (no byte past it
-  // is read). Out of line so the loop's frame needs no 32-byte aligned buffer.
-  [[gnu::noinline]] static std::uint64_t classify_copy(Classify c, const char* p, std::size_t n) noexcept {
-    char tail[64] = {};
-    std::memcpy(tail, p, n);
-    return c(tail).lf;
+  // A datagram shorter than one block: its line ends byte by byte (no byte past it
+  // is read). Out of line and without SIMD, so no vector register is live across a
+  // call and the loop's frame needs no realignment.
+  [[gnu::noinline, gnu::cold]] static std::uint64_t classify_short(const char* p, std::size_t n) noexcept {
+    std::uint64_t m = 0;
+    for (std::size_t i = 0; i < n; ++i) m |= static_cast<std::uint64_t>(p[i] == '\n') << i;
+    return m;
   }
 
   /// Consumes the next line end and returns its offset; size when none.
