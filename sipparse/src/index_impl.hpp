@@ -36,6 +36,9 @@ struct line_walker {
   const char* base;
   std::size_t size;
   Classify classify;
+  // Offset of the last whole block, 0 when there is none: a block at or before it
+  // is classified in place, with no further check.
+  std::size_t last_whole = size >= 64 ? size - 64 : 0;
   std::size_t block = 0;  // offset of the classified block
   std::uint64_t lf = 0;
 
@@ -71,8 +74,14 @@ struct line_walker {
         lf &= lf - 1;
         return at;
       }
-      if (size - block <= 64) return size;
-      load(block + 64);
+      const std::size_t next = block + 64;
+      if (next <= last_whole) [[likely]] {
+        block = next;
+        lf = classify(base + next).lf;
+        continue;
+      }
+      if (next >= size) return size;
+      load(next);
     }
   }
 };
@@ -131,117 +140,118 @@ template <class Classify>
     n_headers_ = static_cast<std::uint8_t>(n);
     return error_ = (first_error != errc::ok ? first_error : e);
   };
-  // True when the line at pos is known to be a header line (its first byte is
-  // above ' ', so it is neither the blank line nor a continuation): the previous
-  // line's fold check read that byte already, so the end checks are skipped.
-  bool plain = false;
+  // The inner loop runs while the next line is known to be a header line (its first
+  // byte is above ' ', so it is neither the blank line nor a continuation): the
+  // fold check read that byte already, so the end checks above are skipped.
   for (;;) {
-    if (!plain) [[unlikely]] {
-      if (pos >= size) {
-        // The datagram ends right after a complete header line: some senders omit the
-        // blank line when there is no body. Take it as the end of the headers.
-        if (n == 0) return fail(errc::no_header_end);
-        head_end_ = body_off_ = size_;
-        break;
-      }
-      const char c0 = b[pos];
-      if (c0 == '\n' || (c0 == '\r' && pos + 1 < size && b[pos + 1] == '\n')) {
-        head_end_ = static_cast<std::uint16_t>(pos);
-        body_off_ = static_cast<std::uint16_t>(pos + (c0 == '\n' ? 1 : 2));
-        break;
-      }
+    if (pos >= size) {
+      // The datagram ends right after a complete header line: some senders omit the
+      // blank line when there is no body. Take it as the end of the headers.
+      if (n == 0) return fail(errc::no_header_end);
+      head_end_ = body_off_ = size_;
+      break;
     }
-    // One header line, with its folded continuation lines.
-    const std::size_t line_start = pos;
-    const std::size_t lf1 = walk.take_lf();  // the first line end: the colon must come before it
-    std::size_t eol = lf1;
-    // A line end followed by SP or HT continues the line (folding); one followed by
-    // a byte above ' ' starts the next header line.
-    for (;;) {
-      if (eol + 1 >= size) [[unlikely]] {
-        if (eol >= size) return fail(errc::no_header_end);
-        plain = false;
-        break;
-      }
-      const char c = b[eol + 1];
-      plain = !low(c);
-      if (plain || !chars::is_ws(c)) [[likely]] break;
-      eol = walk.take_lf();
+    const char c0 = b[pos];
+    if (c0 == '\n' || (c0 == '\r' && pos + 1 < size && b[pos + 1] == '\n')) {
+      head_end_ = static_cast<std::uint16_t>(pos);
+      body_off_ = static_cast<std::uint16_t>(pos + (c0 == '\n' ? 1 : 2));
+      break;
     }
-    pos = eol + 1;
+    bool plain;  // see below
+    do {
+      // One header line, with its folded continuation lines.
+      const std::size_t line_start = pos;
+      const std::size_t lf1 = walk.take_lf();  // the first line end: the colon must come before it
+      std::size_t eol = lf1;
+      // A line end followed by SP or HT continues the line (folding); one followed by
+      // a byte above ' ' starts the next header line.
+      for (;;) {
+        if (eol + 1 >= size) [[unlikely]] {
+          if (eol >= size) return fail(errc::no_header_end);
+          plain = false;
+          break;
+        }
+        const char c = b[eol + 1];
+        plain = !low(c);
+        if (plain || !chars::is_ws(c)) [[likely]]
+          break;
+        eol = walk.take_lf();
+      }
+      pos = eol + 1;
 
-    // The name ends at the line's first colon; without one the line is malformed.
-    // Trailing white space before the colon is not part of the name.
-    const char* name = b + line_start;
-    std::size_t name_len;
-    auto trim_name = [&](std::size_t colon) {
-      std::size_t len = colon - line_start;
-      // b[colon - 1] is in the datagram even for an empty name: the previous line's LF.
-      if (low(b[colon - 1])) [[unlikely]] {
-        while (len > 0 && chars::is_ws(b[line_start + len - 1])) --len;
-      }
-      return len;
-    };
-    header_id id;
-    std::size_t colon;
+      // The name ends at the line's first colon; without one the line is malformed.
+      // Trailing white space before the colon is not part of the name.
+      const char* name = b + line_start;
+      std::size_t name_len;
+      auto trim_name = [&](std::size_t colon) {
+        std::size_t len = colon - line_start;
+        // b[colon - 1] is in the datagram even for an empty name: the previous line's LF.
+        if (low(b[colon - 1])) [[unlikely]] {
+          while (len > 0 && chars::is_ws(b[line_start + len - 1])) --len;
+        }
+        return len;
+      };
+      header_id id;
+      std::size_t colon;
 #if defined(__SSE2__)
-    // The common shape, taken from one 16-byte load at the line start: 16 bytes
-    // remain (all but a datagram's last lines), and the colon is among them, before
-    // the line end. The same load serves the name lookup.
-    __m128i head{};
-    std::size_t at = 16;  // the colon's offset when among the 16 bytes, before the line end
-    if (size - line_start >= 16) [[likely]] {
-      head = _mm_loadu_si128(reinterpret_cast<const __m128i*>(name));  // NOLINT
-      // Bit 16 set: the scan ends there when no colon is among the 16 bytes.
-      at = static_cast<unsigned>(__builtin_ctz(
-          static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(head, _mm_set1_epi8(':')))) | 0x10000U));
-      if (at >= lf1 - line_start) at = 16;
-    }
-    if (at < 16) [[likely]] {
-      colon = line_start + at;
-      name_len = trim_name(colon);
-      id = detail::lookup_name16(head, name, name_len);
-    } else
-#endif
-    {
-      colon = detail::find_colon(b, line_start, lf1);
-      if (colon == lf1) [[unlikely]] {
-        if (first_error == errc::ok) first_error = errc::bad_header_line;
-        continue;  // skip the line; keep indexing so a 400 can still be built
+      // The common shape, taken from one 16-byte load at the line start: 16 bytes
+      // remain (all but a datagram's last lines), and the colon is among them, before
+      // the line end. The same load serves the name lookup.
+      __m128i head{};
+      std::size_t at = 16;  // the colon's offset when among the 16 bytes, before the line end
+      if (size - line_start >= 16) [[likely]] {
+        head = _mm_loadu_si128(reinterpret_cast<const __m128i*>(name));  // NOLINT
+        // Bit 16 set: the scan ends there when no colon is among the 16 bytes.
+        at = static_cast<unsigned>(__builtin_ctz(
+            static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(head, _mm_set1_epi8(':')))) | 0x10000U));
+        if (at >= lf1 - line_start) at = 16;
       }
-      name_len = trim_name(colon);
-      id = detail::lookup_name(name, name_len);
-    }
-    // A known name is a token by construction; only unknown ones need the character check.
-    if (id == header_id::other && (name_len > 255 || !chars::is_token_string({name, name_len}))) [[unlikely]] {
-      if (first_error == errc::ok) first_error = errc::bad_header_line;
-      continue;
-    }
-    if (n == max_headers) [[unlikely]] {
-      if (first_error == errc::ok) first_error = errc::too_many_headers;
-      continue;
-    }
-    // The value without surrounding LWS: usually one SP before and CR after, so
-    // take those first and loop only for the rest. No bound checks are needed for
-    // them: b[colon] is ':', so a CR before the LF lies after it, and when the
-    // value is empty b[vb] is that CR or the LF, never SP.
-    std::size_t vb = colon + 1;
-    std::size_t ve = eol - static_cast<std::size_t>(b[eol - 1] == '\r');
-    vb += static_cast<std::size_t>(b[vb] == ' ');
-    if (low(b[vb]) || low(b[ve - 1])) [[unlikely]] {
-      while (vb < ve && chars::is_lws_byte(b[vb])) ++vb;
-      while (ve > vb && chars::is_lws_byte(b[ve - 1])) --ve;
-    }
-    header_entry& h = headers_[n];
-    h.name_off = static_cast<std::uint16_t>(line_start);
-    h.name_len = static_cast<std::uint8_t>(name_len);
-    h.value_off = static_cast<std::uint16_t>(vb);
-    h.value_len = static_cast<std::uint16_t>(ve - vb);
-    h.id = id;
-    const auto idx = static_cast<std::size_t>(id);
-    if (first_[idx] == npos8) first_[idx] = static_cast<std::uint8_t>(n);
-    ++counts_[idx];  // at most max_headers (96): cannot wrap a byte
-    ++n;
+      if (at < 16) [[likely]] {
+        colon = line_start + at;
+        name_len = trim_name(colon);
+        id = detail::lookup_name16(head, name, name_len);
+      } else
+#endif
+      {
+        colon = detail::find_colon(b, line_start, lf1);
+        if (colon == lf1) [[unlikely]] {
+          if (first_error == errc::ok) first_error = errc::bad_header_line;
+          continue;  // skip the line; keep indexing so a 400 can still be built
+        }
+        name_len = trim_name(colon);
+        id = detail::lookup_name(name, name_len);
+      }
+      // A known name is a token by construction; only unknown ones need the character check.
+      if (id == header_id::other && (name_len > 255 || !chars::is_token_string({name, name_len}))) [[unlikely]] {
+        if (first_error == errc::ok) first_error = errc::bad_header_line;
+        continue;
+      }
+      if (n == max_headers) [[unlikely]] {
+        if (first_error == errc::ok) first_error = errc::too_many_headers;
+        continue;
+      }
+      // The value without surrounding LWS: usually one SP before and CR after, so
+      // take those first and loop only for the rest. No bound checks are needed for
+      // them: b[colon] is ':', so a CR before the LF lies after it, and when the
+      // value is empty b[vb] is that CR or the LF, never SP.
+      std::size_t vb = colon + 1;
+      std::size_t ve = eol - static_cast<std::size_t>(b[eol - 1] == '\r');
+      vb += static_cast<std::size_t>(b[vb] == ' ');
+      if (low(b[vb]) || low(b[ve - 1])) [[unlikely]] {
+        while (vb < ve && chars::is_lws_byte(b[vb])) ++vb;
+        while (ve > vb && chars::is_lws_byte(b[ve - 1])) --ve;
+      }
+      header_entry& h = headers_[n];
+      h.name_off = static_cast<std::uint16_t>(line_start);
+      h.name_len = static_cast<std::uint8_t>(name_len);
+      h.value_off = static_cast<std::uint16_t>(vb);
+      h.value_len = static_cast<std::uint16_t>(ve - vb);
+      h.id = id;
+      const auto idx = static_cast<std::size_t>(id);
+      if (first_[idx] == npos8) first_[idx] = static_cast<std::uint8_t>(n);
+      ++counts_[idx];  // at most max_headers (96): cannot wrap a byte
+      ++n;
+    } while (plain);
   }
   n_headers_ = static_cast<std::uint8_t>(n);
 
