@@ -199,7 +199,7 @@ template <class Classify>
       // the line end. The same load serves the name lookup.
       __m128i head{};
       std::size_t at = 16;  // the colon's offset when among the 16 bytes, before the line end
-      if (size - line_start >= 16) [[likely]] {
+      if (line_start + 16 <= size) [[likely]] {
         head = _mm_loadu_si128(reinterpret_cast<const __m128i*>(name));  // NOLINT
         // Bit 16 set: the scan ends there when no colon is among the 16 bytes.
         at = static_cast<unsigned>(__builtin_ctz(
