@@ -99,6 +99,8 @@ struct indexer {
   [[gnu::always_inline]] static errc run(message& m, std::string_view datagram, Classify classify) noexcept {
     return m.index_with(datagram, classify);
   }
+  /// detail::index_reference(): the index byte by byte (scan.cpp).
+  static errc reference(message& m, std::string_view datagram) noexcept;
 };
 
 constexpr std::string_view strip_cr(std::string_view line) noexcept {
