@@ -10,6 +10,7 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <string_view>
@@ -173,9 +174,11 @@ inline bool fold_equal(const char* p, std::size_t len, const name_slot_entry& e)
   return true;
 }
 
-/// The slot entry that may hold the name at p[0..len), 2 <= len <= k_max_known_name.
+/// The slot entry that may hold the name at p[0..len): the one a known name of
+/// that length would be in. Reads p[len - 1], so p[-1] for len 0 (a signed index:
+/// the caller vouches that the byte before p is readable).
 inline const name_slot_entry& slot_of(const char* p, std::size_t len) noexcept {
-  return k_name_index.slots[name_slot(p[0], p[len - 1], len)];
+  return k_name_index.slots[name_slot(p[0], p[static_cast<std::ptrdiff_t>(len) - 1], len)];
 }
 
 inline header_id lookup_compact(char c) noexcept {
