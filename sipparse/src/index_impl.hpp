@@ -42,18 +42,9 @@ struct line_walker {
   std::size_t block = 0;  // offset of the classified block
   std::uint64_t lf = 0;
 
-  [[gnu::always_inline]] void load(std::size_t at) noexcept {
-    block = at;
-    const std::size_t left = size - at;  // >= 1: a block is loaded only where bytes remain
-    if (left >= 64) [[likely]] {
-      lf = classify(base + at).lf;
-    } else if (size >= 64) {
-      // The last, partial block: classify the datagram's last 64 bytes (an in-bounds load
-      // that overlaps the block before) and shift out the bits already walked.
-      lf = classify(base + size - 64).lf >> (64 - left);
-    } else {
-      lf = classify_short(base + at, left);
-    }
+  /// Classifies the first block.
+  [[gnu::always_inline]] void load_first() noexcept {
+    lf = size >= 64 ? classify(base).lf : classify_short(base, size);
   }
 
   // A datagram shorter than one block: its line ends byte by byte (no byte past it
@@ -81,7 +72,11 @@ struct line_walker {
         continue;
       }
       if (next >= size) return size;
-      load(next);
+      // The last, partial block of a datagram of more than one block: its last 64
+      // bytes (an in-bounds load overlapping the block before), the bits already
+      // walked shifted out.
+      block = next;
+      lf = classify(base + size - 64).lf >> (64 - (size - next));
     }
   }
 };
@@ -123,7 +118,7 @@ template <class Classify>
   if (p == end) return error_ = errc::empty;
 
   detail::line_walker<Classify> walk{base_, size, classify};
-  walk.load(0);
+  walk.load_first();
   const char* const b = base_;  // a local: stores into the index must not force reloads
   const std::size_t lf = walk.take_lf();
   const std::string_view line = detail::strip_cr({base_, lf});
