@@ -9,7 +9,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <string_view>
 
 #if defined(__SSE2__)
@@ -48,8 +47,7 @@ struct line_walker {
   }
 
   // A datagram shorter than one block: its line ends byte by byte (no byte past it
-  // is read). Out of line and without SIMD, so no vector register is live across a
-  // call and the loop's frame needs no realignment.
+  // is read; no copy to pad it). Out of line: real datagrams are longer.
   [[gnu::noinline, gnu::cold]] static std::uint64_t classify_short(const char* p, std::size_t n) noexcept {
     std::uint64_t m = 0;
     for (std::size_t i = 0; i < n; ++i) m |= static_cast<std::uint64_t>(p[i] == '\n') << i;
@@ -154,7 +152,7 @@ template <class Classify>
       body_off_ = static_cast<std::uint16_t>(pos + (c0 == '\n' ? 1 : 2));
       break;
     }
-    bool plain;  // see below
+    bool plain;  // set by the fold check: the next line is plainly a header line
     do {
       // One header line, with its folded continuation lines.
       const std::size_t line_start = pos;
