@@ -10,9 +10,14 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <string_view>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "sipfront/sipparse/chars.hpp"
 #include "sipfront/sipparse/names.hpp"
@@ -88,19 +93,24 @@ inline constexpr std::size_t k_name_slots = 128;
 
 /// The slot of a name of length >= 2 (the caller handles compact forms).
 constexpr std::size_t name_slot(char first, char last, std::size_t len) noexcept {
-  const auto f = static_cast<unsigned>(static_cast<unsigned char>(first) | 0x20U);
-  const auto l = static_cast<unsigned>(static_cast<unsigned char>(last) | 0x20U);
+  // Only the low 7 bits of each term reach the slot: the bytes need no zero extension.
+  const auto f = static_cast<unsigned>(first) | 0x20U;
+  const auto l = static_cast<unsigned>(last) | 0x20U;
   return (f ^ (l * 6U) ^ (static_cast<unsigned>(len) * 9U)) & (k_name_slots - 1);
 }
 
 // One slot: the name in lower case and, per byte, the bit that folds an upper-case
-// letter onto it (0x20 on letters, 0 elsewhere, so '-' must match exactly).
-struct name_slot_entry {
-  std::array<char, k_max_known_name> lower{};
+// letter onto it (0x20 on letters, 0 elsewhere, so '-' must match exactly). Zero
+// past the name. One cache line, so the slot address is a shift; the arrays are
+// long enough for 16-byte compares at 0 and at len - 16.
+struct alignas(64) name_slot_entry {
+  std::array<char, 32> lower{};
   std::array<char, k_max_known_name> fold{};
+  std::uint16_t head_mask = 0;  // bit i set for the name's bytes among the first 16
   std::uint8_t len = 0;
   header_id id = header_id::other;
 };
+static_assert(sizeof(name_slot_entry) == 64);
 
 struct name_index {
   std::array<name_slot_entry, k_name_slots> slots{};
@@ -119,6 +129,7 @@ constexpr name_index make_name_index() {
     name_slot_entry& e = x.slots[name_slot(n.front(), n.back(), n.size())];
     if (e.len != 0) x.collision_free = false;
     e.len = static_cast<std::uint8_t>(n.size());
+    e.head_mask = static_cast<std::uint16_t>((1U << (n.size() < 16 ? n.size() : 16)) - 1);
     e.id = k_headers[i].id;
     for (std::size_t j = 0; j < n.size(); ++j) {
       e.lower[j] = chars::lower(n[j]);
@@ -163,15 +174,52 @@ inline bool fold_equal(const char* p, std::size_t len, const name_slot_entry& e)
   return true;
 }
 
+/// The slot entry that may hold the name at p[0..len): the one a known name of
+/// that length would be in. Reads p[len - 1], so p[-1] for len 0 (a signed index:
+/// the caller vouches that the byte before p is readable).
+inline const name_slot_entry& slot_of(const char* p, std::size_t len) noexcept {
+  return k_name_index.slots[name_slot(p[0], p[static_cast<std::ptrdiff_t>(len) - 1], len)];
+}
+
+inline header_id lookup_compact(char c) noexcept {
+  const auto i = static_cast<unsigned>(static_cast<unsigned char>(c) | 0x20U) - 'a';
+  return i < 26 ? k_name_index.compact[i] : header_id::other;
+}
+
 /// header_id of the name at p[0..len), any case, long or compact form; other when unknown.
 inline header_id lookup_name(const char* p, std::size_t len) noexcept {
-  if (len == 1) {
-    const auto c = static_cast<unsigned>(static_cast<unsigned char>(p[0]) | 0x20U) - 'a';
-    return c < 26 ? k_name_index.compact[c] : header_id::other;
-  }
+  if (len == 1) return lookup_compact(p[0]);
   if (len < 2 || len > k_max_known_name) return header_id::other;
-  const name_slot_entry& e = k_name_index.slots[name_slot(p[0], p[len - 1], len)];
+  const name_slot_entry& e = slot_of(p, len);
   return (e.len == len && fold_equal(p, len, e)) ? e.id : header_id::other;
 }
+
+#if defined(__SSE2__)
+/// lookup_name() for a name whose first 16 bytes (and the bytes after it, when it
+/// is shorter) the caller has loaded into `head` (the header index's common case:
+/// more of the datagram follows the name): the compare is one 16-byte OR and
+/// compare, two for names longer than 16.
+///
+/// No range check on len: a slot's len (2..k_max_known_name, or 0 for an empty slot,
+/// whose id is other) must equal it. So p[len - 1] must be readable for len 0 too
+/// (in the header index it is the previous line's LF).
+inline header_id lookup_name16(__m128i head, const char* p, std::size_t len) noexcept {
+  if (len == 1) return lookup_compact(p[0]);
+  const name_slot_entry& e = slot_of(p, len);
+  const header_id id = e.id;
+  if (e.len != len) return header_id::other;
+  auto eq16 = [&](__m128i v, std::size_t off) {
+    const __m128i f = _mm_loadu_si128(reinterpret_cast<const __m128i*>(e.fold.data() + off));   // NOLINT
+    const __m128i l = _mm_loadu_si128(reinterpret_cast<const __m128i*>(e.lower.data() + off));  // NOLINT
+    return static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_or_si128(v, f), l)));
+  };
+  if ((~eq16(head, 0) & e.head_mask) != 0) return header_id::other;
+  if (len > 16) {
+    const __m128i tail = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + len - 16));  // NOLINT
+    if (eq16(tail, len - 16) != 0xffffU) return header_id::other;
+  }
+  return id;
+}
+#endif
 
 }  // namespace sipfront::sip::detail

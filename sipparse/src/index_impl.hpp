@@ -9,8 +9,11 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <string_view>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "header_table.hpp"
 #include "sipfront/sipparse/chars.hpp"
@@ -20,54 +23,67 @@
 namespace sipfront::sip {
 namespace detail {
 
-// Walks the datagram's line ends and colons one 64-byte block at a time, and only
-// as far as the header index reads: a body is never classified. The masks hold
-// only the bits not yet consumed: taking the next line end or colon is a tzcnt,
-// and consuming it (and everything before it) clears the mask's low bits with
-// x & ~(x ^ (x - 1)), with no shift by a position and no block compare. Kept in
-// locals of the parse loop (the struct never escapes), so it lives in registers.
+// Walks the datagram's line ends one 64-byte block at a time, and only as far as
+// the header index reads: a body is never classified. The mask holds only the
+// line ends not yet taken: taking the next one is a tzcnt and clearing its bit
+// (x & (x - 1)), with no shift by a position and no block compare. Kept in locals
+// of the parse loop (the struct never escapes), so it lives in registers. (The
+// classifier's colon mask goes unused: a header's colon is found in the 16 bytes
+// the name lookup loads anyway, and the inlined classifier drops its compares.)
 template <class Classify>
 struct line_walker {
   const char* base;
   std::size_t size;
   Classify classify;
+  // Offset of the last whole block, 0 when there is none: a block at or before it
+  // is classified in place, with no further check.
+  std::size_t last_whole = size >= 64 ? size - 64 : 0;
   std::size_t block = 0;  // offset of the classified block
   std::uint64_t lf = 0;
-  std::uint64_t colon = 0;
 
-  [[gnu::always_inline]] void load(std::size_t at) noexcept {
-    block = at;
-    block_masks m;
-    if (size - at >= 64) [[likely]] {
-      m = classify(base + at);
-    } else {
-      // The last, partial block: classify a zero-padded copy (no byte past the datagram is read).
-      char tail[64] = {};
-      std::memcpy(tail, base + at, size - at);
-      m = classify(tail);
-    }
-    lf = m.lf;
-    colon = m.colon;
+  /// Classifies the first block.
+  [[gnu::always_inline]] void load_first() noexcept {
+    lf = size >= 64 ? classify(base).lf : classify_short(base, size);
   }
 
-  /// Consumes through the next line end (or colon, with WithColon) and returns its offset; size when none.
-  template <bool WithColon>
-  [[gnu::always_inline]] std::size_t take() noexcept {
+  // A datagram shorter than one block: its line ends byte by byte (no byte past it
+  // is read; no copy to pad it). Out of line: real datagrams are longer.
+  [[gnu::noinline, gnu::cold]] static std::uint64_t classify_short(const char* p, std::size_t n) noexcept {
+    std::uint64_t m = 0;
+    for (std::size_t i = 0; i < n; ++i) m |= static_cast<std::uint64_t>(p[i] == '\n') << i;
+    return m;
+  }
+
+  /// Consumes the next line end and returns its offset; size when none.
+  [[gnu::always_inline]] std::size_t take_lf() noexcept {
     for (;;) {
-      const std::uint64_t x = WithColon ? (lf | colon) : lf;
-      if (x != 0) [[likely]] {
-        const std::uint64_t upto = x ^ (x - 1);  // the lowest set bit and every bit below it
-        lf &= ~upto;
-        colon &= ~upto;
-        return block + static_cast<std::size_t>(__builtin_ctzll(x));
+      if (lf != 0) [[likely]] {
+        // Through unsigned: the bit index is zero-extended, with no sign extension.
+        const std::size_t at = block + static_cast<unsigned>(__builtin_ctzll(lf));
+        lf &= lf - 1;
+        return at;
       }
-      if (size - block <= 64) return size;
-      load(block + 64);
+      const std::size_t next = block + 64;
+      if (next <= last_whole) [[likely]] {
+        block = next;
+        lf = classify(base + next).lf;
+        continue;
+      }
+      if (next >= size) return size;
+      // The last, partial block of a datagram of more than one block: its last 64
+      // bytes (an in-bounds load overlapping the block before), the bits already
+      // walked shifted out.
+      block = next;
+      lf = classify(base + size - 64).lf >> (64 - (size - next));
     }
   }
-  std::size_t take_lf() noexcept { return take<false>(); }
-  std::size_t take_colon_or_lf() noexcept { return take<true>(); }
 };
+
+/// The first ':' in b[from, to), or to when there is none.
+inline std::size_t find_colon(const char* b, std::size_t from, std::size_t to) noexcept {
+  while (from < to && b[from] != ':') ++from;
+  return from;
+}
 
 /// Runs the index with a given classifier; the friend through which the per-ISA
 /// entry points reach message's private loop.
@@ -76,6 +92,8 @@ struct indexer {
   [[gnu::always_inline]] static errc run(message& m, std::string_view datagram, Classify classify) noexcept {
     return m.index_with(datagram, classify);
   }
+  /// detail::index_reference(): the index byte by byte (scan.cpp).
+  static errc reference(message& m, std::string_view datagram) noexcept;
 };
 
 constexpr std::string_view strip_cr(std::string_view line) noexcept {
@@ -98,7 +116,7 @@ template <class Classify>
   if (p == end) return error_ = errc::empty;
 
   detail::line_walker<Classify> walk{base_, size, classify};
-  walk.load(0);
+  walk.load_first();
   const char* const b = base_;  // a local: stores into the index must not force reloads
   const std::size_t lf = walk.take_lf();
   const std::string_view line = detail::strip_cr({base_, lf});
@@ -108,11 +126,23 @@ template <class Classify>
   std::size_t pos = lf + 1;
   headers_off_ = static_cast<std::uint16_t>(pos);
 
+  // Every LWS byte (and CR, LF) is <= ' ': one compare rules out the common case.
+  auto low = [](char c) { return static_cast<unsigned char>(c) <= ' '; };
+  // The header count lives in a local: the index's byte stores (first_, counts_)
+  // may alias any member, so a member counter would be reloaded after each of them.
+  std::size_t n = 0;
+  auto fail = [&](errc e) {
+    n_headers_ = static_cast<std::uint8_t>(n);
+    return error_ = (first_error != errc::ok ? first_error : e);
+  };
+  // The inner loop runs while the next line is known to be a header line (its first
+  // byte is above ' ', so it is neither the blank line nor a continuation): the
+  // fold check read that byte already, so the end checks above are skipped.
   for (;;) {
     if (pos >= size) {
       // The datagram ends right after a complete header line: some senders omit the
       // blank line when there is no body. Take it as the end of the headers.
-      if (n_headers_ == 0) return error_ = (first_error != errc::ok ? first_error : errc::no_header_end);
+      if (n == 0) return fail(errc::no_header_end);
       head_end_ = body_off_ = size_;
       break;
     }
@@ -122,58 +152,103 @@ template <class Classify>
       body_off_ = static_cast<std::uint16_t>(pos + (c0 == '\n' ? 1 : 2));
       break;
     }
-    // One header line, with its folded continuation lines.
-    const std::size_t line_start = pos;
-    // The walk stands right after the previous line's end: the next set bit is
-    // this line's colon, or its line end when it has none.
-    const std::size_t colon = walk.take_colon_or_lf();
-    const bool has_colon = colon < size && b[colon] == ':';
-    std::size_t eol = has_colon ? walk.take_lf() : colon;
-    while (eol + 1 < size && chars::is_ws(b[eol + 1])) [[unlikely]] eol = walk.take_lf();
-    if (eol >= size) return error_ = (first_error != errc::ok ? first_error : errc::no_header_end);
-    pos = eol + 1;
+    bool plain;  // set by the fold check: the next line is plainly a header line
+    do {
+      // One header line, with its folded continuation lines.
+      const std::size_t line_start = pos;
+      const std::size_t lf1 = walk.take_lf();  // the first line end: the colon must come before it
+      std::size_t eol = lf1;
+      // A line end followed by SP or HT continues the line (folding); one followed by
+      // a byte above ' ' starts the next header line.
+      for (;;) {
+        if (eol + 1 >= size) [[unlikely]] {
+          if (eol >= size) return fail(errc::no_header_end);
+          plain = false;
+          break;
+        }
+        const char c = b[eol + 1];
+        plain = !low(c);
+        if (plain || !chars::is_ws(c)) [[likely]]
+          break;
+        eol = walk.take_lf();
+      }
+      pos = eol + 1;
 
-    std::size_t name_len = colon - line_start;
-    // Every LWS byte is <= ' ': one compare rules out the common case (no white space).
-    auto low = [](char c) { return static_cast<unsigned char>(c) <= ' '; };
-    if (name_len > 0 && low(b[line_start + name_len - 1])) [[unlikely]] {
-      while (name_len > 0 && chars::is_ws(b[line_start + name_len - 1])) --name_len;
-    }
-    const char* name = b + line_start;
-    const header_id id = detail::lookup_name(name, name_len);
-    // A known name is a token by construction; only unknown ones need the character check.
-    if (!has_colon || name_len > 255 || (id == header_id::other && !chars::is_token_string({name, name_len})))
-        [[unlikely]] {
-      if (first_error == errc::ok) first_error = errc::bad_header_line;
-      continue;  // skip the line; keep indexing so a 400 can still be built
-    }
-    if (n_headers_ == max_headers) [[unlikely]] {
-      if (first_error == errc::ok) first_error = errc::too_many_headers;
-      continue;
-    }
-    // The value without surrounding LWS: usually one SP before and CR after, so
-    // take those first and loop only for the rest.
-    std::size_t vb = colon + 1;
-    std::size_t ve = eol;
-    if (ve > vb && b[ve - 1] == '\r') --ve;
-    if (vb < ve && b[vb] == ' ') ++vb;
-    if (vb < ve && low(b[vb])) [[unlikely]] {
-      while (vb < ve && chars::is_lws_byte(b[vb])) ++vb;
-    }
-    if (ve > vb && low(b[ve - 1])) [[unlikely]] {
-      while (ve > vb && chars::is_lws_byte(b[ve - 1])) --ve;
-    }
-    header_entry& h = headers_[n_headers_];
-    h.name_off = static_cast<std::uint16_t>(line_start);
-    h.name_len = static_cast<std::uint8_t>(name_len);
-    h.value_off = static_cast<std::uint16_t>(vb);
-    h.value_len = static_cast<std::uint16_t>(ve - vb);
-    h.id = id;
-    const auto idx = static_cast<std::size_t>(id);
-    if (first_[idx] == npos8) first_[idx] = n_headers_;
-    ++counts_[idx];  // at most max_headers (96): cannot wrap a byte
-    ++n_headers_;
+      // The name ends at the line's first colon; without one the line is malformed.
+      // Trailing white space before the colon is not part of the name.
+      const char* name = b + line_start;
+      std::size_t name_len;
+      auto trim_name = [&](std::size_t colon) {
+        std::size_t len = colon - line_start;
+        // b[colon - 1] is in the datagram even for an empty name: the previous line's LF.
+        if (low(b[colon - 1])) [[unlikely]] {
+          while (len > 0 && chars::is_ws(b[line_start + len - 1])) --len;
+        }
+        return len;
+      };
+      header_id id;
+      std::size_t colon;
+#if defined(__SSE2__)
+      // The common shape, taken from one 16-byte load at the line start: 16 bytes
+      // remain (all but a datagram's last lines), and the colon is among them, before
+      // the line end. The same load serves the name lookup.
+      __m128i head{};
+      std::size_t at = 16;  // the colon's offset when among the 16 bytes, before the line end
+      if (line_start + 16 <= size) [[likely]] {
+        head = _mm_loadu_si128(reinterpret_cast<const __m128i*>(name));  // NOLINT
+        // Bit 16 set: the scan ends there when no colon is among the 16 bytes.
+        at = static_cast<unsigned>(__builtin_ctz(
+            static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(head, _mm_set1_epi8(':')))) | 0x10000U));
+        if (at >= lf1 - line_start) at = 16;
+      }
+      if (at < 16) [[likely]] {
+        colon = line_start + at;
+        name_len = trim_name(colon);
+        id = detail::lookup_name16(head, name, name_len);
+      } else
+#endif
+      {
+        colon = detail::find_colon(b, line_start, lf1);
+        if (colon == lf1) [[unlikely]] {
+          if (first_error == errc::ok) first_error = errc::bad_header_line;
+          continue;  // skip the line; keep indexing so a 400 can still be built
+        }
+        name_len = trim_name(colon);
+        id = detail::lookup_name(name, name_len);
+      }
+      // A known name is a token by construction; only unknown ones need the character check.
+      if (id == header_id::other && (name_len > 255 || !chars::is_token_string({name, name_len}))) [[unlikely]] {
+        if (first_error == errc::ok) first_error = errc::bad_header_line;
+        continue;
+      }
+      if (n == max_headers) [[unlikely]] {
+        if (first_error == errc::ok) first_error = errc::too_many_headers;
+        continue;
+      }
+      // The value without surrounding LWS: usually one SP before and CR after, so
+      // take those first and loop only for the rest. No bound checks are needed for
+      // them: b[colon] is ':', so a CR before the LF lies after it, and when the
+      // value is empty b[vb] is that CR or the LF, never SP.
+      std::size_t vb = colon + 1;
+      std::size_t ve = eol - static_cast<std::size_t>(b[eol - 1] == '\r');
+      vb += static_cast<std::size_t>(b[vb] == ' ');
+      if (low(b[vb]) || low(b[ve - 1])) [[unlikely]] {
+        while (vb < ve && chars::is_lws_byte(b[vb])) ++vb;
+        while (ve > vb && chars::is_lws_byte(b[ve - 1])) --ve;
+      }
+      header_entry& h = headers_[n];
+      h.name_off = static_cast<std::uint16_t>(line_start);
+      h.name_len = static_cast<std::uint8_t>(name_len);
+      h.value_off = static_cast<std::uint16_t>(vb);
+      h.value_len = static_cast<std::uint16_t>(ve - vb);
+      h.id = id;
+      const auto idx = static_cast<std::size_t>(id);
+      if (first_[idx] == npos8) first_[idx] = static_cast<std::uint8_t>(n);
+      ++counts_[idx];  // at most max_headers (96): cannot wrap a byte
+      ++n;
+    } while (plain);
   }
+  n_headers_ = static_cast<std::uint8_t>(n);
 
   const errc framing = frame_body();
   if (first_error == errc::ok) first_error = framing;

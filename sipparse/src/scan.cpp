@@ -9,6 +9,7 @@
 #include "index_impl.hpp"
 #include "scan_impl.hpp"
 #include "sipfront/sipparse/chars.hpp"
+#include "sipfront/sipparse/names.hpp"
 
 namespace sipfront::sip {
 namespace detail {
@@ -22,6 +23,87 @@ block_masks classify64_scalar(const char* p) noexcept {
   }
   return {l, c};
 }
+
+// The reference for the index loop of index_impl.hpp: the same grammar with none of
+// its shortcuts. Kept deliberately simple; the fuzz target and the tests compare
+// every variant of message::parse() against it.
+errc indexer::reference(message& m, std::string_view datagram) noexcept {
+  m.reset(datagram);
+  if (datagram.size() > message::max_datagram) return m.error_ = errc::too_large;
+  std::size_t lead = 0;
+  while (lead < datagram.size() && (datagram[lead] == '\r' || datagram[lead] == '\n')) ++lead;
+  m.lead_ = static_cast<std::uint16_t>(lead);
+  m.base_ = datagram.data() + lead;
+  const std::size_t size = datagram.size() - lead;
+  m.size_ = static_cast<std::uint16_t>(size);
+  if (size == 0) return m.error_ = errc::empty;
+  const char* const b = m.base_;
+  auto next_lf = [&](std::size_t i) {
+    while (i < size && b[i] != '\n') ++i;
+    return i;
+  };
+  auto fail = [&](errc first, errc e) { return m.error_ = (first != errc::ok ? first : e); };
+
+  const std::size_t lf = next_lf(0);
+  const std::string_view line = strip_cr({b, lf});
+  m.start_len_ = static_cast<std::uint16_t>(line.size());
+  errc first_error = m.parse_start_line(line);
+  if (lf == size) return fail(first_error, errc::no_header_end);
+  std::size_t pos = lf + 1;
+  m.headers_off_ = static_cast<std::uint16_t>(pos);
+  for (;;) {
+    if (pos >= size) {
+      if (m.n_headers_ == 0) return fail(first_error, errc::no_header_end);
+      m.head_end_ = m.body_off_ = m.size_;
+      break;
+    }
+    if (b[pos] == '\n' || (b[pos] == '\r' && pos + 1 < size && b[pos + 1] == '\n')) {
+      m.head_end_ = static_cast<std::uint16_t>(pos);
+      m.body_off_ = static_cast<std::uint16_t>(pos + (b[pos] == '\n' ? 1 : 2));
+      break;
+    }
+    const std::size_t line_start = pos;
+    std::size_t colon = line_start;  // the first ':' or line end
+    while (colon < size && b[colon] != ':' && b[colon] != '\n') ++colon;
+    const bool has_colon = colon < size && b[colon] == ':';
+    std::size_t eol = has_colon ? next_lf(colon) : colon;
+    while (eol + 1 < size && chars::is_ws(b[eol + 1])) eol = next_lf(eol + 1);  // folding
+    if (eol >= size) return fail(first_error, errc::no_header_end);
+    pos = eol + 1;
+    std::size_t name_len = colon - line_start;
+    while (name_len > 0 && chars::is_ws(b[line_start + name_len - 1])) --name_len;
+    const std::string_view name{b + line_start, name_len};
+    const header_id id = header_from_name(name);
+    if (!has_colon || name_len > 255 || !chars::is_token_string(name)) {
+      if (first_error == errc::ok) first_error = errc::bad_header_line;
+      continue;
+    }
+    if (m.n_headers_ == message::max_headers) {
+      if (first_error == errc::ok) first_error = errc::too_many_headers;
+      continue;
+    }
+    std::size_t vb = colon + 1;
+    std::size_t ve = eol;
+    if (ve > vb && b[ve - 1] == '\r') --ve;  // first: it places an empty value at the CR
+    while (vb < ve && chars::is_lws_byte(b[vb])) ++vb;
+    while (ve > vb && chars::is_lws_byte(b[ve - 1])) --ve;
+    header_entry& h = m.headers_[m.n_headers_];
+    h.name_off = static_cast<std::uint16_t>(line_start);
+    h.name_len = static_cast<std::uint8_t>(name_len);
+    h.value_off = static_cast<std::uint16_t>(vb);
+    h.value_len = static_cast<std::uint16_t>(ve - vb);
+    h.id = id;
+    const auto idx = static_cast<std::size_t>(id);
+    if (m.first_[idx] == message::npos8) m.first_[idx] = m.n_headers_;
+    ++m.counts_[idx];
+    ++m.n_headers_;
+  }
+  const errc framing = m.frame_body();
+  if (first_error == errc::ok) first_error = framing;
+  return m.error_ = first_error;
+}
+
+errc index_reference(message& m, std::string_view datagram) noexcept { return indexer::reference(m, datagram); }
 
 errc index_scalar(message& m, std::string_view datagram) noexcept {
   struct scalar_classifier {
@@ -92,7 +174,7 @@ bool isa_supported(scan_isa isa) noexcept {
   switch (isa) {
     case scan_isa::scalar: return true;
     case scan_isa::sse42: return __builtin_cpu_supports("sse4.2") != 0;
-    case scan_isa::avx2: return __builtin_cpu_supports("avx2") != 0;
+    case scan_isa::avx2: return __builtin_cpu_supports("avx2") != 0 && __builtin_cpu_supports("bmi") != 0;
   }
   return false;
 }

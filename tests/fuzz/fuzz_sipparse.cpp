@@ -358,6 +358,10 @@ void same_index(const sip::message& a, const sip::message& b) {
   for (std::size_t i = 0; i < sip::header_id_count; ++i) {
     const auto id = static_cast<sip::header_id>(i);
     FUZZ_CHECK(a.count(id) == b.count(id));
+    const sip::header_entry* fa = a.find(id);
+    const sip::header_entry* fb = b.find(id);
+    FUZZ_CHECK((fa == nullptr) == (fb == nullptr));
+    if (fa != nullptr && fb != nullptr) FUZZ_CHECK(a.index_of(*fa) == b.index_of(*fb));
   }
 }
 
@@ -890,6 +894,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   sip::message best;
   best.parse(dgram);
   same_index(by_isa[0], best);
+  // The index loop's fast paths against the plain byte-by-byte index.
+  sip::message ref;
+  FUZZ_CHECK(sip::detail::index_reference(ref, dgram) == ref.parse_error());
+  same_index(ref, by_isa[0]);
 
   const sip::message& m = by_isa[0];
   if (m.parse_error() == sip::errc::too_large) return 0;

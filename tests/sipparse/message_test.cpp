@@ -131,6 +131,129 @@ TEST_P(parse_isa, index_matches_scalar_for_every_alignment) {
   }
 }
 
+// Every observable field of two indexes of the same datagram.
+void expect_same_index(const sip::message& a, const sip::message& b, const std::string& what) {
+  ASSERT_EQ(a.parse_error(), b.parse_error()) << what;
+  EXPECT_EQ(a.kind(), b.kind()) << what;
+  EXPECT_EQ(a.leading_skipped(), b.leading_skipped()) << what;
+  EXPECT_EQ(a.start_line(), b.start_line()) << what;
+  EXPECT_EQ(a.headers_offset(), b.headers_offset()) << what;
+  EXPECT_EQ(a.headers_end(), b.headers_end()) << what;
+  EXPECT_EQ(a.body().data(), b.body().data()) << what;
+  EXPECT_EQ(a.body().size(), b.body().size()) << what;
+  ASSERT_EQ(a.headers().size(), b.headers().size()) << what;
+  for (std::size_t i = 0; i < a.headers().size(); ++i) {
+    const sip::header_entry& x = a.headers()[i];
+    const sip::header_entry& y = b.headers()[i];
+    EXPECT_TRUE(x.name_off == y.name_off && x.name_len == y.name_len && x.value_off == y.value_off &&
+                x.value_len == y.value_len && x.id == y.id)
+        << what << " header " << i;
+  }
+  for (std::size_t i = 0; i < sip::header_id_count; ++i) {
+    const auto id = static_cast<sip::header_id>(i);
+    EXPECT_EQ(a.count(id), b.count(id)) << what;
+    const sip::header_entry* fa = a.find(id);
+    const sip::header_entry* fb = b.find(id);
+    ASSERT_EQ(fa == nullptr, fb == nullptr) << what;
+    if (fa != nullptr) {
+      EXPECT_EQ(a.index_of(*fa), b.index_of(*fb)) << what;
+    }
+  }
+}
+
+// Header lines just inside and just outside the index loop's fast shapes (colon
+// among the first 16 bytes of a line with 16 bytes left in the datagram, known
+// names of every length, ": value\r\n" values), placed at every distance from the
+// datagram's end and from a 64-byte block boundary: every variant must build the
+// index the plain byte-by-byte reference builds.
+TEST_P(parse_isa, index_matches_reference_at_fast_path_edges) {
+  if (!sip::isa_supported(GetParam())) GTEST_SKIP() << "CPU lacks " << sip::to_string(GetParam());
+  const std::string lines[] = {
+      "Via: SIP/2.0/UDP h:5060",
+      "via:x",
+      "VIA :x",
+      "Via\t: x",
+      "v:x",
+      "V :  x",
+      "i: a@b",
+      "x: y",
+      "1: y",
+      ": empty name",
+      "NoColon",
+      "No Colon here",
+      "Name:",
+      "Name: ",
+      "Name:  \t x \t ",
+      "Name:x",
+      "Name:\tx",
+      "Call-ID:x",
+      "call-id: x",
+      "CALL-ID :x",
+      "Call-Id\t\t: x",
+      "CSeq: 1 A",
+      "To: <sip:a@b>",
+      "Content-Type: a/b",
+      "Content-Length: 0",
+      "Content-Lengtx: 0",
+      "WWW-Authenticate: x",
+      "WWW-Authenticatf: x",
+      "Proxy-Authorization: x",
+      "Proxy-Authorizatioo: x",
+      "Content-Disposition: s",
+      "Request-Disposition: x",
+      "Request-Dispositio: x",
+      "X-Sixteen-Chars1: v",
+      "X-Fifteen-Chars: v",
+      "X-Seventeen-Chars: v",
+      "X-Twenty-Four-Chars-Name: v",
+      "X-Twenty-Five-Chars-Namee: v",
+      "Subject: a\r\n folded",
+      "Subject:\r\n\tfolded\r\n more",
+      "Bad\x01Name: x",
+      "\xffName: x",
+      "Na\xffme: x",
+      "ab:c:d",
+      "Long-Value: " + std::string(90, 'v'),
+      "Name: x\r",
+      "Name:\r",
+      "A:\r\r",
+  };
+  const std::string ends[] = {"\r\n\r\n", "\r\n", "\n\n", "\n", "", "\r\nCall-ID: c\r\n\r\nbody"};
+  const sip::scanner& sc = scan();
+  for (const std::string& line : lines) {
+    for (const std::string& end : ends) {
+      for (std::size_t pad = 0; pad <= 70; ++pad) {
+        std::string s = "OPTIONS sip:a@example.com SIP/2.0\r\n";
+        if (pad > 0) s += "P:" + std::string(pad - 1, 'p') + "\r\n";
+        s += line + end;
+        for (const std::string& d : {s, s.substr(34)}) {  // and without the start line (a short datagram)
+          sip::message ref;
+          sip::message m;
+          sip::detail::index_reference(ref, d);
+          m.parse(d, sc);
+          expect_same_index(m, ref, d);
+          if (::testing::Test::HasFailure()) return;
+        }
+      }
+    }
+  }
+}
+
+// The reference itself on a few answers fixed before the fast paths existed.
+TEST(index_reference, known_answers) {
+  sip::message m;
+  ASSERT_EQ(sip::detail::index_reference(m, k_register), sip::errc::ok);
+  EXPECT_EQ(m.headers().size(), 9U);
+  EXPECT_EQ(m.value_of(sip::header_id::via), "SIP/2.0/UDP 198.18.1.2:5060;branch=z9hG4bK776asdhds;rport");
+  EXPECT_EQ(m.count(sip::header_id::contact), 1U);
+  EXPECT_EQ(sip::detail::index_reference(m, "OPTIONS sip:a SIP/2.0\r\nVia :  x \t\r\nNoColon\r\n\r\n"),
+            sip::errc::bad_header_line);
+  ASSERT_EQ(m.headers().size(), 1U);
+  EXPECT_EQ(m.name(m.headers()[0]), "Via");
+  EXPECT_EQ(m.value(m.headers()[0]), "x");
+  EXPECT_EQ(sip::detail::index_reference(m, "OPTIONS sip:a SIP/2.0\r\nVia: x"), sip::errc::no_header_end);
+}
+
 TEST(scanner, selection) {
   EXPECT_EQ(sip::scanner_for(sip::scan_isa::scalar).isa, sip::scan_isa::scalar);
   EXPECT_TRUE(sip::isa_supported(sip::scan_isa::scalar));

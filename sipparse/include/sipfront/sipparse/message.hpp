@@ -19,6 +19,10 @@
 namespace sipfront::sip {
 namespace detail {
 struct indexer;
+/// For tests and the fuzz target: the header index as message::parse() builds it,
+/// computed the plain way (byte loops, no SIMD, no fast paths). parse() must leave
+/// every observable field exactly as this does.
+errc index_reference(message& m, std::string_view datagram) noexcept;
 }  // namespace detail
 
 struct header_entry {
