@@ -1,6 +1,11 @@
 #include "sipfront/sipparse/uri.hpp"
 
 #include <array>
+#include <cstring>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "sipfront/sipparse/chars.hpp"
 #include "sipfront/sipparse/cursor.hpp"
@@ -106,66 +111,130 @@ bool valid_ipv6_reference(std::string_view h) noexcept {
 
 }  // namespace
 
-bool parse_ipv4(std::string_view s, std::uint32_t& value) noexcept {
-  // IPv4address = 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT, each octet <= 255:
-  // 7 to 15 bytes, which bounds every read below.
-  if (s.size() < 7 || s.size() > 15) return false;
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());  // NOLINT
-  const auto* const e = p + s.size();
+namespace {
+
+// IPv4address = 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT, each octet <= 255,
+// read greedily (up to three digits an octet) and byte by byte, bounds-checked at
+// every byte: any view, however it ends. The end of the address or nullptr.
+const char* scan_ipv4_bytes(const char* p, const char* e, std::uint32_t& value) noexcept {
+  auto digit = [](char c) { return static_cast<unsigned>(static_cast<unsigned char>(c)) - '0'; };
   std::uint32_t v = 0;
   for (int part = 0;; ++part) {
-    unsigned octet = static_cast<unsigned>(*p) - '0';
-    if (octet > 9) return false;
+    if (p == e) return nullptr;
+    unsigned octet = digit(*p);
+    if (octet > 9) return nullptr;
     ++p;
-    for (int k = 0; k < 2 && p < e && static_cast<unsigned>(*p) - '0' <= 9; ++k, ++p) {
-      octet = octet * 10 + (static_cast<unsigned>(*p) - '0');
+    if (p < e && digit(*p) <= 9) {
+      octet = octet * 10 + digit(*p++);
+      if (p < e && digit(*p) <= 9) octet = octet * 10 + digit(*p++);
     }
-    if (octet > 255) return false;
+    if (octet > 255) return nullptr;
     v = (v << 8) | octet;
     if (part == 3) break;
-    if (p + 1 >= e || *p != '.') return false;  // a dot, and a digit after it
+    if (p == e || *p != '.') return nullptr;
     ++p;
   }
-  if (p != e) return false;
+  value = v;
+  return p;
+}
+
+#if defined(__SSE2__)
+// scan_ipv4_bytes() for the common case, on 16 bytes at once (16 readable at
+// `p`): the run of digits and dots at `p` ends before the 16th byte and has the
+// dotted-quad shape (three single dots between four octets of one to three
+// digits). The byte reader reads exactly those octets, so this answers as it
+// would: the run's end, or nullptr when an octet is above 255. Any other run
+// returns `p` itself: not decided here. Bit i of each mask is byte i.
+const char* scan_ipv4_16(const char* p) noexcept {
+  const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));  // NOLINT
+  auto mask = [](__m128i m) { return static_cast<unsigned>(_mm_movemask_epi8(m)); };
+  const __m128i off = _mm_sub_epi8(x, _mm_set1_epi8('0'));
+  const unsigned digit = mask(_mm_cmpeq_epi8(_mm_min_epu8(off, _mm_set1_epi8(9)), off));
+  const unsigned dot = mask(_mm_cmpeq_epi8(x, _mm_set1_epi8('.')));
+  const auto len = static_cast<unsigned>(__builtin_ctz(~(digit | dot)));  // <= 16: bit 16 is clear
+  if (len == 16) return p;
+  const unsigned run = (1U << len) - 1;
+  const unsigned t = dot & run;
+  const unsigned d = digit & run;
+  const unsigned t2 = t & (t - 1);                                      // t without its first dot
+  const unsigned t3 = t2 & (t2 - 1);                                    // ... and its second
+  const bool shape = t3 != 0 && (t3 & (t3 - 1)) == 0 &&                 // three dots
+                     (t & ((t >> 1) | 1U | (1U << (len - 1)))) == 0 &&  // not adjacent, first or last
+                     (d & (d >> 1) & (d >> 2) & (d >> 3)) == 0;         // no octet of four digits or more
+  if (!shape) return p;
+  // Three digits at i (then i starts an octet: four in a row were ruled out) are
+  // above 255 when the first is above '2', or "2" then above '5', or "25" then above '5'.
+  const unsigned three = d & (d >> 1) & (d >> 2);
+  const unsigned gt2 = mask(_mm_cmpgt_epi8(x, _mm_set1_epi8('2')));
+  const unsigned eq2 = mask(_mm_cmpeq_epi8(x, _mm_set1_epi8('2')));
+  const unsigned gt5 = mask(_mm_cmpgt_epi8(x, _mm_set1_epi8('5')));
+  const unsigned eq5 = mask(_mm_cmpeq_epi8(x, _mm_set1_epi8('5')));
+  if ((three & (gt2 | (eq2 & ((gt5 >> 1) | ((eq5 >> 1) & (gt5 >> 2)))))) != 0) return nullptr;
+  return p + len;
+}
+#endif
+
+}  // namespace
+
+const char* detail::scan_ipv4(const char* p, const char* e) noexcept {
+#if defined(__SSE2__)
+  if (e - p >= 16) {
+    const char* const r = scan_ipv4_16(p);
+    if (r != p) return r;
+  }
+#endif
+  std::uint32_t v = 0;
+  return scan_ipv4_bytes(p, e, v);
+}
+
+bool parse_ipv4(std::string_view s, std::uint32_t& value) noexcept {
+  // IPv4address = 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT, each octet <= 255.
+  std::uint32_t v = 0;
+  if (scan_ipv4_bytes(s.data(), s.data() + s.size(), v) != s.data() + s.size()) return false;
   value = v;
   return true;
 }
 
 errc detail::scan_hostport(std::string_view s, std::string_view& host, host_kind& kind, std::uint16_t& port,
                            bool& has_port, std::size_t& used) noexcept {
-  std::size_t i = 0;
-  if (!s.empty() && s[0] == '[') {
-    i = s.find(']');
-    if (i == std::string_view::npos) return errc::bad_uri;
-    ++i;
-  } else {
-    i = static_cast<std::size_t>(chars::skip_class4<chars::k_host>(s.data(), s.data() + s.size()) - s.data());
-  }
-  host = s.substr(0, i);
-  std::uint32_t v4 = 0;
-  if (!host.empty() && host[0] == '[') {
-    if (!valid_ipv6_reference(host)) return errc::bad_uri;
-    kind = host_kind::ipv6;
-  } else if (!host.empty() && chars::is_digit(host.back()) && parse_ipv4(host, v4)) {
-    // An IPv4address ends in a digit; a hostname's toplabel cannot, so only a
-    // digit at the end makes the IPv4 parse worth trying.
+  const char* const b = s.data();
+  const char* const e = b + s.size();
+  const char* p = b < e && chars::is_digit(*b) ? scan_ipv4(b, e) : nullptr;
+  if (p != nullptr && (p == e || !chars::is(*p, chars::k_host))) {
+    // A dotted quad that is the whole run of host characters: the IPv4address the
+    // rule below would find, read in one pass instead of a scan and a parse.
+    host = {b, static_cast<std::size_t>(p - b)};
     kind = host_kind::ipv4;
-  } else if (valid_hostname(host)) {
-    kind = host_kind::hostname;
   } else {
-    return errc::bad_uri;
+    if (b < e && *b == '[') {
+      const std::size_t close = s.find(']');
+      if (close == std::string_view::npos) return errc::bad_uri;
+      p = b + close + 1;
+    } else {
+      p = chars::skip_class4<chars::k_host>(b, e);
+    }
+    host = {b, static_cast<std::size_t>(p - b)};
+    if (!host.empty() && host[0] == '[') {
+      if (!valid_ipv6_reference(host)) return errc::bad_uri;
+      kind = host_kind::ipv6;
+    } else if (std::uint32_t v4 = 0; !host.empty() && chars::is_digit(host.back()) && parse_ipv4(host, v4)) {
+      // An IPv4address ends in a digit; a hostname's toplabel cannot, so only a
+      // digit at the end makes the IPv4 parse worth trying.
+      kind = host_kind::ipv4;
+    } else if (valid_hostname(host)) {
+      kind = host_kind::hostname;
+    } else {
+      return errc::bad_uri;
+    }
   }
   has_port = false;
   port = 0;
-  if (i < s.size() && s[i] == ':') {
-    const std::size_t digits = i + 1;
-    i = static_cast<std::size_t>(chars::skip_class(s.data() + digits, s.data() + s.size(), chars::k_digit) - s.data());
-    auto p = parse_uint(s.substr(digits, i - digits), 65535);
-    if (!p) return errc::bad_uri;
-    port = static_cast<std::uint16_t>(*p);
+  if (p < e && *p == ':') {
+    ++p;
+    if (!scan_port(p, e, port)) return errc::bad_uri;
     has_port = true;
   }
-  used = i;
+  used = static_cast<std::size_t>(p - b);
   return errc::ok;
 }
 

@@ -1,6 +1,7 @@
 #include "sipfront/sipparse/values.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 #include "scan_impl.hpp"
 #include "sipfront/sipparse/chars.hpp"
@@ -345,15 +346,48 @@ bool via::sent_by_is_broadcast() const noexcept {
 
 namespace {
 
+// The K (<= 8) bytes at `p` as a little-endian number, in whole loads (memcpy of
+// an odd size would go through the stack).
+template <std::size_t K>
+std::uint64_t load_le(const char* p) noexcept {
+  if constexpr (K == 0) {
+    return 0;
+  } else if constexpr (K >= 4) {
+    std::uint32_t w = 0;
+    std::memcpy(&w, p, 4);
+    return w | (load_le<K - 4>(p + 4) << 32);
+  } else if constexpr (K >= 2) {
+    std::uint16_t w = 0;
+    std::memcpy(&w, p, 2);
+    return w | (load_le<K - 2>(p + 2) << 16);
+  } else {
+    return static_cast<unsigned char>(*p);
+  }
+}
+
+// `n` spells `name` (lower-case letters only, as long as `n`; at most 8) in any
+// case. OR-ing 0x20 into a byte lowers an ASCII letter and turns no other byte
+// into one, so for an all-letter name the compare is exact: a load and a compare
+// where iequals() goes byte by byte.
+template <std::size_t N>
+bool is_letters(std::string_view n, const char (&name)[N]) noexcept {
+  constexpr std::size_t k = N - 1;
+  static_assert(k >= 1 && k <= 8);
+  std::uint64_t want = 0;
+  for (std::size_t i = 0; i < k; ++i) want |= std::uint64_t{static_cast<unsigned char>(name[i])} << (8 * i);
+  constexpr std::uint64_t lower = 0x2020202020202020ULL >> (8 * (8 - k));
+  return (load_le<k>(n.data()) | lower) == want;
+}
+
 transport transport_from_token(std::string_view t) noexcept {
   switch (t.size()) {
-    case 2: return chars::iequals(t, "WS") ? transport::ws : transport::other;
+    case 2: return is_letters(t, "ws") ? transport::ws : transport::other;
     case 3:
-      if (chars::iequals(t, "UDP")) return transport::udp;
-      if (chars::iequals(t, "TCP")) return transport::tcp;
-      if (chars::iequals(t, "TLS")) return transport::tls;
-      return chars::iequals(t, "WSS") ? transport::wss : transport::other;
-    case 4: return chars::iequals(t, "SCTP") ? transport::sctp : transport::other;
+      if (is_letters(t, "udp")) return transport::udp;
+      if (is_letters(t, "tcp")) return transport::tcp;
+      if (is_letters(t, "tls")) return transport::tls;
+      return is_letters(t, "wss") ? transport::wss : transport::other;
+    case 4: return is_letters(t, "sctp") ? transport::sctp : transport::other;
     default: return transport::other;
   }
 }
@@ -363,34 +397,34 @@ bool via_param(via& v, std::string_view n, std::string_view val) noexcept {
   // Dispatch on length first: most names are none of these, and each compare is one.
   switch (n.size()) {
     case 6:
-      if (chars::iequals(n, "branch")) {
+      if (is_letters(n, "branch")) {
         if (val.empty() || val.front() == '"') return false;
         v.branch = val;
       }
       return true;
     case 8:
-      if (chars::iequals(n, "received")) {
+      if (is_letters(n, "received")) {
         std::uint32_t a = 0;
         if (!parse_ipv4(val, a) && val.find(':') == std::string_view::npos) return false;
         v.received = val;
       }
       return true;
     case 5:
-      if (chars::iequals(n, "rport")) {
+      if (is_letters(n, "rport")) {
         v.has_rport = true;
         if (!val.empty()) {
-          const auto p = parse_uint(val, 65535);
-          if (!p) return false;
-          v.rport = static_cast<std::uint16_t>(*p);
+          // parse_uint(val, 65535): all of it a port number.
+          const char* p = val.data();
+          if (!detail::scan_port(p, val.data() + val.size(), v.rport) || p != val.data() + val.size()) return false;
           v.rport_has_value = true;
         }
-      } else if (chars::iequals(n, "maddr")) {
+      } else if (is_letters(n, "maddr")) {
         if (val.empty()) return false;
         v.maddr = val;
       }
       return true;
     case 3:
-      if (chars::iequals(n, "ttl")) {
+      if (is_letters(n, "ttl")) {
         const auto t = parse_uint(val, 255);
         if (!t) return false;
         v.ttl = static_cast<std::uint8_t>(*t);
@@ -403,11 +437,11 @@ bool via_param(via& v, std::string_view n, std::string_view val) noexcept {
 
 }  // namespace
 
-namespace {
-
 // One Via entry; with `list_entry`, `entry` is the rest of a Via line and the
-// entry ends at its first ',' outside quoted param values.
-result<via> via_impl(std::string_view entry, bool list_entry) noexcept {
+// entry ends at its first ',' outside quoted param values. The general grammar
+// (LWS around '/', ':', ';', '=', quoted values...); via_fast() below handles the
+// shape nearly every Via has and leaves the rest to this.
+result<via> detail::via_general(std::string_view entry, bool list_entry) noexcept {
   via v;
   cursor c(trim_lws(entry));
   // sent-protocol = protocol-name SLASH protocol-version SLASH transport, with
@@ -442,9 +476,9 @@ result<via> via_impl(std::string_view entry, bool list_entry) noexcept {
     return errc::bad_via;
   }
   if (c.eat_sep(':')) {
-    const auto p = parse_uint(c.take_while(chars::k_digit), 65535);
-    if (!p) return errc::bad_via;
-    v.port = static_cast<std::uint16_t>(*p);
+    const char* p = c.pos();
+    if (!detail::scan_port(p, p + c.remaining(), v.port)) return errc::bad_via;
+    c.seek(p);
     v.has_port = true;
   }
   c.skip_lws();
@@ -461,6 +495,67 @@ result<via> via_impl(std::string_view entry, bool list_entry) noexcept {
   if (it.failed()) return errc::bad_via;
   if (list_entry) v.params = cut_at(v.params, it.stop());
   return v;
+}
+
+// The Via that phones send: "SIP/2.0/" transport SP host [":" port] *(";" name
+// ["=" value]), with no LWS but that one SP, no quoted value, and the entry's ','
+// (in a list) right after its last byte. For such an entry every step of
+// via_general() has one outcome, taken here without its cursor, LWS skips and
+// param_iterator; the field code (scan_hostport, via_param) is the same.
+// Anything else declines (false, `v` partly written), errors included: a
+// malformed Via is reported by via_general() alone.
+bool detail::via_fast(std::string_view entry, bool list_entry, via& v) noexcept {
+  const char* p = entry.data();
+  const char* const e = p + entry.size();
+  // "SIP/2.0/", a transport token, SP and a host byte.
+  if (entry.size() < 11 || std::memcmp(p, "SIP/2.0/", 8) != 0) return false;
+  v.protocol = {p, 3};
+  v.version = {p + 4, 3};
+  p += 8;
+  const char* const t = chars::skip_class(p, e, chars::k_token);
+  if (t == p || e - t < 2 || *t != ' ') return false;
+  v.transport_token = {p, static_cast<std::size_t>(t - p)};
+  v.transport = transport_from_token(v.transport_token);
+  p = t + 1;
+  std::size_t used = 0;
+  if (scan_hostport({p, static_cast<std::size_t>(e - p)}, v.host, v.host_type, v.port, v.has_port, used) != errc::ok) {
+    return false;
+  }
+  p += used;
+  if (p == e) return true;
+  if (*p == ',') return list_entry;
+  if (*p != ';') return false;
+  const char* const params = ++p;
+  for (;;) {
+    const char* const ns = p;
+    p = chars::skip_class4<chars::k_token>(p, e);
+    if (p == ns) return false;
+    const std::string_view name{ns, static_cast<std::size_t>(p - ns)};
+    std::string_view val{};
+    if (p < e && *p == '=') {
+      const char* const vs = ++p;
+      p = chars::skip_class4<chars::k_gen_value>(p, e);
+      if (p == vs) return false;
+      val = {vs, static_cast<std::size_t>(p - vs)};
+    }
+    if (!via_param(v, name, val)) return false;
+    if (p == e || (*p == ',' && list_entry)) break;
+    if (*p != ';') return false;
+    ++p;
+  }
+  v.params = {params, static_cast<std::size_t>(p - params)};
+  return true;
+}
+
+namespace {
+
+// The fast path, else the general parser, into one result object (no copy of the
+// via on the fast path).
+result<via> via_impl(std::string_view entry, bool list_entry) noexcept {
+  result<via> r{via{}};
+  if (detail::via_fast(entry, list_entry, r.value())) return r;
+  r = detail::via_general(entry, list_entry);
+  return r;
 }
 
 }  // namespace
