@@ -189,8 +189,10 @@ const char* detail::scan_ipv4(const char* p, const char* e) noexcept {
 
 bool parse_ipv4(std::string_view s, std::uint32_t& value) noexcept {
   // IPv4address = 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT, each octet <= 255.
+  // (An empty view may have no data: its end is nullptr, the "no address" answer.)
   std::uint32_t v = 0;
-  if (scan_ipv4_bytes(s.data(), s.data() + s.size(), v) != s.data() + s.size()) return false;
+  const char* const end = scan_ipv4_bytes(s.data(), s.data() + s.size(), v);
+  if (end == nullptr || end != s.data() + s.size()) return false;
   value = v;
   return true;
 }
