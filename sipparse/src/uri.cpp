@@ -174,9 +174,10 @@ const char* scan_ipv4_16(const char* p) noexcept {
 }
 #endif
 
-}  // namespace
-
-const char* detail::scan_ipv4(const char* p, const char* e) noexcept {
+// The end of the IPv4address (octets of up to three digits read greedily, each
+// <= 255) at the start of [p, e), or nullptr when none starts there: parse_ipv4(s)
+// holds exactly when this ends at the end of `s`.
+const char* scan_ipv4(const char* p, const char* e) noexcept {
 #if defined(__SSE2__)
   if (e - p >= 16) {
     const char* const r = scan_ipv4_16(p);
@@ -186,6 +187,8 @@ const char* detail::scan_ipv4(const char* p, const char* e) noexcept {
   std::uint32_t v = 0;
   return scan_ipv4_bytes(p, e, v);
 }
+
+}  // namespace
 
 bool parse_ipv4(std::string_view s, std::uint32_t& value) noexcept {
   // IPv4address = 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT, each octet <= 255.

@@ -20,11 +20,6 @@ errc parse_hostport(std::string_view hp, std::string_view& host, host_kind& kind
 /// and the caller decides what may follow (';' or '?' in a URI, nothing in a Via).
 errc scan_hostport(std::string_view s, std::string_view& host, host_kind& kind, std::uint16_t& port, bool& has_port,
                    std::size_t& used) noexcept;
-/// The end of the IPv4address (octets of up to three digits read greedily, each
-/// <= 255) at the start of [p, e), or nullptr when none starts there: parse_ipv4(s)
-/// holds exactly when this ends at the end of `s`.
-const char* scan_ipv4(const char* p, const char* e) noexcept;
-
 /// port = 1*DIGIT, <= 65535 (leading zeros allowed): the digit run at `p`, which
 /// `p` is moved past. Answers as parse_uint(run, 65535) does, without its call for
 /// the usual one to five digits. False when the run is empty or too large.

@@ -365,6 +365,13 @@ std::uint64_t load_le(const char* p) noexcept {
   }
 }
 
+// Four characters as load_le<4>() reads them.
+constexpr std::uint64_t word4(const char (&s)[5]) noexcept {
+  std::uint64_t w = 0;
+  for (std::size_t i = 0; i < 4; ++i) w |= std::uint64_t{static_cast<unsigned char>(s[i])} << (8 * i);
+  return w;
+}
+
 // `n` spells `name` (lower-case letters only, as long as `n`; at most 8) in any
 // case. OR-ing 0x20 into a byte lowers an ASCII letter and turns no other byte
 // into one, so for an all-letter name the compare is exact: a load and a compare
@@ -392,8 +399,10 @@ transport transport_from_token(std::string_view t) noexcept {
   }
 }
 
-// One via-param into `v`; false when its value is malformed.
-bool via_param(via& v, std::string_view n, std::string_view val) noexcept {
+// One via-param into `v`; false when its value is malformed. Inlined into both
+// parsers: the fast one calls it for every param, and a call costs what the
+// common case (a name that is none of these) does.
+[[gnu::always_inline]] inline bool via_param(via& v, std::string_view n, std::string_view val) noexcept {
   // Dispatch on length first: most names are none of these, and each compare is one.
   switch (n.size()) {
     case 6:
@@ -507,15 +516,24 @@ result<via> detail::via_general(std::string_view entry, bool list_entry) noexcep
 bool detail::via_fast(std::string_view entry, bool list_entry, via& v) noexcept {
   const char* p = entry.data();
   const char* const e = p + entry.size();
-  // "SIP/2.0/", a transport token, SP and a host byte.
-  if (entry.size() < 11 || std::memcmp(p, "SIP/2.0/", 8) != 0) return false;
+  // "SIP/2.0/" and at least four more bytes (the transport word below reads four).
+  if (entry.size() < 12 || std::memcmp(p, "SIP/2.0/", 8) != 0) return false;
   v.protocol = {p, 3};
   v.version = {p + 4, 3};
   p += 8;
-  const char* const t = chars::skip_class(p, e, chars::k_token);
-  if (t == p || e - t < 2 || *t != ' ') return false;
+  // The transport token and its SP; the three that nearly every Via names, as one
+  // word (what transport_from_token() answers for them, without the scan).
+  const char* t = p + 3;
+  switch (load_le<4>(p)) {
+    case word4("UDP "): v.transport = transport::udp; break;
+    case word4("TCP "): v.transport = transport::tcp; break;
+    case word4("TLS "): v.transport = transport::tls; break;
+    default:
+      t = chars::skip_class(p, e, chars::k_token);
+      if (t == p || t == e || *t != ' ') return false;
+      v.transport = transport_from_token({p, static_cast<std::size_t>(t - p)});
+  }
   v.transport_token = {p, static_cast<std::size_t>(t - p)};
-  v.transport = transport_from_token(v.transport_token);
   p = t + 1;
   std::size_t used = 0;
   if (scan_hostport({p, static_cast<std::size_t>(e - p)}, v.host, v.host_type, v.port, v.has_port, used) != errc::ok) {
