@@ -3,10 +3,6 @@
 #include <array>
 #include <cstring>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
 #include "sipfront/sipparse/chars.hpp"
 #include "sipfront/sipparse/cursor.hpp"
 #include "sipfront/sipparse/values.hpp"
@@ -138,41 +134,6 @@ const char* scan_ipv4_bytes(const char* p, const char* e, std::uint32_t& value) 
   return p;
 }
 
-#if defined(__SSE2__)
-// scan_ipv4_bytes() for the common case, on 16 bytes at once (16 readable at
-// `p`): the run of digits and dots at `p` ends before the 16th byte and has the
-// dotted-quad shape (three single dots between four octets of one to three
-// digits). The byte reader reads exactly those octets, so this answers as it
-// would: the run's end, or nullptr when an octet is above 255. Any other run
-// returns `p` itself: not decided here. Bit i of each mask is byte i.
-const char* scan_ipv4_16(const char* p) noexcept {
-  const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));  // NOLINT
-  auto mask = [](__m128i m) { return static_cast<unsigned>(_mm_movemask_epi8(m)); };
-  const __m128i off = _mm_sub_epi8(x, _mm_set1_epi8('0'));
-  const unsigned digit = mask(_mm_cmpeq_epi8(_mm_min_epu8(off, _mm_set1_epi8(9)), off));
-  const unsigned dot = mask(_mm_cmpeq_epi8(x, _mm_set1_epi8('.')));
-  const auto len = static_cast<unsigned>(__builtin_ctz(~(digit | dot)));  // <= 16: bit 16 is clear
-  if (len == 16) return p;
-  const unsigned run = (1U << len) - 1;
-  const unsigned t = dot & run;
-  const unsigned d = digit & run;
-  const unsigned t2 = t & (t - 1);                                      // t without its first dot
-  const unsigned t3 = t2 & (t2 - 1);                                    // ... and its second
-  const bool shape = t3 != 0 && (t3 & (t3 - 1)) == 0 &&                 // three dots
-                     (t & ((t >> 1) | 1U | (1U << (len - 1)))) == 0 &&  // not adjacent, first or last
-                     (d & (d >> 1) & (d >> 2) & (d >> 3)) == 0;         // no octet of four digits or more
-  if (!shape) return p;
-  // Three digits at i (then i starts an octet: four in a row were ruled out) are
-  // above 255 when the first is above '2', or "2" then above '5', or "25" then above '5'.
-  const unsigned three = d & (d >> 1) & (d >> 2);
-  const unsigned gt2 = mask(_mm_cmpgt_epi8(x, _mm_set1_epi8('2')));
-  const unsigned eq2 = mask(_mm_cmpeq_epi8(x, _mm_set1_epi8('2')));
-  const unsigned gt5 = mask(_mm_cmpgt_epi8(x, _mm_set1_epi8('5')));
-  const unsigned eq5 = mask(_mm_cmpeq_epi8(x, _mm_set1_epi8('5')));
-  if ((three & (gt2 | (eq2 & ((gt5 >> 1) | ((eq5 >> 1) & (gt5 >> 2)))))) != 0) return nullptr;
-  return p + len;
-}
-#endif
 
 // The end of the IPv4address (octets of up to three digits read greedily, each
 // <= 255) at the start of [p, e), or nullptr when none starts there: parse_ipv4(s)
@@ -180,7 +141,7 @@ const char* scan_ipv4_16(const char* p) noexcept {
 const char* scan_ipv4(const char* p, const char* e) noexcept {
 #if defined(__SSE2__)
   if (e - p >= 16) {
-    const char* const r = scan_ipv4_16(p);
+    const char* const r = detail::scan_ipv4_16(p);
     if (r != p) return r;
   }
 #endif
@@ -232,15 +193,7 @@ errc detail::scan_hostport(std::string_view s, std::string_view& host, host_kind
       return errc::bad_uri;
     }
   }
-  has_port = false;
-  port = 0;
-  if (p < e && *p == ':') {
-    ++p;
-    if (!scan_port(p, e, port)) return errc::bad_uri;
-    has_port = true;
-  }
-  used = static_cast<std::size_t>(p - b);
-  return errc::ok;
+  return hostport_tail(b, p, e, port, has_port, used);
 }
 
 errc detail::parse_hostport(std::string_view hp, std::string_view& host, host_kind& kind, std::uint16_t& port,

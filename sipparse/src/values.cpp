@@ -539,7 +539,8 @@ bool detail::via_fast(std::string_view entry, bool list_entry, via& v) noexcept 
   v.transport_token = {p, static_cast<std::size_t>(t - p)};
   p = t + 1;
   std::size_t used = 0;
-  if (scan_hostport({p, static_cast<std::size_t>(e - p)}, v.host, v.host_type, v.port, v.has_port, used) != errc::ok) {
+  if (scan_hostport_inline({p, static_cast<std::size_t>(e - p)}, v.host, v.host_type, v.port, v.has_port, used) !=
+      errc::ok) {
     return false;
   }
   p += used;
