@@ -134,7 +134,6 @@ const char* scan_ipv4_bytes(const char* p, const char* e, std::uint32_t& value) 
   return p;
 }
 
-
 // The end of the IPv4address (octets of up to three digits read greedily, each
 // <= 255) at the start of [p, e), or nullptr when none starts there: parse_ipv4(s)
 // holds exactly when this ends at the end of `s`.

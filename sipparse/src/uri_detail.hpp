@@ -107,6 +107,33 @@ inline const char* scan_ipv4_16(const char* p) noexcept {
 }
 #endif
 
+/// parse_ipv4(s) without its value, where the view `s` lies in may be read up to
+/// `end` (>= the end of `s`): with 16 bytes there, one 16-byte check (a dotted
+/// quad ends at a byte that is no digit or dot, so at the end of `s` or before).
+inline bool is_ipv4(std::string_view s, const char* end) noexcept {
+  std::uint32_t a = 0;
+#if defined(__SSE2__)
+  const char* const b = s.data();
+  if (s.size() >= 7 && chars::is_digit(*b)) {
+    if (end - b >= 16) {
+      const char* const r = scan_ipv4_16(b);
+      if (r != b) return r == b + s.size();  // nullptr (an octet above 255) is false too
+    } else if (s.size() <= 15) {
+      // Too near the end of the view for a 16-byte load: a zero-padded copy of
+      // `s` (two overlapping loads of eight or four bytes); the zero ends the run
+      // as the view's end does.
+      char copy[16] = {};
+      const std::size_t k = s.size() >= 8 ? 8 : 4;
+      std::memcpy(copy, b, k);
+      std::memcpy(copy + s.size() - k, b + s.size() - k, k);
+      const char* const r = scan_ipv4_16(copy);
+      if (r != copy) return r == copy + s.size();
+    }
+  }
+#endif
+  return parse_ipv4(s, a);
+}
+
 /// After the host of a hostport (`b` its start, `p` its end): [":" port], and
 /// `used`, the bytes of the hostport.
 inline errc hostport_tail(const char* b, const char* p, const char* e, std::uint16_t& port, bool& has_port,

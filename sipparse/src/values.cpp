@@ -409,7 +409,9 @@ transport transport_from_token(std::string_view t) noexcept {
 // One via-param into `v`; false when its value is malformed. Inlined into both
 // parsers: the fast one calls it for every param, and a call costs what the
 // common case (a name that is none of these) does.
-[[gnu::always_inline]] inline bool via_param(via& v, std::string_view n, std::string_view val) noexcept {
+// `end` is the end of the view `val` lies in (readable up to there).
+[[gnu::always_inline]] inline bool via_param(via& v, std::string_view n, std::string_view val,
+                                             const char* end) noexcept {
   // Dispatch on length first: most names are none of these, and each compare is one.
   switch (n.size()) {
     case 6:
@@ -420,8 +422,7 @@ transport transport_from_token(std::string_view t) noexcept {
       return true;
     case 8:
       if (is_letters(n, "received")) {
-        std::uint32_t a = 0;
-        if (!parse_ipv4(val, a) && val.find(':') == std::string_view::npos) return false;
+        if (!detail::is_ipv4(val, end) && val.find(':') == std::string_view::npos) return false;
         v.received = val;
       }
       return true;
@@ -430,8 +431,10 @@ transport transport_from_token(std::string_view t) noexcept {
         v.has_rport = true;
         if (!val.empty()) {
           // parse_uint(val, 65535): all of it a port number.
+          // (The digit run is the same read up to `end`: the byte after `val` is no
+          // digit. The longer view lets scan_port() read eight bytes at once.)
           const char* p = val.data();
-          if (!detail::scan_port(p, val.data() + val.size(), v.rport) || p != val.data() + val.size()) return false;
+          if (!detail::scan_port(p, end, v.rport) || p != val.data() + val.size()) return false;
           v.rport_has_value = true;
         }
       } else if (is_letters(n, "maddr")) {
@@ -506,7 +509,7 @@ result<via> detail::via_general(std::string_view entry, bool list_entry) noexcep
   std::string_view n;
   std::string_view val;
   while (it.next(n, val)) {
-    if (!via_param(v, n, val)) return errc::bad_via;
+    if (!via_param(v, n, val, v.params.data() + v.params.size())) return errc::bad_via;
   }
   if (it.failed()) return errc::bad_via;
   if (list_entry) v.params = cut_at(v.params, it.stop());
@@ -592,7 +595,7 @@ bool detail::via_fast(std::string_view entry, bool list_entry, via& v) noexcept 
       if (p == vs) return false;
       val = {vs, static_cast<std::size_t>(p - vs)};
     }
-    if (!via_param(v, name, val)) return false;
+    if (!via_param(v, name, val, e)) return false;
     if (p == e || (*p == ',' && list_entry)) break;
     if (*p != ';') return false;
     ++p;
