@@ -376,8 +376,10 @@ constexpr std::uint64_t word4(const char (&s)[5]) noexcept {
   return w;
 }
 
-// "branch=" as load_le<8>() reads it, masked to its seven bytes.
+// "branch=" as load_le<8>() reads it, masked to its seven bytes; "rport" as
+// load_le<5>() reads it.
 constexpr std::uint64_t k_branch_eq = 0x003d68636e617262ULL;
+constexpr std::uint64_t k_rport = 0x74726f7072ULL;
 
 // `n` spells `name` (lower-case letters only, as long as `n`; at most 8) in any
 // case. OR-ing 0x20 into a byte lowers an ASCII letter and turns no other byte
@@ -519,7 +521,7 @@ result<via> detail::via_general(std::string_view entry, bool list_entry) noexcep
 // The end of the run of k_gen_value bytes at `p` (a param value): branches are
 // long, so with SSE2 16 bytes a step while they are all letters, digits, '-' or
 // '.' (k_host, inside k_gen_value), then skip_class4() for the rest of the run.
-const char* gen_value_run(const char* p, const char* e) noexcept {
+inline const char* gen_value_run(const char* p, const char* e) noexcept {
 #if defined(__SSE2__)
   for (; e - p >= 16; p += 16) {
     const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));  // NOLINT
@@ -583,6 +585,9 @@ bool detail::via_fast(std::string_view entry, bool list_entry, via& v) noexcept 
       // "branch=" (this spelling) as one word: the token is the six letters before
       // the '='. Nearly every Via has it, and a token scan over it costs a dozen steps.
       p += 6;
+    } else if (e - p >= 5 && load_le<5>(p) == k_rport && (e - p == 5 || !chars::is_token(p[5]))) {
+      // "rport", the other name nearly every Via has, and the end of its token.
+      p += 5;
     } else {
       p = chars::skip_class4<chars::k_token>(p, e);
       if (p == ns) return false;
