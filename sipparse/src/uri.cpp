@@ -1,6 +1,7 @@
 #include "sipfront/sipparse/uri.hpp"
 
 #include <array>
+#include <cstring>
 
 #include "sipfront/sipparse/chars.hpp"
 #include "sipfront/sipparse/cursor.hpp"
@@ -106,67 +107,92 @@ bool valid_ipv6_reference(std::string_view h) noexcept {
 
 }  // namespace
 
-bool parse_ipv4(std::string_view s, std::uint32_t& value) noexcept {
-  // IPv4address = 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT, each octet <= 255:
-  // 7 to 15 bytes, which bounds every read below.
-  if (s.size() < 7 || s.size() > 15) return false;
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());  // NOLINT
-  const auto* const e = p + s.size();
+namespace {
+
+// IPv4address = 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT, each octet <= 255,
+// read greedily (up to three digits an octet) and byte by byte, bounds-checked at
+// every byte: any view, however it ends. The end of the address or nullptr.
+const char* scan_ipv4_bytes(const char* p, const char* e, std::uint32_t& value) noexcept {
+  auto digit = [](char c) { return static_cast<unsigned>(static_cast<unsigned char>(c)) - '0'; };
   std::uint32_t v = 0;
   for (int part = 0;; ++part) {
-    unsigned octet = static_cast<unsigned>(*p) - '0';
-    if (octet > 9) return false;
+    if (p == e) return nullptr;
+    unsigned octet = digit(*p);
+    if (octet > 9) return nullptr;
     ++p;
-    for (int k = 0; k < 2 && p < e && static_cast<unsigned>(*p) - '0' <= 9; ++k, ++p) {
-      octet = octet * 10 + (static_cast<unsigned>(*p) - '0');
+    if (p < e && digit(*p) <= 9) {
+      octet = octet * 10 + digit(*p++);
+      if (p < e && digit(*p) <= 9) octet = octet * 10 + digit(*p++);
     }
-    if (octet > 255) return false;
+    if (octet > 255) return nullptr;
     v = (v << 8) | octet;
     if (part == 3) break;
-    if (p + 1 >= e || *p != '.') return false;  // a dot, and a digit after it
+    if (p == e || *p != '.') return nullptr;
     ++p;
   }
-  if (p != e) return false;
+  value = v;
+  return p;
+}
+
+// The end of the IPv4address (octets of up to three digits read greedily, each
+// <= 255) at the start of [p, e), or nullptr when none starts there: parse_ipv4(s)
+// holds exactly when this ends at the end of `s`.
+const char* scan_ipv4(const char* p, const char* e) noexcept {
+#if defined(__SSE2__)
+  if (e - p >= 16) {
+    const char* const r = detail::scan_ipv4_16(p);
+    if (r != p) return r;
+  }
+#endif
+  std::uint32_t v = 0;
+  return scan_ipv4_bytes(p, e, v);
+}
+
+}  // namespace
+
+bool parse_ipv4(std::string_view s, std::uint32_t& value) noexcept {
+  // IPv4address = 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT, each octet <= 255.
+  // (An empty view may have no data: its end is nullptr, the "no address" answer.)
+  std::uint32_t v = 0;
+  const char* const end = scan_ipv4_bytes(s.data(), s.data() + s.size(), v);
+  if (end == nullptr || end != s.data() + s.size()) return false;
   value = v;
   return true;
 }
 
 errc detail::scan_hostport(std::string_view s, std::string_view& host, host_kind& kind, std::uint16_t& port,
                            bool& has_port, std::size_t& used) noexcept {
-  std::size_t i = 0;
-  if (!s.empty() && s[0] == '[') {
-    i = s.find(']');
-    if (i == std::string_view::npos) return errc::bad_uri;
-    ++i;
-  } else {
-    i = static_cast<std::size_t>(chars::skip_class4<chars::k_host>(s.data(), s.data() + s.size()) - s.data());
-  }
-  host = s.substr(0, i);
-  std::uint32_t v4 = 0;
-  if (!host.empty() && host[0] == '[') {
-    if (!valid_ipv6_reference(host)) return errc::bad_uri;
-    kind = host_kind::ipv6;
-  } else if (!host.empty() && chars::is_digit(host.back()) && parse_ipv4(host, v4)) {
-    // An IPv4address ends in a digit; a hostname's toplabel cannot, so only a
-    // digit at the end makes the IPv4 parse worth trying.
+  const char* const b = s.data();
+  const char* const e = b + s.size();
+  const char* p = b < e && chars::is_digit(*b) ? scan_ipv4(b, e) : nullptr;
+  if (p != nullptr && (p == e || !chars::is(*p, chars::k_host))) {
+    // A dotted quad that is the whole run of host characters: the IPv4address the
+    // rule below would find, read in one pass instead of a scan and a parse.
+    host = {b, static_cast<std::size_t>(p - b)};
     kind = host_kind::ipv4;
-  } else if (valid_hostname(host)) {
-    kind = host_kind::hostname;
   } else {
-    return errc::bad_uri;
+    if (b < e && *b == '[') {
+      const std::size_t close = s.find(']');
+      if (close == std::string_view::npos) return errc::bad_uri;
+      p = b + close + 1;
+    } else {
+      p = chars::skip_class4<chars::k_host>(b, e);
+    }
+    host = {b, static_cast<std::size_t>(p - b)};
+    if (!host.empty() && host[0] == '[') {
+      if (!valid_ipv6_reference(host)) return errc::bad_uri;
+      kind = host_kind::ipv6;
+    } else if (std::uint32_t v4 = 0; !host.empty() && chars::is_digit(host.back()) && parse_ipv4(host, v4)) {
+      // An IPv4address ends in a digit; a hostname's toplabel cannot, so only a
+      // digit at the end makes the IPv4 parse worth trying.
+      kind = host_kind::ipv4;
+    } else if (valid_hostname(host)) {
+      kind = host_kind::hostname;
+    } else {
+      return errc::bad_uri;
+    }
   }
-  has_port = false;
-  port = 0;
-  if (i < s.size() && s[i] == ':') {
-    const std::size_t digits = i + 1;
-    i = static_cast<std::size_t>(chars::skip_class(s.data() + digits, s.data() + s.size(), chars::k_digit) - s.data());
-    auto p = parse_uint(s.substr(digits, i - digits), 65535);
-    if (!p) return errc::bad_uri;
-    port = static_cast<std::uint16_t>(*p);
-    has_port = true;
-  }
-  used = i;
-  return errc::ok;
+  return hostport_tail(b, p, e, port, has_port, used);
 }
 
 errc detail::parse_hostport(std::string_view hp, std::string_view& host, host_kind& kind, std::uint16_t& port,

@@ -523,52 +523,102 @@ bool via::sent_by_is_broadcast() const noexcept {
 
 namespace {
 
+// The K (<= 8) bytes at `p` as a little-endian number, in whole loads (memcpy of
+// an odd size would go through the stack).
+template <std::size_t K>
+std::uint64_t load_le(const char* p) noexcept {
+  if constexpr (K == 0) {
+    return 0;
+  } else if constexpr (K >= 4) {
+    std::uint32_t w = 0;
+    std::memcpy(&w, p, 4);
+    return w | (load_le<K - 4>(p + 4) << 32);
+  } else if constexpr (K >= 2) {
+    std::uint16_t w = 0;
+    std::memcpy(&w, p, 2);
+    return w | (load_le<K - 2>(p + 2) << 16);
+  } else {
+    return static_cast<unsigned char>(*p);
+  }
+}
+
+// Four characters as load_le<4>() reads them.
+constexpr std::uint64_t word4(const char (&s)[5]) noexcept {
+  std::uint64_t w = 0;
+  for (std::size_t i = 0; i < 4; ++i) w |= std::uint64_t{static_cast<unsigned char>(s[i])} << (8 * i);
+  return w;
+}
+
+// "branch=" as load_le<8>() reads it, masked to its seven bytes; "rport" as
+// load_le<5>() reads it.
+constexpr std::uint64_t k_branch_eq = 0x003d68636e617262ULL;
+constexpr std::uint64_t k_rport = 0x74726f7072ULL;
+
+// `n` spells `name` (lower-case letters only, as long as `n`; at most 8) in any
+// case. OR-ing 0x20 into a byte lowers an ASCII letter and turns no other byte
+// into one, so for an all-letter name the compare is exact: a load and a compare
+// where iequals() goes byte by byte.
+template <std::size_t N>
+bool is_letters(std::string_view n, const char (&name)[N]) noexcept {
+  constexpr std::size_t k = N - 1;
+  static_assert(k >= 1 && k <= 8);
+  std::uint64_t want = 0;
+  for (std::size_t i = 0; i < k; ++i) want |= std::uint64_t{static_cast<unsigned char>(name[i])} << (8 * i);
+  constexpr std::uint64_t lower = 0x2020202020202020ULL >> (8 * (8 - k));
+  return (load_le<k>(n.data()) | lower) == want;
+}
+
 transport transport_from_token(std::string_view t) noexcept {
   switch (t.size()) {
-    case 2: return chars::iequals(t, "WS") ? transport::ws : transport::other;
+    case 2: return is_letters(t, "ws") ? transport::ws : transport::other;
     case 3:
-      if (chars::iequals(t, "UDP")) return transport::udp;
-      if (chars::iequals(t, "TCP")) return transport::tcp;
-      if (chars::iequals(t, "TLS")) return transport::tls;
-      return chars::iequals(t, "WSS") ? transport::wss : transport::other;
-    case 4: return chars::iequals(t, "SCTP") ? transport::sctp : transport::other;
+      if (is_letters(t, "udp")) return transport::udp;
+      if (is_letters(t, "tcp")) return transport::tcp;
+      if (is_letters(t, "tls")) return transport::tls;
+      return is_letters(t, "wss") ? transport::wss : transport::other;
+    case 4: return is_letters(t, "sctp") ? transport::sctp : transport::other;
     default: return transport::other;
   }
 }
 
-// One via-param into `v`; false when its value is malformed.
-bool via_param(via& v, std::string_view n, std::string_view val) noexcept {
+// One via-param into `v`; false when its value is malformed. Inlined into both
+// parsers: the fast one calls it for every param, and a call costs what the
+// common case (a name that is none of these) does.
+// `end` is the end of the view `val` lies in (readable up to there).
+[[gnu::always_inline]] inline bool via_param(via& v, std::string_view n, std::string_view val,
+                                             const char* end) noexcept {
   // Dispatch on length first: most names are none of these, and each compare is one.
   switch (n.size()) {
     case 6:
-      if (chars::iequals(n, "branch")) {
+      if (is_letters(n, "branch")) {
         if (val.empty() || val.front() == '"') return false;
         v.branch = val;
       }
       return true;
     case 8:
-      if (chars::iequals(n, "received")) {
-        std::uint32_t a = 0;
-        if (!parse_ipv4(val, a) && val.find(':') == std::string_view::npos) return false;
+      if (is_letters(n, "received")) {
+        if (!detail::is_ipv4(val, end) && val.find(':') == std::string_view::npos) return false;
         v.received = val;
       }
       return true;
     case 5:
-      if (chars::iequals(n, "rport")) {
+      if (is_letters(n, "rport")) {
         v.has_rport = true;
         if (!val.empty()) {
-          const auto p = parse_uint(val, 65535);
-          if (!p) return false;
-          v.rport = static_cast<std::uint16_t>(*p);
+          // parse_uint(val, 65535): all of it a port number.
+          // (The digit run is the same read up to `end`: the byte after `val` is no
+          // digit. The longer view lets scan_port() read eight bytes at once.)
+          const char* p = val.data();
+          if (!detail::scan_port(p, end, v.rport) || p != val.data() + val.size()) return false;
           v.rport_has_value = true;
         }
-      } else if (chars::iequals(n, "maddr")) {
+      } else if (is_letters(n, "maddr")) {
         if (val.empty()) return false;
         v.maddr = val;
       }
       return true;
     case 3:
-      if (chars::iequals(n, "ttl")) {
+      if (is_letters(n, "ttl")) {
         const auto t = parse_uint(val, 255);
         if (!t) return false;
         v.ttl = static_cast<std::uint8_t>(*t);
@@ -581,11 +631,11 @@ bool via_param(via& v, std::string_view n, std::string_view val) noexcept {
 
 }  // namespace
 
-namespace {
-
 // One Via entry; with `list_entry`, `entry` is the rest of a Via line and the
-// entry ends at its first ',' outside quoted param values.
-result<via> via_impl(std::string_view entry, bool list_entry) noexcept {
+// entry ends at its first ',' outside quoted param values. The general grammar
+// (LWS around '/', ':', ';', '=', quoted values...); via_fast() below handles the
+// shape nearly every Via has and leaves the rest to this.
+result<via> detail::via_general(std::string_view entry, bool list_entry) noexcept {
   via v;
   cursor c(trim_lws(entry));
   // sent-protocol = protocol-name SLASH protocol-version SLASH transport, with
@@ -620,9 +670,9 @@ result<via> via_impl(std::string_view entry, bool list_entry) noexcept {
     return errc::bad_via;
   }
   if (c.eat_sep(':')) {
-    const auto p = parse_uint(c.take_while(chars::k_digit), 65535);
-    if (!p) return errc::bad_via;
-    v.port = static_cast<std::uint16_t>(*p);
+    const char* p = c.pos();
+    if (!detail::scan_port(p, p + c.remaining(), v.port)) return errc::bad_via;
+    c.seek(p);
     v.has_port = true;
   }
   c.skip_lws();
@@ -634,11 +684,123 @@ result<via> via_impl(std::string_view entry, bool list_entry) noexcept {
   std::string_view n;
   std::string_view val;
   while (it.next(n, val)) {
-    if (!via_param(v, n, val)) return errc::bad_via;
+    if (!via_param(v, n, val, v.params.data() + v.params.size())) return errc::bad_via;
   }
   if (it.failed()) return errc::bad_via;
   if (list_entry) v.params = cut_at(v.params, it.stop());
   return v;
+}
+
+// The end of the run of k_gen_value bytes at `p` (a param value): branches are
+// long, so with SSE2 16 bytes a step while they are all letters, digits, '-' or
+// '.' (k_host, inside k_gen_value), then skip_class4() for the rest of the run.
+inline const char* gen_value_run(const char* p, const char* e) noexcept {
+#if defined(__SSE2__)
+  for (; e - p >= 16; p += 16) {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));  // NOLINT
+    auto in = [](__m128i off, char span) { return _mm_cmpeq_epi8(_mm_min_epu8(off, _mm_set1_epi8(span)), off); };
+    // OR-ing 0x20 lowers letters and makes no other byte a letter.
+    const __m128i letter = in(_mm_sub_epi8(_mm_or_si128(x, _mm_set1_epi8(0x20)), _mm_set1_epi8('a')), 25);
+    const __m128i digit = in(_mm_sub_epi8(x, _mm_set1_epi8('0')), 9);
+    const __m128i dash_dot = in(_mm_sub_epi8(x, _mm_set1_epi8('-')), 1);  // '-' and '.' are neighbours
+    const auto m = static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(letter, digit), dash_dot)));
+    if (m != 0xffffU) {
+      p += __builtin_ctz(~m);
+      break;
+    }
+  }
+#endif
+  return chars::skip_class4<chars::k_gen_value>(p, e);
+}
+
+namespace {
+
+// The Via that phones send: "SIP/2.0/" transport SP host [":" port] *(";" name
+// ["=" value]), with no LWS but that one SP, no quoted value, and the entry's ','
+// (in a list) right after its last byte. For such an entry every step of
+// via_general() has one outcome, taken here without its cursor, LWS skips and
+// param_iterator; the field code (scan_hostport, via_param) is the same.
+// Anything else declines (false, `v` partly written), errors included: a
+// malformed Via is reported by via_general() alone. Inline in via_impl() (the
+// call and its stores through `v` cost a tenth of a fast parse); detail::via_fast()
+// is this for the tests.
+[[gnu::always_inline]] inline bool fast_via(std::string_view entry, bool list_entry, via& v) noexcept {
+  const char* p = entry.data();
+  const char* const e = p + entry.size();
+  // "SIP/2.0/" and at least four more bytes (the transport word below reads four).
+  if (entry.size() < 12 || std::memcmp(p, "SIP/2.0/", 8) != 0) return false;
+  v.protocol = {p, 3};
+  v.version = {p + 4, 3};
+  p += 8;
+  // The transport token and its SP; the three that nearly every Via names, as one
+  // word (what transport_from_token() answers for them, without the scan).
+  const char* t = p + 3;
+  switch (load_le<4>(p)) {
+    case word4("UDP "): v.transport = transport::udp; break;
+    case word4("TCP "): v.transport = transport::tcp; break;
+    case word4("TLS "): v.transport = transport::tls; break;
+    default:
+      t = chars::skip_class(p, e, chars::k_token);
+      if (t == p || t == e || *t != ' ') return false;
+      v.transport = transport_from_token({p, static_cast<std::size_t>(t - p)});
+  }
+  v.transport_token = {p, static_cast<std::size_t>(t - p)};
+  p = t + 1;
+  std::size_t used = 0;
+  if (detail::scan_hostport_inline({p, static_cast<std::size_t>(e - p)}, v.host, v.host_type, v.port, v.has_port,
+                                   used) != errc::ok) {
+    return false;
+  }
+  p += used;
+  if (p == e) return true;
+  if (*p == ',') return list_entry;
+  if (*p != ';') return false;
+  const char* const params = ++p;
+  for (;;) {
+    const char* const ns = p;
+    if (e - p >= 8 && (load_le<8>(p) & 0x00ffffffffffffffULL) == k_branch_eq) {
+      // "branch=" (this spelling) as one word: the token is the six letters before
+      // the '='. Nearly every Via has it, and a token scan over it costs a dozen steps.
+      p += 6;
+    } else if (e - p >= 5 && load_le<5>(p) == k_rport && (e - p == 5 || !chars::is_token(p[5]))) {
+      // "rport", the other name nearly every Via has, and the end of its token.
+      p += 5;
+    } else {
+      p = chars::skip_class4<chars::k_token>(p, e);
+      if (p == ns) return false;
+    }
+    const std::string_view name{ns, static_cast<std::size_t>(p - ns)};
+    std::string_view val{};
+    if (p < e && *p == '=') {
+      const char* const vs = ++p;
+      p = gen_value_run(p, e);
+      if (p == vs) return false;
+      val = {vs, static_cast<std::size_t>(p - vs)};
+    }
+    if (!via_param(v, name, val, e)) return false;
+    if (p == e || (*p == ',' && list_entry)) break;
+    if (*p != ';') return false;
+    ++p;
+  }
+  v.params = {params, static_cast<std::size_t>(p - params)};
+  return true;
+}
+
+}  // namespace
+
+bool detail::via_fast(std::string_view entry, bool list_entry, via& out) noexcept {
+  return fast_via(entry, list_entry, out);
+}
+
+namespace {
+
+// The fast path, else the general parser, into one result object (no copy of the
+// via on the fast path).
+result<via> via_impl(std::string_view entry, bool list_entry) noexcept {
+  result<via> r{via{}};
+  if (fast_via(entry, list_entry, r.value())) return r;
+  r = detail::via_general(entry, list_entry);
+  return r;
 }
 
 }  // namespace

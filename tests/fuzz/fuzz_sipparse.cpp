@@ -211,6 +211,34 @@ void check_via(const sip::via& v, std::string_view src) {
   if (v.sent_by_is_broadcast()) FUZZ_CHECK(v.host_type == sip::host_kind::ipv4);
 }
 
+// The Via fast path against the general parser on one value, as an entry alone
+// and as the rest of a Via line: whenever the fast path takes the value, every
+// field must be the one the general parser gives (the same bytes, not only equal
+// text), and the public parsers must answer as the general one does.
+void check_via_paths(std::string_view v) {
+  for (const bool list_entry : {false, true}) {
+    const auto general = sip::detail::via_general(v, list_entry);
+    sip::via fast;
+    if (sip::detail::via_fast(v, list_entry, fast)) {
+      FUZZ_CHECK(general.ok());
+      const sip::via& g = *general;
+      FUZZ_CHECK(same_view(fast.protocol, g.protocol) && same_view(fast.version, g.version));
+      FUZZ_CHECK(same_view(fast.transport_token, g.transport_token) && fast.transport == g.transport);
+      FUZZ_CHECK(same_view(fast.host, g.host) && fast.host_type == g.host_type);
+      FUZZ_CHECK(fast.port == g.port && fast.has_port == g.has_port);
+      FUZZ_CHECK(same_view(fast.params, g.params) && same_view(fast.branch, g.branch));
+      FUZZ_CHECK(same_view(fast.received, g.received) && same_view(fast.maddr, g.maddr));
+      FUZZ_CHECK(fast.has_rport == g.has_rport && fast.rport_has_value == g.rport_has_value && fast.rport == g.rport);
+      FUZZ_CHECK(fast.ttl == g.ttl && fast.has_ttl == g.has_ttl);
+    }
+    if (!list_entry) {
+      const auto pub = sip::parse_via(v);
+      FUZZ_CHECK(pub.error() == general.error());
+      if (pub) FUZZ_CHECK(same_view(pub->host, general->host) && same_view(pub->params, general->params));
+    }
+  }
+}
+
 // parse_uint against a reference that detects overflow exactly. Like the
 // parser, it reads left to right and stops at the first bad digit or overflow.
 void check_parse_uint(std::string_view s, std::uint64_t max) {
@@ -267,6 +295,7 @@ void exercise_value(std::string_view v) {
   if (na) FUZZ_CHECK(na_star.ok() && !na_star->star && same_view(na_star->uri, na->uri));
 
   if (const auto via = sip::parse_via(v)) check_via(*via, v);
+  check_via_paths(v);
 
   if (const auto cs = sip::parse_cseq(v)) {
     FUZZ_CHECK(cs->number <= 0x7fffffffU);
@@ -827,6 +856,11 @@ void exercise_message(const sip::message& m) {
     if (!vias.empty()) FUZZ_CHECK(same_view(top->host, vias[0].host) && same_view(top->branch, vias[0].branch));
   }
   if (m.count(sip::header_id::via) == 0) FUZZ_CHECK(top.error() == sip::errc::not_present);
+  if (const sip::header_entry* h = m.find(sip::header_id::via)) {
+    const auto general = sip::detail::via_general(m.value(*h), true);
+    FUZZ_CHECK(top.error() == general.error());
+    if (top) FUZZ_CHECK(same_view(top->host, general->host) && same_view(top->params, general->params));
+  }
   check_name_addr_list<8>(m, sip::header_id::contact, true);
   check_name_addr_list<8>(m, sip::header_id::route, false);
   check_name_addr_list<8>(m, sip::header_id::record_route, false);
@@ -856,6 +890,17 @@ void exercise_message(const sip::message& m) {
         if (!sip::next_list_entry(rest, entry, failed)) break;
         const auto na = sip::parse_name_addr(entry, h.id == sip::header_id::contact);
         if (na && !na->star) compare_uris(sip::parse_uri(na->uri), to_uri);
+      }
+    }
+    if (h.id == sip::header_id::via) {
+      // Each entry of a Via line, and each rest of the line from an entry on.
+      std::string_view rest = m.value(h);
+      std::string_view entry;
+      bool failed = false;
+      for (std::size_t n = 0; n < k_loop_bound && !rest.empty(); ++n) {
+        check_via_paths(rest);
+        if (!sip::next_list_entry(rest, entry, failed)) break;
+        check_via_paths(entry);
       }
     }
     exercise_value(m.value(h));

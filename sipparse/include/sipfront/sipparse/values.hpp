@@ -165,6 +165,18 @@ errc parse_name_addrs(const message& msg, header_id id, name_addr_list<N>& out, 
 /// The top (first) Via entry.
 result<via> top_via(const message& msg) noexcept;
 
+namespace detail {
+// For tests and the fuzz target, which check that the two agree: parse_via() and
+// top_via() are via_fast(), falling back to via_general() when it declines. With
+// `list_entry`, `entry` is the rest of a Via line and the entry ends at its first
+// top-level ','.
+/// The full Via grammar.
+result<via> via_general(std::string_view entry, bool list_entry) noexcept;
+/// The common shape only: true with `out` filled exactly as via_general() would
+/// fill it, or false (declined, `out` unspecified), never an error of its own.
+bool via_fast(std::string_view entry, bool list_entry, via& out) noexcept;
+}  // namespace detail
+
 // ---------------------------------------------------------------- scalars
 
 /// 1*DIGIT with leading zeros accepted; integer_overflow when above `max`.
