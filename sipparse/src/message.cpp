@@ -141,19 +141,23 @@ struct start_line_parser {
     const auto sp = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(load16(p), _mm_set1_epi8(' '))));
     if (sp == 0) return false;
     const auto sp1 = static_cast<std::size_t>(std::countr_zero(sp));
-    const method meth = lookup_method({p, sp1});
+    // The method's method_word() is the line's first 8 bytes cut to its length.
+    const std::uint64_t head = load_le64(p);
+    const method meth = lookup_method_word(p, sp1, sp1 >= 8 ? head : head & ((1ULL << (8 * sp1)) - 1));
     if (meth == method::extension) return false;
     const char* const u = p + sp1 + 1;
     const std::size_t un = n - 8 - (sp1 + 1);  // wraps to a huge value when the URI would be empty
-    if (un < 8 || un > message::max_datagram || !chars::is_alpha(*u)) return false;
-    const __m128i head = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(u));  // NOLINT
-    if ((_mm_movemask_epi8(_mm_cmpeq_epi8(head, _mm_set1_epi8(':'))) & 0xff) == 0) return false;
-    // Outside k_ruri: not VCHAR (0x21..0x7e), or '<', '>', DQUOTE.
-    if (!no_byte(u, un, [](__m128i v) noexcept {
-          const __m128i not_vchar = _mm_cmpgt_epi8(_mm_add_epi8(v, _mm_set1_epi8(0x80 - 0x21)),
-                                                   _mm_set1_epi8(static_cast<char>(-128 + (0x7e - 0x21))));
-          return _mm_or_si128(_mm_or_si128(not_vchar, _mm_cmpeq_epi8(v, _mm_set1_epi8('"'))),
-                              _mm_cmpeq_epi8(_mm_or_si128(v, _mm_set1_epi8(2)), _mm_set1_epi8('>')));  // '<' or '>'
+    if (un < 8 || un > message::max_datagram) return false;
+    // A letter first and a ':' (the scheme's) among the first 8 bytes; "sip:" is both.
+    if (load_le32(u) != word_of("sip:")) {
+      const __m128i u8 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(u));  // NOLINT
+      if (!chars::is_alpha(*u) || (_mm_movemask_epi8(_mm_cmpeq_epi8(u8, _mm_set1_epi8(':'))) & 0xff) == 0) return false;
+    }
+    // k_ruri: VCHAR (0x21..0x7e) but '<', '>' and DQUOTE.
+    if (!all_bytes(u, un, [](__m128i v) noexcept {
+          const __m128i special = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+                                               _mm_cmpeq_epi8(_mm_or_si128(v, _mm_set1_epi8(2)), _mm_set1_epi8('>')));
+          return _mm_andnot_si128(special, in_range<0x21, 0x7e>(v));  // '<' or '>' above
         })) {
       return false;
     }

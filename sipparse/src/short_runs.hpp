@@ -107,9 +107,19 @@ inline run_class classify_run(const char* p, std::size_t n, In in, Mark mark) no
 template <class Bad>
 inline bool no_byte(const char* p, std::size_t n, Bad bad) noexcept {
   if (n < 16) return _mm_movemask_epi8(bad(load8x2(p, p + n - 8))) == 0;
-  __m128i acc = bad(load16(p + n - 16));
-  for (std::size_t off = 0; off + 16 < n; off += 16) acc = _mm_or_si128(acc, bad(load16(p + off)));
+  __m128i acc = _mm_or_si128(bad(load16(p)), bad(load16(p + n - 16)));
+  for (std::size_t off = 16; off + 16 < n; off += 16) acc = _mm_or_si128(acc, bad(load16(p + off)));
   return _mm_movemask_epi8(acc) == 0;
+}
+
+/// True when every byte of [p, p+n), n >= 8, is one `good` accepts (a function of
+/// one vector giving 0xff per good byte). Any length, as no_byte().
+template <class Good>
+inline bool all_bytes(const char* p, std::size_t n, Good good) noexcept {
+  if (n < 16) return _mm_movemask_epi8(good(load8x2(p, p + n - 8))) == 0xffff;
+  __m128i acc = _mm_and_si128(good(load16(p)), good(load16(p + n - 16)));
+  for (std::size_t off = 16; off + 16 < n; off += 16) acc = _mm_and_si128(acc, good(load16(p + off)));
+  return _mm_movemask_epi8(acc) == 0xffff;
 }
 #endif
 

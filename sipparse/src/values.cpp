@@ -514,18 +514,24 @@ namespace {
 // digits; false for anything else (the general code then decides).
 inline bool small_uint(std::string_view s, std::uint32_t& v) noexcept {
   const char* const p = s.data();
+  const std::size_t n = s.size();
+  if (n == 1) {  // Content-Length: 0
+    const unsigned d = static_cast<unsigned char>(p[0]) - unsigned{'0'};
+    v = d;
+    return d <= 9;
+  }
   // The digits right-aligned in four bytes behind '0's ("70" as "0070"), the
   // first digit in the lowest byte.
   std::uint32_t w = 0;
-  switch (s.size()) {
-    case 4: w = detail::load_le32(p); break;
-    case 3:
-      w = 0x30U | static_cast<std::uint32_t>(detail::load_le16(p)) << 8 |
-          static_cast<std::uint32_t>(static_cast<unsigned char>(p[2])) << 24;
-      break;
-    case 2: w = 0x3030U | static_cast<std::uint32_t>(detail::load_le16(p)) << 16; break;
-    case 1: w = 0x303030U | static_cast<std::uint32_t>(static_cast<unsigned char>(p[0])) << 24; break;
-    default: return false;
+  if (n == 4) {
+    w = detail::load_le32(p);
+  } else if (n == 2) {
+    w = 0x3030U | static_cast<std::uint32_t>(detail::load_le16(p)) << 16;
+  } else if (n == 3) {
+    w = 0x30U | static_cast<std::uint32_t>(detail::load_le16(p)) << 8 |
+        static_cast<std::uint32_t>(static_cast<unsigned char>(p[2])) << 24;
+  } else {
+    return false;
   }
   // Every byte 0x30..0x39: high nibble 3, and still 3 after adding 6 (no carries
   // between bytes once every high nibble is 3).
@@ -543,16 +549,16 @@ inline bool small_uint(std::string_view s, std::uint32_t& v) noexcept {
 inline bool cseq_fast(std::string_view s, cseq& out) noexcept {
   const char* const p = s.data();
   const std::size_t n = s.size();
+  if (n < 5) return false;
+  // At most 9 digits, and room behind them for SP and a 3-byte method, so p[i]
+  // below is inside `s`.
+  const std::size_t lim = std::min<std::size_t>(n - 4, 9);
   std::size_t i = 0;
   std::uint32_t v = 0;
-  for (; i < n && i < 10; ++i) {
-    const unsigned d = static_cast<unsigned char>(p[i]) - unsigned{'0'};
-    if (d > 9) break;
-    v = v * 10 + d;
-  }
-  if (i == 0 || i > 9 || i + 1 >= n || p[i] != ' ') return false;
-  const std::string_view m{p + i + 1, n - i - 1};
-  const method meth = detail::lookup_method(m);
+  for (unsigned d = 0; i < lim && (d = static_cast<unsigned char>(p[i]) - unsigned{'0'}) <= 9; ++i) v = v * 10 + d;
+  if (i == 0 || p[i] != ' ') return false;
+  const std::string_view m{p + i + 1, n - i - 1};  // 3 bytes or more: method_word() may read it
+  const method meth = detail::lookup_method_word(m.data(), m.size(), detail::method_word(m.data(), m.size()));
   if (meth == method::extension) return false;
   out.number = v;
   out.method_token = m;
@@ -576,8 +582,7 @@ inline bool call_id_fast(std::string_view s) noexcept {
                             detail::in_range<0x2d, 0x3a>(v));
       },
       [](__m128i v) noexcept { return _mm_cmpeq_epi8(v, _mm_set1_epi8('@')); });
-  const std::uint64_t ends = 1ULL | (1ULL << (n - 1));
-  return r.all_in && (r.mark & (r.mark - 1)) == 0 && (r.mark & ends) == 0;
+  return r.all_in && (r.mark & (r.mark - 1)) == 0 && s.front() != '@' && s.back() != '@';
 #else
   (void)s;
   return false;
