@@ -138,9 +138,9 @@ struct start_line_parser {
     const char* const p = line.data();
     const std::size_t n = line.size();
     if (n < 16 || load_le64(p + n - 8) != k_sp_version) return false;
+    // The first SP in the first 16 bytes; 16 (a length no method has) if none.
     const auto sp = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(load16(p), _mm_set1_epi8(' '))));
-    if (sp == 0) return false;
-    const auto sp1 = static_cast<std::size_t>(std::countr_zero(sp));
+    const auto sp1 = static_cast<std::size_t>(std::countr_zero(sp | 0x10000U));
     // The method's method_word() is the line's first 8 bytes cut to its length.
     const std::uint64_t head = load_le64(p);
     const method meth = lookup_method_word(p, sp1, sp1 >= 8 ? head : head & ((1ULL << (8 * sp1)) - 1));
