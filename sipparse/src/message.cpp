@@ -1,8 +1,11 @@
 #include "sipfront/sipparse/message.hpp"
 
+#include <bit>
 #include <cstring>
 
 #include "header_table.hpp"
+#include "method_table.hpp"
+#include "short_runs.hpp"
 #include "sipfront/sipparse/chars.hpp"
 #include "sipfront/sipparse/cursor.hpp"
 #include "sipfront/sipparse/values.hpp"
@@ -105,9 +108,124 @@ errc message::parse_status_line(std::string_view line) noexcept {
   return errc::ok;
 }
 
+namespace detail {
+
+// The start line as phones and registrars send it, read without the general
+// grammar's searches. Each fast path accepts only lines the general code accepts,
+// stores exactly the fields it would store, and otherwise declines (returns false,
+// having stored nothing) so that the general code runs and reports the error.
+struct start_line_parser {
+  static constexpr std::uint64_t k_version_sp = word_of("SIP/2.0 ");
+  static constexpr std::uint64_t k_sp_version = word_of(" SIP/2.0");
+
+  static bool fast(message& m, std::string_view line) noexcept {
+    if (line.size() >= 8 && load_le64(line.data()) == k_version_sp) return status_fast(m, line);
+    return request_fast(m, line);
+  }
+
+  static void reset(message& m, std::string_view line) noexcept { m.reset(line); }
+
+  static errc general(message& m, std::string_view line) noexcept {
+    if (line.size() >= 4 && chars::iequals(line.substr(0, 4), "SIP/")) return m.parse_status_line(line);
+    return m.parse_request_line(line);
+  }
+
+  // A well-known method (so a token, ending at the first SP), one SP, a
+  // Request-URI of 8 bytes or more with a ':' in its first 8 (a scheme), then
+  // exactly " SIP/2.0".
+  static bool request_fast(message& m, std::string_view line) noexcept {
+#if defined(__SSE2__)
+    const char* const p = line.data();
+    const std::size_t n = line.size();
+    if (n < 16 || load_le64(p + n - 8) != k_sp_version) return false;
+    // The first SP in the first 16 bytes; 16 (a length no method has) if none.
+    const auto sp = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(load16(p), _mm_set1_epi8(' '))));
+    const auto sp1 = static_cast<std::size_t>(std::countr_zero(sp | 0x10000U));
+    // The method's method_word() is the line's first 8 bytes cut to its length.
+    const std::uint64_t head = load_le64(p);
+    const method meth = lookup_method_word(p, sp1, sp1 >= 8 ? head : head & ((1ULL << (8 * sp1)) - 1));
+    if (meth == method::extension) return false;
+    const char* const u = p + sp1 + 1;
+    const std::size_t un = n - 8 - (sp1 + 1);  // wraps to a huge value when the URI would be empty
+    if (un < 8 || un > message::max_datagram) return false;
+    // A letter first and a ':' (the scheme's) among the first 8 bytes; "sip:" is both.
+    if (load_le32(u) != word_of("sip:")) {
+      const __m128i u8 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(u));  // NOLINT
+      if (!chars::is_alpha(*u) || (_mm_movemask_epi8(_mm_cmpeq_epi8(u8, _mm_set1_epi8(':'))) & 0xff) == 0) return false;
+    }
+    // k_ruri: VCHAR (0x21..0x7e) but '<', '>' and DQUOTE.
+    if (!all_bytes(u, un, [](__m128i v) noexcept {
+          const __m128i special = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+                                               _mm_cmpeq_epi8(_mm_or_si128(v, _mm_set1_epi8(2)), _mm_set1_epi8('>')));
+          return _mm_andnot_si128(special, in_range<0x21, 0x7e>(v));  // '<' or '>' above
+        })) {
+      return false;
+    }
+    m.kind_ = start_kind::request;
+    m.method_off_ = 0;
+    m.method_len_ = static_cast<std::uint8_t>(sp1);
+    m.method_ = meth;
+    m.ruri_off_ = static_cast<std::uint16_t>(sp1 + 1);
+    m.ruri_len_ = static_cast<std::uint16_t>(un);
+    return true;
+#else
+    (void)m;
+    (void)line;
+    return false;
+#endif
+  }
+
+  // After "SIP/2.0 ": three digits in 100..699, then the end or SP and a reason
+  // phrase without control characters.
+  static bool status_fast(message& m, std::string_view line) noexcept {
+#if defined(__SSE2__)
+    const char* const p = line.data();
+    const std::size_t n = line.size();
+    if (n < 11) return false;
+    const unsigned d0 = static_cast<unsigned char>(p[8]) - unsigned{'0'};
+    const unsigned d1 = static_cast<unsigned char>(p[9]) - unsigned{'0'};
+    const unsigned d2 = static_cast<unsigned char>(p[10]) - unsigned{'0'};
+    if (d0 - 1 > 5 || d1 > 9 || d2 > 9) return false;  // 100..699
+    const unsigned code = d0 * 100 + d1 * 10 + d2;
+    if (n > 11) {
+      if (p[11] != ' ') return false;
+      // The reason's bytes, tested over the whole line: "SIP/2.0 ddd " passes too.
+      if (!no_byte(p, n, [](__m128i v) noexcept {
+            const __m128i ctl = _mm_andnot_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\t')),
+                                                 _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v));
+            return _mm_or_si128(ctl, _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f)));
+          })) {
+        return false;
+      }
+      m.reason_off_ = static_cast<std::uint16_t>(p + 12 - m.base_);
+      m.reason_len_ = static_cast<std::uint16_t>(n - 12);
+    }
+    m.kind_ = start_kind::response;
+    m.status_ = static_cast<std::uint16_t>(code);
+    return true;
+#else
+    (void)m;
+    (void)line;
+    return false;
+#endif
+  }
+};
+
+errc parse_start_line_general(message& m, std::string_view line) noexcept {
+  start_line_parser::reset(m, line);
+  return start_line_parser::general(m, line);
+}
+
+bool parse_start_line_fast(message& m, std::string_view line) noexcept {
+  start_line_parser::reset(m, line);
+  return start_line_parser::fast(m, line);
+}
+
+}  // namespace detail
+
 errc message::parse_start_line(std::string_view line) noexcept {
-  if (line.size() >= 4 && chars::iequals(line.substr(0, 4), "SIP/")) return parse_status_line(line);
-  return parse_request_line(line);
+  if (detail::start_line_parser::fast(*this, line)) return errc::ok;
+  return detail::start_line_parser::general(*this, line);
 }
 
 errc message::frame_body() noexcept {

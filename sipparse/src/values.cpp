@@ -7,7 +7,9 @@
 #include <emmintrin.h>
 #endif
 
+#include "method_table.hpp"
 #include "scan_impl.hpp"
+#include "short_runs.hpp"
 #include "sipfront/sipparse/chars.hpp"
 #include "sipfront/sipparse/cursor.hpp"
 #include "uri_detail.hpp"
@@ -816,7 +818,7 @@ result<via> top_via(const message& msg) noexcept {
 
 // ---------------------------------------------------------------- scalars
 
-result<std::uint64_t> parse_uint(std::string_view s, std::uint64_t max) noexcept {
+result<std::uint64_t> detail::parse_uint_general(std::string_view s, std::uint64_t max) noexcept {
   if (s.empty()) return errc::bad_integer;
   if (s.size() <= 18) {
     // Eighteen digits cannot wrap 64 bits: accumulate, then compare once. A bad
@@ -845,12 +847,101 @@ result<std::uint64_t> parse_uint(std::string_view s, std::uint64_t max) noexcept
   return v;
 }
 
-result<cseq> parse_cseq(std::string_view s) noexcept {
+namespace {
+
+// The integers headers carry are mostly 1..4 digits (Expires 3600, Content-Length 0,
+// Max-Forwards 70): read them as one word. True, with the value, when `s` is 1..4
+// digits; false for anything else (the general code then decides).
+inline bool small_uint(std::string_view s, std::uint32_t& v) noexcept {
+  const char* const p = s.data();
+  const std::size_t n = s.size();
+  if (n == 1) {  // Content-Length: 0
+    const unsigned d = static_cast<unsigned char>(p[0]) - unsigned{'0'};
+    v = d;
+    return d <= 9;
+  }
+  // The digits right-aligned in four bytes behind '0's ("70" as "0070"), the
+  // first digit in the lowest byte.
+  std::uint32_t w = 0;
+  if (n == 4) {
+    w = detail::load_le32(p);
+  } else if (n == 2) {
+    w = 0x3030U | static_cast<std::uint32_t>(detail::load_le16(p)) << 16;
+  } else if (n == 3) {
+    w = 0x30U | static_cast<std::uint32_t>(detail::load_le16(p)) << 8 |
+        static_cast<std::uint32_t>(static_cast<unsigned char>(p[2])) << 24;
+  } else {
+    return false;
+  }
+  // Every byte 0x30..0x39: high nibble 3, and still 3 after adding 6 (no carries
+  // between bytes once every high nibble is 3).
+  if (((w & 0xf0f0f0f0U) | (((w + 0x06060606U) & 0xf0f0f0f0U) >> 4)) != 0x33333333U) return false;
+  std::uint32_t d = w - 0x30303030U;
+  d = d * 10 + (d >> 8);  // bytes 0 and 2: the two-digit pairs
+  // (lo + hi << 16) * (1 + 100 << 16): bits 16..31 are lo * 100 + hi (<= 9999).
+  v = ((d & 0x00ff00ffU) * 0x00640001U) >> 16;
+  return true;
+}
+
+// CSeq as every UA sends it: 1..9 digits (no overflow possible), one SP, a
+// well-known method (all token bytes) up to the end. Nothing to trim then: the
+// first byte is a digit and the last a letter.
+inline bool cseq_fast(std::string_view s, cseq& out) noexcept {
+  const char* const p = s.data();
+  const std::size_t n = s.size();
+  if (n < 5) return false;
+  // At most 9 digits, and room behind them for SP and a 3-byte method, so p[i]
+  // below is inside `s`.
+  const std::size_t lim = std::min<std::size_t>(n - 4, 9);
+  std::size_t i = 0;
+  std::uint32_t v = 0;
+  for (unsigned d = 0; i < lim && (d = static_cast<unsigned char>(p[i]) - unsigned{'0'}) <= 9; ++i) v = v * 10 + d;
+  if (i == 0 || p[i] != ' ') return false;
+  const std::string_view m{p + i + 1, n - i - 1};  // 3 bytes or more: method_word() may read it
+  const method meth = detail::lookup_method_word(m.data(), m.size(), detail::method_word(m.data(), m.size()));
+  if (meth == method::extension) return false;
+  out.number = v;
+  out.method_token = m;
+  out.method = meth;
+  return true;
+}
+
+// A Call-ID of 8..64 bytes from the common alphabet, checked 16 bytes at a time:
+// letters, digits, "-./:`" and at most one '@', not at either end. All of these
+// are word characters, so such a Call-ID is word ["@" word]; other word
+// characters make it decline.
+inline bool call_id_fast(std::string_view s) noexcept {
+#if defined(__SSE2__)
+  const std::size_t n = s.size();
+  if (n < 8 || n > 64) return false;
+  const detail::run_class r = detail::classify_run(
+      s.data(), n,
+      [](__m128i v) noexcept {
+        // OR 0x20 folds 0x40..0x5a ('@', A-Z) onto 0x60..0x7a ('`', a-z); 0x2d..0x3a is "-./0-9:".
+        return _mm_or_si128(detail::in_range<0x60, 0x7a>(_mm_or_si128(v, _mm_set1_epi8(0x20))),
+                            detail::in_range<0x2d, 0x3a>(v));
+      },
+      [](__m128i v) noexcept { return _mm_cmpeq_epi8(v, _mm_set1_epi8('@')); });
+  return r.all_in && (r.mark & (r.mark - 1)) == 0 && s.front() != '@' && s.back() != '@';
+#else
+  (void)s;
+  return false;
+#endif
+}
+
+}  // namespace
+
+result<std::uint64_t> parse_uint(std::string_view s, std::uint64_t max) noexcept {
+  if (std::uint32_t v = 0; small_uint(s, v) && v <= max) return std::uint64_t{v};
+  return detail::parse_uint_general(s, max);
+}
+
+result<cseq> detail::parse_cseq_general(std::string_view s) noexcept {
   // CSeq = 1*DIGIT LWS Method
   s = trim_lws(s);
   const char* const e = s.data() + s.size();
   const char* const digits_end = chars::skip_class(s.data(), e, chars::k_digit);
-  const auto n = parse_uint({s.data(), static_cast<std::size_t>(digits_end - s.data())}, 0x7fffffffULL);
+  const auto n = detail::parse_uint_general({s.data(), static_cast<std::size_t>(digits_end - s.data())}, 0x7fffffffULL);
   if (!n) return n.error() == errc::integer_overflow ? errc::integer_overflow : errc::bad_cseq;
   const char* const m = skip_lws_at(digits_end, e);
   if (m == digits_end) return errc::bad_cseq;
@@ -863,7 +954,12 @@ result<cseq> parse_cseq(std::string_view s) noexcept {
   return out;
 }
 
-result<std::string_view> parse_call_id(std::string_view s) noexcept {
+result<cseq> parse_cseq(std::string_view s) noexcept {
+  if (cseq out; cseq_fast(s, out)) return out;
+  return detail::parse_cseq_general(s);
+}
+
+result<std::string_view> detail::parse_call_id_general(std::string_view s) noexcept {
   // word = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~" /
   //        "(" / ")" / "<" / ">" / ":" / "\" / DQUOTE / "/" / "[" / "]" / "?" / "{" / "}")
   if (s.empty() || s.front() == '@' || s.back() == '@') return errc::bad_call_id;
@@ -875,20 +971,28 @@ result<std::string_view> parse_call_id(std::string_view s) noexcept {
   return s;
 }
 
+result<std::string_view> parse_call_id(std::string_view s) noexcept {
+  if (call_id_fast(s)) return s;
+  return detail::parse_call_id_general(s);
+}
+
 result<std::uint8_t> parse_max_forwards(std::string_view s) noexcept {
-  const auto n = parse_uint(s, 255);
+  if (std::uint32_t v = 0; small_uint(s, v) && v <= 255) return static_cast<std::uint8_t>(v);
+  const auto n = detail::parse_uint_general(s, 255);
   if (!n) return n.error();
   return static_cast<std::uint8_t>(*n);
 }
 
 result<std::uint32_t> parse_delta_seconds(std::string_view s) noexcept {
-  const auto n = parse_uint(s, 0xffffffffULL);
+  if (std::uint32_t v = 0; small_uint(s, v)) return v;
+  const auto n = detail::parse_uint_general(s, 0xffffffffULL);
   if (!n) return n.error();
   return static_cast<std::uint32_t>(*n);
 }
 
 result<std::uint32_t> parse_content_length(std::string_view s) noexcept {
-  const auto n = parse_uint(s, 65535);
+  if (std::uint32_t v = 0; small_uint(s, v)) return v;  // <= 9999, inside 0..65535
+  const auto n = detail::parse_uint_general(s, 65535);
   if (!n) return n.error() == errc::integer_overflow ? errc::integer_overflow : errc::bad_content_length;
   return static_cast<std::uint32_t>(*n);
 }

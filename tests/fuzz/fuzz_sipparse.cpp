@@ -283,6 +283,72 @@ void check_name_addr_fast(std::string_view v) {
   }
 }
 
+// The fast paths of the scalar accessors against the general code they stand in
+// for, on an exactly sized copy of `v` (so ASan sees any read past the value):
+// same success or error, same fields.
+void check_scalar_fast_paths(std::string_view v) {
+  const heap_buf b(v.size());
+  if (!v.empty()) std::memcpy(b.p.get(), v.data(), v.size());
+  const std::string_view w = b.view(v.size());
+
+  const auto id = sip::parse_call_id(w);
+  const auto id_general = sip::detail::parse_call_id_general(w);
+  FUZZ_CHECK(id.error() == id_general.error());
+  if (id) FUZZ_CHECK(same_view(*id, *id_general));
+
+  const auto cs = sip::parse_cseq(w);
+  const auto cs_general = sip::detail::parse_cseq_general(w);
+  FUZZ_CHECK(cs.error() == cs_general.error());
+  if (cs) {
+    FUZZ_CHECK(cs->number == cs_general->number && cs->method == cs_general->method);
+    FUZZ_CHECK(same_view(cs->method_token, cs_general->method_token));
+  }
+
+  for (std::uint64_t max : {0ULL, 9ULL, 255ULL, 9999ULL, 65535ULL, 0x7fffffffULL, 0xffffffffULL, ~0ULL}) {
+    const auto u = sip::parse_uint(w, max);
+    const auto u_general = sip::detail::parse_uint_general(w, max);
+    FUZZ_CHECK(u.error() == u_general.error() && u.value_or(0) == u_general.value_or(0));
+  }
+  // The integer headers: each is parse_uint with its range (and its error names).
+  const auto u8 = sip::detail::parse_uint_general(w, 255);
+  const auto mf = sip::parse_max_forwards(w);
+  FUZZ_CHECK(mf.error() == u8.error() && mf.value_or(0) == u8.value_or(0));
+  const auto u32 = sip::detail::parse_uint_general(w, 0xffffffffULL);
+  const auto ds = sip::parse_delta_seconds(w);
+  FUZZ_CHECK(ds.error() == u32.error() && ds.value_or(0) == u32.value_or(0));
+  const auto u16 = sip::detail::parse_uint_general(w, 65535);
+  const auto cl = sip::parse_content_length(w);
+  const sip::errc cl_want =
+      u16 || u16.error() == sip::errc::integer_overflow ? u16.error() : sip::errc::bad_content_length;
+  FUZZ_CHECK(cl.error() == cl_want && cl.value_or(0) == u16.value_or(0));
+
+  // method_from_token against a plain search of the well-known names.
+  sip::method want = sip::method::extension;
+  for (auto m = static_cast<unsigned>(sip::method::invite); m <= static_cast<unsigned>(sip::method::publish); ++m) {
+    if (sip::to_string(static_cast<sip::method>(m)) == w) want = static_cast<sip::method>(m);
+  }
+  FUZZ_CHECK(sip::method_from_token(w) == want);
+}
+
+// The start-line fast paths against the general grammar on an exactly sized copy
+// of `line`: wherever a fast path accepts, the general code must accept too and
+// store the same fields.
+void check_start_line_fast_path(std::string_view line) {
+  const heap_buf b(line.size());
+  if (!line.empty()) std::memcpy(b.p.get(), line.data(), line.size());
+  const std::string_view l = b.view(line.size());
+  sip::message fast;
+  sip::message general;
+  const sip::errc e = sip::detail::parse_start_line_general(general, l);
+  if (!sip::detail::parse_start_line_fast(fast, l)) return;
+  FUZZ_CHECK(e == sip::errc::ok);
+  FUZZ_CHECK(fast.kind() == general.kind() && fast.method() == general.method());
+  FUZZ_CHECK(same_view(fast.method_token(), general.method_token()));
+  FUZZ_CHECK(same_view(fast.request_uri(), general.request_uri()));
+  FUZZ_CHECK(fast.status_code() == general.status_code());
+  FUZZ_CHECK(same_view(fast.reason(), general.reason()));
+}
+
 // Every value accessor on one header value, whatever the header is: the grammar
 // code must be safe on any bytes, and each success must keep its promises.
 void exercise_value(std::string_view v) {
@@ -304,6 +370,7 @@ void exercise_value(std::string_view v) {
     sink(sip::to_string(cs->method));
   }
   if (const auto id = sip::parse_call_id(v)) FUZZ_CHECK(same_view(*id, v));
+  check_scalar_fast_paths(v);
   sink(sip::parse_max_forwards(v).value_or(0));
   sink(sip::parse_delta_seconds(v).value_or(0));
   if (const auto cl = sip::parse_content_length(v)) FUZZ_CHECK(*cl <= 65535);
@@ -946,6 +1013,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   const sip::message& m = by_isa[0];
   if (m.parse_error() == sip::errc::too_large) return 0;
+  check_start_line_fast_path(m.start_line());
+  check_start_line_fast_path(dgram);  // any bytes as a start line, line ends included
   check_index(m, in);
   exercise_message(m);
   return 0;

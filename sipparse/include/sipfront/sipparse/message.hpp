@@ -19,6 +19,7 @@
 namespace sipfront::sip {
 namespace detail {
 struct indexer;
+struct start_line_parser;
 /// For tests and the fuzz target: the header index as message::parse() builds it,
 /// computed the plain way (byte loops, no SIMD, no fast paths). parse() must leave
 /// every observable field exactly as this does.
@@ -104,6 +105,7 @@ class message {
 
  private:
   friend struct detail::indexer;
+  friend struct detail::start_line_parser;  // the start-line fast paths (src/message.cpp)
   /// The index loop (src/index_impl.hpp), instantiated per ISA with its 64-byte classifier.
   template <class Classify>
   errc index_with(std::string_view datagram, Classify classify) noexcept;
@@ -137,5 +139,13 @@ class message {
   std::uint8_t counts_[header_id_count]{};
   header_entry headers_[max_headers]{};
 };
+
+namespace detail {
+// For tests and the fuzz target: `m` reset to view `line` alone, then `line` parsed
+// as its start line by the general grammar only, or by the fast paths only (false
+// when they decline it; what they leave in `m` then is unspecified).
+errc parse_start_line_general(message& m, std::string_view line) noexcept;
+bool parse_start_line_fast(message& m, std::string_view line) noexcept;
+}  // namespace detail
 
 }  // namespace sipfront::sip

@@ -198,6 +198,15 @@ result<std::uint32_t> parse_delta_seconds(std::string_view s) noexcept;
 /// Content-Length: 0..65535 (a UDP datagram holds no more).
 result<std::uint32_t> parse_content_length(std::string_view s) noexcept;
 
+namespace detail {
+// For tests and the fuzz target: the general code behind the fast paths of
+// parse_uint (and the integer parsers built on it), parse_cseq and parse_call_id,
+// so that each fast path can be checked to give exactly its answer.
+result<std::uint64_t> parse_uint_general(std::string_view s, std::uint64_t max) noexcept;
+result<cseq> parse_cseq_general(std::string_view s) noexcept;
+result<std::string_view> parse_call_id_general(std::string_view s) noexcept;
+}  // namespace detail
+
 struct retry_after {
   std::uint32_t seconds = 0;
   std::string_view comment;  ///< without the parentheses

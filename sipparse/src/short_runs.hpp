@@ -1,0 +1,126 @@
+// Private: word loads and SSE2 byte-class masks for the short runs the fast paths
+// read (method, Request-URI, Call-ID, reason phrase, small integers). Every load
+// stays inside the run it was given: a run that is not a multiple of the load size
+// is covered by loads that overlap, never by reading past its end.
+#pragma once
+
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+#include <type_traits>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+namespace sipfront::sip::detail {
+
+/// The N bytes at p as a little-endian integer: byte 0 in the low bits. One load
+/// at run time; byte by byte when constant-evaluated (or on a big-endian target).
+template <class T>
+constexpr T load_le(const char* p) noexcept {
+  if (!std::is_constant_evaluated() && std::endian::native == std::endian::little) {
+    T v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+  }
+  T v = 0;
+  for (std::size_t i = 0; i < sizeof(T); ++i)
+    v |= static_cast<T>(static_cast<T>(static_cast<unsigned char>(p[i])) << (8 * i));
+  return v;
+}
+constexpr std::uint16_t load_le16(const char* p) noexcept { return load_le<std::uint16_t>(p); }
+constexpr std::uint32_t load_le32(const char* p) noexcept { return load_le<std::uint32_t>(p); }
+constexpr std::uint64_t load_le64(const char* p) noexcept { return load_le<std::uint64_t>(p); }
+/// The bytes of a literal (at most 8) as the load_le() of them would give.
+constexpr std::uint64_t word_of(std::string_view s) noexcept {
+  std::uint64_t v = 0;
+  for (std::size_t i = 0; i < s.size(); ++i)
+    v |= static_cast<std::uint64_t>(static_cast<unsigned char>(s[i])) << (8 * i);
+  return v;
+}
+
+#if defined(__SSE2__)
+/// What classify_run() finds in a run: whether every byte is in the class, and
+/// where the marked bytes are (bit i for byte i).
+struct run_class {
+  bool all_in = false;
+  std::uint64_t mark = 0;
+};
+
+inline __m128i load16(const char* p) noexcept {
+  return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast)
+}
+
+/// Bytes of v in [lo, hi] (unsigned): shifted so that the range starts at -128,
+/// one signed compare tests both ends.
+template <unsigned char Lo, unsigned char Hi>
+inline __m128i in_range(__m128i v) noexcept {
+  static_assert(Lo <= Hi);
+  const __m128i t = _mm_add_epi8(v, _mm_set1_epi8(static_cast<char>(0x80 - Lo)));
+  return _mm_cmplt_epi8(t, _mm_set1_epi8(static_cast<char>(-128 + (Hi - Lo + 1))));
+}
+
+inline __m128i load8x2(const char* p, const char* q) noexcept {
+  return _mm_unpacklo_epi64(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)),   // NOLINT
+                            _mm_loadl_epi64(reinterpret_cast<const __m128i*>(q)));  // NOLINT
+}
+
+/// Classifies [p, p+n), 8 <= n <= 64: `in` and `mark` map a vector to 0xff per
+/// byte in the class / marked. Below 16 bytes the vector is the two 8-byte halves
+/// [p, p+8) and [p+n-8, p+n); up to 32, the 16-byte loads at p and at p+n-16;
+/// beyond, 16-byte steps with the last load ending at p+n. Where loads overlap a
+/// byte lands on the same bit twice, so the result is exact.
+template <class In, class Mark>
+inline run_class classify_run(const char* p, std::size_t n, In in, Mark mark) noexcept {
+  run_class r;
+  if (n < 16) {
+    const __m128i v = load8x2(p, p + n - 8);
+    const auto m = static_cast<std::uint32_t>(_mm_movemask_epi8(mark(v)));
+    r.all_in = _mm_movemask_epi8(in(v)) == 0xffff;
+    r.mark = (m & 0xffU) | (static_cast<std::uint64_t>(m >> 8) << (n - 8));
+    return r;
+  }
+  const __m128i a = load16(p);
+  const __m128i b = load16(p + n - 16);
+  if (n <= 32) {
+    r.all_in = _mm_movemask_epi8(_mm_and_si128(in(a), in(b))) == 0xffff;
+    r.mark = static_cast<std::uint32_t>(_mm_movemask_epi8(mark(a))) |
+             (static_cast<std::uint64_t>(static_cast<std::uint32_t>(_mm_movemask_epi8(mark(b)))) << (n - 16));
+    return r;
+  }
+  __m128i acc = _mm_and_si128(in(a), in(b));
+  r.mark = static_cast<std::uint32_t>(_mm_movemask_epi8(mark(a))) |
+           (static_cast<std::uint64_t>(static_cast<std::uint32_t>(_mm_movemask_epi8(mark(b)))) << (n - 16));
+  for (std::size_t off = 16; off < n - 16; off += 16) {
+    const __m128i v = load16(p + off);
+    acc = _mm_and_si128(acc, in(v));
+    r.mark |= static_cast<std::uint64_t>(static_cast<std::uint32_t>(_mm_movemask_epi8(mark(v)))) << off;
+  }
+  r.all_in = _mm_movemask_epi8(acc) == 0xffff;
+  return r;
+}
+
+/// True when no byte of [p, p+n), n >= 8, is one `bad` flags (a function of one
+/// vector giving 0xff per bad byte). Any length: the last load ends at p+n.
+template <class Bad>
+inline bool no_byte(const char* p, std::size_t n, Bad bad) noexcept {
+  if (n < 16) return _mm_movemask_epi8(bad(load8x2(p, p + n - 8))) == 0;
+  __m128i acc = _mm_or_si128(bad(load16(p)), bad(load16(p + n - 16)));
+  for (std::size_t off = 16; off + 16 < n; off += 16) acc = _mm_or_si128(acc, bad(load16(p + off)));
+  return _mm_movemask_epi8(acc) == 0;
+}
+
+/// True when every byte of [p, p+n), n >= 8, is one `good` accepts (a function of
+/// one vector giving 0xff per good byte). Any length, as no_byte().
+template <class Good>
+inline bool all_bytes(const char* p, std::size_t n, Good good) noexcept {
+  if (n < 16) return _mm_movemask_epi8(good(load8x2(p, p + n - 8))) == 0xffff;
+  __m128i acc = _mm_and_si128(good(load16(p)), good(load16(p + n - 16)));
+  for (std::size_t off = 16; off + 16 < n; off += 16) acc = _mm_and_si128(acc, good(load16(p + off)));
+  return _mm_movemask_epi8(acc) == 0xffff;
+}
+#endif
+
+}  // namespace sipfront::sip::detail
