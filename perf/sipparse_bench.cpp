@@ -5,6 +5,7 @@
 //   BM_parse/sipfront/<msg>        index + the fields a registrar reads
 //   BM_parse/libosip2/<msg>        osip_message_init/parse/free + the same fields
 //   BM_parse/sipfront_<isa>/<msg>  index only, with one scanner variant forced
+//   BM_part/<accessor>/<msg>       one accessor alone, on a message indexed once
 //
 // The two "field" benchmarks do comparable work from the caller's point of view:
 // each ends with Call-ID, CSeq number, top Via branch, From/To tags, the first
@@ -185,6 +186,56 @@ void bm_sipfront_index(benchmark::State& state, const corpus_message* m, sip::sc
   set_counters(state, m->bytes.size());
 }
 
+// One accessor at a time, on a message indexed once outside the loop: where the
+// time of BM_parse/sipfront goes (BM_part/<accessor>/<msg>). The loop body is the
+// call alone; a message without that header is skipped.
+enum class part { call_id, cseq, top_via, from, to, contact, expires };
+
+constexpr std::string_view to_string(part p) noexcept {
+  switch (p) {
+    case part::call_id: return "call_id";
+    case part::cseq: return "cseq";
+    case part::top_via: return "top_via";
+    case part::from: return "from";
+    case part::to: return "to";
+    case part::contact: return "contact";
+    case part::expires: return "expires";
+  }
+  return "?";
+}
+
+void bm_part(benchmark::State& state, const corpus_message* m, part p) {
+  sip::message msg;
+  if (msg.parse(m->bytes) != sip::errc::ok) {
+    state.SkipWithError("sipfront: message::parse failed");
+    return;
+  }
+  const std::string_view call_id = msg.value_of(sip::header_id::call_id);
+  const std::string_view cseq = msg.value_of(sip::header_id::cseq);
+  const std::string_view from = msg.value_of(sip::header_id::from);
+  const std::string_view to = msg.value_of(sip::header_id::to);
+  const sip::header_entry* expires = msg.find(sip::header_id::expires);
+  if ((p == part::expires && expires == nullptr) ||
+      (p == part::contact && msg.find(sip::header_id::contact) == nullptr)) {
+    state.SkipWithError("the message has no such header");
+    return;
+  }
+  for (auto _ : state) {
+    switch (p) {
+      case part::call_id: benchmark::DoNotOptimize(sip::parse_call_id(call_id)); break;
+      case part::cseq: benchmark::DoNotOptimize(sip::parse_cseq(cseq)); break;
+      case part::top_via: benchmark::DoNotOptimize(sip::top_via(msg)); break;
+      case part::from: benchmark::DoNotOptimize(sip::split_name_addr(from)); break;
+      case part::to: benchmark::DoNotOptimize(sip::split_name_addr(to)); break;
+      case part::contact:
+        benchmark::DoNotOptimize(sip::first_name_addr(msg, sip::header_id::contact, /*allow_star=*/true));
+        break;
+      case part::expires: benchmark::DoNotOptimize(sip::parse_delta_seconds(msg.value(*expires))); break;
+    }
+  }
+  set_counters(state, m->bytes.size());
+}
+
 // ---------------------------------------------------------------- libosip2
 
 std::uint32_t to_u32(const char* s) noexcept {
@@ -347,6 +398,15 @@ int main(int argc, char** argv) {
     for (const sip::scan_isa isa : k_isas) {
       const std::string name = "BM_parse/sipfront_" + std::string(sip::to_string(isa)) + "/" + m.name;
       benchmark::RegisterBenchmark(name.c_str(), bm_sipfront_index, &m, isa);
+    }
+  }
+
+  constexpr part k_parts[] = {part::call_id, part::cseq,    part::top_via, part::from,
+                              part::to,      part::contact, part::expires};
+  for (const corpus_message& m : corpus) {
+    for (const part p : k_parts) {
+      const std::string name = "BM_part/" + std::string(to_string(p)) + "/" + m.name;
+      benchmark::RegisterBenchmark(name.c_str(), bm_part, &m, p);
     }
   }
 
