@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -172,6 +173,12 @@ TEST(name_addr_fast, uri_end_at_every_length) {
   }
 }
 
+std::string cat(std::initializer_list<std::string_view> parts) {
+  std::string r;
+  for (const std::string_view p : parts) r.append(p);
+  return r;
+}
+
 // A value as an exactly sized heap copy, so an over-read is an ASan report.
 struct exact_copy {
   std::unique_ptr<char[]> buf;
@@ -198,9 +205,9 @@ TEST(name_addr_fast, param_name_and_tag_bytes_at_every_place) {
             const bool value_ok = sip::chars::is(static_cast<char>(c), sip::chars::k_gen_value);
             const bool name_ok = sip::chars::is_token(static_cast<char>(c));
             // As a tag value, and as a name with and without a value.
-            const exact_copy tag(prefix + ";tag=" + run + tail);
-            const exact_copy name(prefix + ";" + run + "=1" + tail);
-            const exact_copy bare(prefix + ";" + run + tail);
+            const exact_copy tag(cat({prefix, ";tag=", run, tail}));
+            const exact_copy name(cat({prefix, ";", run, "=1", tail}));
+            const exact_copy bare(cat({prefix, ";", run, tail}));
             for (const mode m : k_modes) {
               // A ';' splits the run in two params, a ',' may end a list entry.
               if (!m.check_uri && c != ';' && c != ',') {
@@ -259,7 +266,7 @@ TEST(name_addr_fast, long_and_odd_tags) {
 // both found by one search, at every length around the block boundaries.
 TEST(name_addr_fast, addr_spec_end_and_question_mark) {
   for (std::size_t n = 1; n < 40; ++n) {
-    const std::string uri = "sip:" + std::string(n, 'a') + "@h.example";
+    const std::string uri = cat({"sip:", std::string(n, 'a'), "@h.example"});
     for (const std::string& tail :
          {std::string{}, std::string(";tag=1"), std::string(",<sip:b@c>"), std::string(" "), std::string("\r\n"),
           std::string("\t;x"), std::string("?x=y"), std::string("?"), std::string("?;tag=1")}) {
