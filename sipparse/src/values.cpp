@@ -259,6 +259,59 @@ template <char... Cs>
   return p;
 }
 
+// The end of a run of `Cls` bytes from p, exactly as chars::skip_run<Cls>()
+// answers, 16 bytes per step: one SSE2 test marks the bytes outside a subset of
+// both classes (alphanumerics and "-.+", what long names and tags are made of),
+// and only those marked bytes are looked up in the class table (a tag such as
+// "~UuG1fX8o" has one). `lo` is the start of the whole value: a partial last
+// block is loaded as [e - 16, e), in bounds when the value has 16 bytes.
+template <std::uint32_t Cls>
+[[gnu::always_inline]] inline const char* skip_run_wide(const char* p, const char* const e,
+                                                        const char* const lo) noexcept {
+  static_assert(Cls == chars::k_token || Cls == chars::k_gen_value, "the subset is in these classes");
+#if defined(__SSE2__)
+  if (e - lo >= 16) {
+    // The bytes of [at, at + 16) outside the subset, as a mask. A range [l, l + n)
+    // is one signed compare after moving l to -128.
+    auto others = [](const char* at) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(at));  // NOLINT
+      auto in_range = [](__m128i x, int l, int n) {
+        const __m128i z = _mm_add_epi8(x, _mm_set1_epi8(static_cast<char>(128 - l)));
+        return _mm_cmplt_epi8(z, _mm_set1_epi8(static_cast<char>(n - 128)));
+      };
+      const __m128i digit = in_range(v, '-', 13);  // "-./0123456789", less the '/'
+      const __m128i slash = _mm_cmpeq_epi8(v, _mm_set1_epi8('/'));
+      const __m128i plus = _mm_cmpeq_epi8(v, _mm_set1_epi8('+'));
+      const __m128i alpha = in_range(_mm_or_si128(v, _mm_set1_epi8(0x20)), 'a', 26);
+      const __m128i in = _mm_or_si128(_mm_andnot_si128(slash, digit), _mm_or_si128(plus, alpha));
+      return ~static_cast<unsigned>(_mm_movemask_epi8(in)) & 0xffffU;
+    };
+    // The first marked byte of p[0, 16) outside the class, or nullptr.
+    auto first_out = [](const char* at, unsigned m) -> const char* {
+      for (; m != 0; m &= m - 1) {
+        const char* const q = at + __builtin_ctz(m);
+        if (!chars::is(*q, Cls)) return q;
+      }
+      return nullptr;
+    };
+    for (; e - p >= 16; p += 16) {
+      if (const unsigned m = others(p); m != 0) {
+        if (const char* const q = first_out(p, m)) return q;
+      }
+    }
+    if (p == e) return e;
+    // [e - 16, e): the bytes before p in it were checked already.
+    const unsigned m = others(e - 16) >> (16 - (e - p));
+    if (m == 0) [[likely]]
+      return e;
+    const char* const q = first_out(p, m);
+    return q != nullptr ? q : e;
+  }
+#endif
+  static_cast<void>(lo);
+  return chars::skip_run<Cls>(p, e);
+}
+
 // "tag=" in any case at p (four bytes readable): the From/To tag, recognised
 // without scanning its name. The '=' byte is compared exactly.
 [[gnu::always_inline]] inline bool is_tag_equal(const char* p) noexcept {
@@ -325,9 +378,11 @@ template <bool CheckUri, bool ListEntry>
     na.uri = {p, static_cast<std::size_t>(gt - p)};
     p = gt + 1;
   } else {
-    const char* const ue = chars::skip_run<chars::k_addr_spec>(p, e);
+    // skip_run<k_addr_spec>() and then a search for '?' in one search: a '?'
+    // before the end declines (the general parser rejects a URI with one here).
+    const char* const ue = find_any<';', ',', ' ', '\t', '\r', '\n', '?'>(p, e);
+    if (ue == p || (ue != e && *ue == '?')) return false;
     na.uri = {p, static_cast<std::size_t>(ue - p)};
-    if (ue == p || na.uri.find('?') != std::string_view::npos) return false;
     p = ue;
   }
   if constexpr (CheckUri) {
@@ -348,7 +403,7 @@ template <bool CheckUri, bool ListEntry>
       p += 3;  // a token of three, then '='
       is_tag = true;
     } else {
-      p = chars::skip_run<chars::k_token>(p, e);
+      p = skip_run_wide<chars::k_token>(p, e, s.data());
       if (p == ns) return false;  // no name: also a trailing ';'
       is_tag = p - ns == 3 && (ns[0] | 0x20) == 't' && (ns[1] | 0x20) == 'a' && (ns[2] | 0x20) == 'g';
     }
@@ -360,7 +415,8 @@ template <bool CheckUri, bool ListEntry>
         if (q == e || *q != '"') return false;
         p = q + 1;
       } else {
-        p = chars::skip_run<chars::k_gen_value>(p, e);
+        // Tags are long (8 to 40 bytes); other values mostly a few bytes.
+        p = is_tag ? skip_run_wide<chars::k_gen_value>(p, e, s.data()) : chars::skip_run<chars::k_gen_value>(p, e);
         if (p == vs) return false;
       }
     }

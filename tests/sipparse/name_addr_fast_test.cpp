@@ -5,10 +5,12 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <string_view>
 
+#include "sipfront/sipparse/chars.hpp"
 #include "sipfront/sipparse/sipparse.hpp"
 
 namespace sip = sipfront::sip;
@@ -167,6 +169,119 @@ TEST(name_addr_fast, uri_end_at_every_length) {
       const std::string_view cut = v.substr(0, v.size() - 1);  // the last byte (or the '>') missing
       for (const mode m : k_modes) fast_matches_general(cut, m);
       public_matches_general(cut);
+    }
+  }
+}
+
+std::string cat(std::initializer_list<std::string_view> parts) {
+  std::string r;
+  for (const std::string_view p : parts) r.append(p);
+  return r;
+}
+
+// A value as an exactly sized heap copy, so an over-read is an ASan report.
+struct exact_copy {
+  std::unique_ptr<char[]> buf;
+  std::string_view v;
+  explicit exact_copy(const std::string& s) : buf(std::make_unique<char[]>(s.size() + 1)) {
+    std::memcpy(buf.get(), s.data(), s.size());
+    v = {buf.get(), s.size()};
+  }
+};
+
+// Header param names and tag values are checked 16 bytes at a time against a
+// subset of their class (alphanumerics and "-.+"), the other bytes one by one:
+// every byte value at every place around the block boundaries, in values and
+// names that are long and short, at the end or followed by another param.
+TEST(name_addr_fast, param_name_and_tag_bytes_at_every_place) {
+  for (const std::string& prefix :
+       {std::string("<sip:a@b.example>"), std::string(R"("Room 1001" <sip:1001@h>)"), std::string("<sip:a>")}) {
+    for (std::size_t n : {1U, 2U, 8U, 9U, 15U, 16U, 17U, 31U, 32U, 33U, 40U}) {
+      for (std::size_t at : {std::size_t{0}, n / 2, n - 1}) {
+        for (int c = 0; c < 256; ++c) {
+          std::string run(n, 'a');
+          run[at] = static_cast<char>(c);
+          for (const std::string& tail : {std::string{}, std::string(";x=1")}) {
+            const bool value_ok = sip::chars::is(static_cast<char>(c), sip::chars::k_gen_value);
+            const bool name_ok = sip::chars::is_token(static_cast<char>(c));
+            // As a tag value, and as a name with and without a value.
+            const exact_copy tag(cat({prefix, ";tag=", run, tail}));
+            const exact_copy name(cat({prefix, ";", run, "=1", tail}));
+            const exact_copy bare(cat({prefix, ";", run, tail}));
+            for (const mode m : k_modes) {
+              // A ';' splits the run in two params, a ',' may end a list entry.
+              if (!m.check_uri && c != ';' && c != ',') {
+                EXPECT_EQ(fast_matches_general(tag.v, m), value_ok) << tag.v;
+                EXPECT_EQ(fast_matches_general(name.v, m), name_ok) << name.v;
+              } else {
+                fast_matches_general(tag.v, m);
+                fast_matches_general(name.v, m);
+              }
+              fast_matches_general(bare.v, m);
+            }
+            public_matches_general(tag.v);
+            public_matches_general(name.v);
+            public_matches_general(bare.v);
+          }
+        }
+      }
+    }
+  }
+}
+
+// Tags as phones send them, taken with the first "tag" param recorded.
+TEST(name_addr_fast, long_and_odd_tags) {
+  const std::string_view inside[] = {
+      "<sip:+4930123456@ims.example.net>;tag=9d2f7e5c1b3a6f8e0d4c2b1a0f9e8d7c.6b1a",
+      "<sip:alice@sip.linphone.org>;tag=~UuG1fX8o",
+      "<sip:1001@203.0.113.10>;tag=4a1c9e7b-3d2f-4b8a-a6c5-1e0d9f8b7a6c;x=y",
+      "<sip:a@b.example>;tag=a!%*_+`'~-.b;tag=second",
+      "<sip:a@b.example>;TaG=[2001:db8::1]:5060",
+      R"(<sip:b7c4e1d2@10.1.2.50:51234;transport=tcp>;+sip.instance="<urn:uuid:0>";+u.sip!devicename.ccm.cisco.com="SEP00562B1F7C0A";video)",
+  };
+  for (std::string_view s : inside) {
+    for (const mode m : k_modes) EXPECT_TRUE(fast_matches_general(s, m)) << s;
+    public_matches_general(s);
+  }
+  sip::name_addr na;
+  ASSERT_TRUE(sip::detail::name_addr_fast(inside[3], false, false, false, na));
+  EXPECT_EQ(na.tag_param, "a!%*_+`'~-.b");
+  ASSERT_TRUE(sip::detail::name_addr_fast(inside[1], false, false, false, na));
+  EXPECT_EQ(na.tag_param, "~UuG1fX8o");
+  const std::string_view outside[] = {
+      "<sip:a@b.example>;tag=0123456789/abcdef",    // '/' sits between '.' and '0'
+      "<sip:a@b.example>;tag=0123456789abcde@f",    // '@' sits before 'A'
+      "<sip:a@b.example>;tag=0123456789abcdef{",    // '{' sits after 'z'
+      "<sip:a@b.example>;tag=0123456789abcdef\\x",  // a backslash
+      "<sip:a@b.example>;re/g-id=1",                // '/' in a name
+      "<sip:a@b.example>;reg:id=1",                 // ':' is a value byte, not a name byte
+  };
+  for (std::string_view s : outside) {
+    for (const mode m : k_modes) EXPECT_FALSE(fast_matches_general(s, m)) << s;
+    public_matches_general(s);
+  }
+}
+
+// A bare addr-spec ends at ';', ',' or LWS, and a '?' before that declines:
+// both found by one search, at every length around the block boundaries.
+TEST(name_addr_fast, addr_spec_end_and_question_mark) {
+  for (std::size_t n = 1; n < 40; ++n) {
+    const std::string uri = cat({"sip:", std::string(n, 'a'), "@h.example"});
+    for (const std::string& tail :
+         {std::string{}, std::string(";tag=1"), std::string(",<sip:b@c>"), std::string(" "), std::string("\r\n"),
+          std::string("\t;x"), std::string("?x=y"), std::string("?"), std::string("?;tag=1")}) {
+      const exact_copy c(uri + tail);
+      const bool question = tail.starts_with("?");
+      for (const mode m : k_modes) {
+        const bool took = fast_matches_general(c.v, m);
+        if (question) {
+          EXPECT_FALSE(took) << c.v;
+        }
+        if (tail.empty() || tail == ";tag=1") {
+          EXPECT_TRUE(took) << c.v;
+        }
+      }
+      public_matches_general(c.v);
     }
   }
 }
