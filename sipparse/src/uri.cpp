@@ -15,7 +15,7 @@ namespace {
 // `p`; four bytes per branch. User parts, URI params and headers: the runs every
 // Contact and Request-URI has.
 template <std::uint32_t Cls>
-const char* escaped_run(const char* p, const char* e) noexcept {
+[[gnu::always_inline]] inline const char* escaped_run(const char* p, const char* e) noexcept {
   for (;;) {
     p = chars::skip_run<Cls>(p, e);
     if (e - p < 3 || *p != '%' || !chars::is_hex(p[1]) || !chars::is_hex(p[2])) return p;
