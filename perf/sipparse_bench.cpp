@@ -6,6 +6,7 @@
 //   BM_parse/libosip2/<msg>        osip_message_init/parse/free + the same fields
 //   BM_parse/sipfront_<isa>/<msg>  index only, with one scanner variant forced
 //   BM_part/<accessor>/<msg>       one accessor alone, on a message indexed once
+//                                  (contact_uri: parse_uri on the first Contact's URI)
 //
 // The two "field" benchmarks do comparable work from the caller's point of view:
 // each ends with Call-ID, CSeq number, top Via branch, From/To tags, the first
@@ -35,6 +36,7 @@
 
 #include "sipfront/sipparse/message.hpp"
 #include "sipfront/sipparse/scan.hpp"
+#include "sipfront/sipparse/uri.hpp"
 #include "sipfront/sipparse/values.hpp"
 
 #ifndef SIPFRONT_CORPUS_DIR
@@ -189,7 +191,7 @@ void bm_sipfront_index(benchmark::State& state, const corpus_message* m, sip::sc
 // One accessor at a time, on a message indexed once outside the loop: where the
 // time of BM_parse/sipfront goes (BM_part/<accessor>/<msg>). The loop body is the
 // call alone; a message without that header is skipped.
-enum class part { call_id, cseq, top_via, from, to, contact, expires };
+enum class part { call_id, cseq, top_via, from, to, contact, contact_uri, expires };
 
 constexpr std::string_view to_string(part p) noexcept {
   switch (p) {
@@ -199,6 +201,7 @@ constexpr std::string_view to_string(part p) noexcept {
     case part::from: return "from";
     case part::to: return "to";
     case part::contact: return "contact";
+    case part::contact_uri: return "contact_uri";
     case part::expires: return "expires";
   }
   return "?";
@@ -216,9 +219,19 @@ void bm_part(benchmark::State& state, const corpus_message* m, part p) {
   const std::string_view to = msg.value_of(sip::header_id::to);
   const sip::header_entry* expires = msg.find(sip::header_id::expires);
   if ((p == part::expires && expires == nullptr) ||
-      (p == part::contact && msg.find(sip::header_id::contact) == nullptr)) {
+      ((p == part::contact || p == part::contact_uri) && msg.find(sip::header_id::contact) == nullptr)) {
     state.SkipWithError("the message has no such header");
     return;
+  }
+  // The first Contact's URI (contact_uri), split from its line once.
+  std::string_view contact_uri;
+  if (p == part::contact_uri) {
+    const auto na = sip::first_name_addr(msg, sip::header_id::contact, /*allow_star=*/true);
+    if (!na || na->star) {
+      state.SkipWithError("the first Contact is not a name-addr");
+      return;
+    }
+    contact_uri = na->uri;
   }
   for (auto _ : state) {
     switch (p) {
@@ -230,6 +243,7 @@ void bm_part(benchmark::State& state, const corpus_message* m, part p) {
       case part::contact:
         benchmark::DoNotOptimize(sip::first_name_addr(msg, sip::header_id::contact, /*allow_star=*/true));
         break;
+      case part::contact_uri: benchmark::DoNotOptimize(sip::parse_uri(contact_uri)); break;
       case part::expires: benchmark::DoNotOptimize(sip::parse_delta_seconds(msg.value(*expires))); break;
     }
   }
@@ -401,8 +415,8 @@ int main(int argc, char** argv) {
     }
   }
 
-  constexpr part k_parts[] = {part::call_id, part::cseq,    part::top_via, part::from,
-                              part::to,      part::contact, part::expires};
+  constexpr part k_parts[] = {part::call_id, part::cseq,    part::top_via,     part::from,
+                              part::to,      part::contact, part::contact_uri, part::expires};
   for (const corpus_message& m : corpus) {
     for (const part p : k_parts) {
       const std::string name = "BM_part/" + std::string(to_string(p)) + "/" + m.name;

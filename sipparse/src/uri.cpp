@@ -15,7 +15,7 @@ namespace {
 // `p`; four bytes per branch. User parts, URI params and headers: the runs every
 // Contact and Request-URI has.
 template <std::uint32_t Cls>
-const char* escaped_run(const char* p, const char* e) noexcept {
+[[gnu::always_inline]] inline const char* escaped_run(const char* p, const char* e) noexcept {
   for (;;) {
     p = chars::skip_run<Cls>(p, e);
     if (e - p < 3 || *p != '%' || !chars::is_hex(p[1]) || !chars::is_hex(p[2])) return p;
@@ -219,61 +219,32 @@ std::optional<std::string_view> uri::param(std::string_view name) const noexcept
 
 namespace {
 
-errc parse_sip_uri(std::string_view hier, uri& u) noexcept {
-  const char* const b = hier.data();
-  const char* const e = b + hier.size();
-  // userinfo = user [":" password] "@". Neither run can contain '@' or ':', so
-  // when they end at an '@' it is the first one; when they do not, any '@' later
-  // is one that no part of a SIP URI after the userinfo may hold (bad_uri there).
-  std::string_view rest = hier;
-  const char* const user_end = escaped_run<chars::k_user>(b, e);
-  const char* at = user_end;
-  const char* pw = nullptr;
-  if (at < e && *at == ':') {
-    pw = at + 1;
-    at = escaped_run<chars::k_password>(pw, e);
-  }
-  if (at < e && *at == '@') {
-    u.has_user = true;
-    u.user = {b, static_cast<std::size_t>(user_end - b)};
-    if (pw != nullptr) {
-      u.password = {pw, static_cast<std::size_t>(at - pw)};
-      u.has_password = true;
-    }
-    if (u.user.empty()) return errc::bad_uri;
-    rest = {at + 1, static_cast<std::size_t>(e - at - 1)};
-  }
-  // hostport, then the end, ';' (params) or '?' (headers).
-  std::size_t hp_end = 0;
-  if (const errc err = detail::scan_hostport(rest, u.host, u.host_type, u.port, u.has_port, hp_end); err != errc::ok) {
-    return err;
-  }
-  if (hp_end == rest.size()) return errc::ok;
-  if (rest[hp_end] != ';' && rest[hp_end] != '?') return errc::bad_uri;
-  rest.remove_prefix(hp_end);
-  if (rest[0] == ';') {
-    // uri-parameter = pname ["=" pvalue]; both 1*paramchar; up to '?' (headers).
-    const char* p = rest.data() + 1;
-    const char* const pe = rest.data() + rest.size();
+// uri-parameters = *( ";" uri-parameter ) after the hostport, then [ "?" headers ]:
+// `p` at the ';' or '?' that ends the hostport, `e` the end of the URI.
+// uri-parameter = pname ["=" pvalue]; both 1*paramchar.
+[[gnu::always_inline]] inline errc sip_uri_tail(const char* p, const char* const e, uri& u) noexcept {
+  if (*p == ';') {
+    const char* const ps = ++p;
     for (;;) {
       const char* const name = p;
-      p = escaped_run<chars::k_pchar>(p, pe);
+      p = escaped_run<chars::k_pchar>(p, e);
       if (p == name) return errc::bad_uri;
-      if (p < pe && *p == '=') {
+      if (p < e && *p == '=') {
         const char* const value = ++p;
-        p = escaped_run<chars::k_pchar>(p, pe);
+        p = escaped_run<chars::k_pchar>(p, e);
         if (p == value) return errc::bad_uri;
       }
-      if (p == pe || *p == '?') break;
+      if (p == e || *p == '?') break;
       if (*p != ';') return errc::bad_uri;
       ++p;
     }
-    u.params = {rest.data() + 1, static_cast<std::size_t>(p - rest.data() - 1)};
-    if (p == pe) return errc::ok;
-    rest.remove_prefix(static_cast<std::size_t>(p - rest.data()));
+    u.params = {ps, static_cast<std::size_t>(p - ps)};
+    if (p == e) return errc::ok;
+  } else if (*p != '?') {
+    return errc::bad_uri;
   }
   // headers = "?" header *( "&" header ); header = hname "=" hvalue
-  u.headers = rest.substr(1);
+  u.headers = {p + 1, static_cast<std::size_t>(e - p - 1)};
   std::string_view hs = u.headers;
   for (;;) {
     const std::size_t amp = hs.find('&');
@@ -287,6 +258,45 @@ errc parse_sip_uri(std::string_view hier, uri& u) noexcept {
     hs.remove_prefix(amp + 1);
   }
   return errc::ok;
+}
+
+// The SIP URI after "sip:" or "sips:" (`hier`, not empty), into `u` (which holds
+// the defaults for what it does not set). Inline in parse_uri()'s fast path, the
+// common case, and in parse_uri_general(): one body for both.
+[[gnu::always_inline]] inline errc parse_sip_uri(std::string_view hier, uri& u) noexcept {
+  const char* const b = hier.data();
+  const char* const e = b + hier.size();
+  // userinfo = user [":" password] "@". Neither run can contain '@' or ':', so
+  // when they end at an '@' it is the first one; when they do not, any '@' later
+  // is one that no part of a SIP URI after the userinfo may hold (bad_uri there).
+  std::string_view rest = hier;
+  const char* const user_end = escaped_run<chars::k_user>(b, e);
+  const char* at = user_end;
+  const char* pw = nullptr;
+  if (at < e && *at == ':') [[unlikely]] {
+    pw = at + 1;
+    at = escaped_run<chars::k_password>(pw, e);
+  }
+  if (at < e && *at == '@') {
+    u.has_user = true;
+    u.user = {b, static_cast<std::size_t>(user_end - b)};
+    if (pw != nullptr) [[unlikely]] {
+      u.password = {pw, static_cast<std::size_t>(at - pw)};
+      u.has_password = true;
+    }
+    if (u.user.empty()) [[unlikely]] {
+      return errc::bad_uri;
+    }
+    rest = {at + 1, static_cast<std::size_t>(e - at - 1)};
+  }
+  // hostport, then the end, ';' (params) or '?' (headers).
+  std::size_t hp_end = 0;
+  if (const errc err = detail::scan_hostport_inline(rest, u.host, u.host_type, u.port, u.has_port, hp_end);
+      err != errc::ok) [[unlikely]] {
+    return err;
+  }
+  if (hp_end == rest.size()) return errc::ok;
+  return sip_uri_tail(rest.data() + hp_end, e, u);
 }
 
 errc parse_tel_uri(std::string_view hier, uri& u) noexcept {
@@ -313,17 +323,33 @@ errc parse_tel_uri(std::string_view hier, uri& u) noexcept {
 
 }  // namespace
 
-bool detail::parse_uri_fast(std::string_view s, uri& u) noexcept {
-  // "sip:" or "sips:", as every phone writes it: the scheme needs no loop and no
-  // case folding. The rest is parse_sip_uri(), whose errors make this decline.
-  if (s.size() < 5 || s[0] != 's' || s[1] != 'i' || s[2] != 'p') return false;
-  const std::size_t colon = s[3] == 's' ? 4 : 3;
-  if (s[colon] != ':' || s.size() == colon + 1) return false;
+namespace {
+
+// "sip:" and "sips" as a little-endian load of their four bytes reads them.
+constexpr std::uint32_t k_sip_colon = 0x3a706973U;
+constexpr std::uint32_t k_sips = 0x73706973U;
+
+// "sip:" or "sips:", as every phone writes it: the scheme needs no loop and no
+// case folding. The rest is parse_sip_uri(), whose errors make this decline
+// (false; `u` is then partly filled).
+[[gnu::always_inline]] inline bool parse_uri_fast_impl(std::string_view s, uri& u) noexcept {
+  if (s.size() < 5) return false;
+  std::uint32_t w = 0;
+  std::memcpy(&w, s.data(), 4);
+  std::size_t colon = 3;
+  if (w != k_sip_colon) {
+    if (w != k_sips || s[4] != ':' || s.size() == 5) return false;
+    colon = 4;
+  }
   u.raw = s;
   u.scheme_token = s.substr(0, colon);
   u.scheme = colon == 4 ? uri_scheme::sips : uri_scheme::sip;
   return parse_sip_uri(s.substr(colon + 1), u) == errc::ok;
 }
+
+}  // namespace
+
+bool detail::parse_uri_fast(std::string_view s, uri& u) noexcept { return parse_uri_fast_impl(s, u); }
 
 result<uri> detail::parse_uri_general(std::string_view s) noexcept {
   uri u;
@@ -360,7 +386,9 @@ result<uri> detail::parse_uri_general(std::string_view s) noexcept {
 result<uri> parse_uri(std::string_view s) noexcept {
   // Filled in place and returned by name: no copy of a uri on the fast path.
   result<uri> r{uri{}};
-  if (!detail::parse_uri_fast(s, r.value())) r = detail::parse_uri_general(s);
+  if (!parse_uri_fast_impl(s, r.value())) [[unlikely]] {
+    r = detail::parse_uri_general(s);
+  }
   return r;
 }
 

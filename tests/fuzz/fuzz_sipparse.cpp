@@ -136,23 +136,30 @@ void check_uri(const sip::uri& u, std::string_view src) {
 bool identical(std::string_view a, std::string_view b) noexcept { return a.data() == b.data() && a.size() == b.size(); }
 
 // parse_uri()'s fast path against the general parser on an exactly sized copy:
-// whatever the fast path accepts, the general parser accepts, every field the same.
+// whatever the fast path accepts, the general parser accepts, every field the same;
+// and parse_uri() answers as the general parser does on every input.
 void check_uri_fast(std::string_view src) {
   heap_buf b(src.size());
   if (!src.empty()) std::memcpy(b.p.get(), src.data(), src.size());
   const std::string_view s = b.view(src.size());
+  const auto general = sip::detail::parse_uri_general(s);
+  auto same = [](const sip::uri& f, const sip::uri& g) {
+    FUZZ_CHECK(f.scheme == g.scheme && identical(f.scheme_token, g.scheme_token));
+    FUZZ_CHECK(identical(f.user, g.user) && identical(f.password, g.password));
+    FUZZ_CHECK(f.has_user == g.has_user && f.has_password == g.has_password);
+    FUZZ_CHECK(identical(f.host, g.host) && f.host_type == g.host_type);
+    FUZZ_CHECK(f.port == g.port && f.has_port == g.has_port);
+    FUZZ_CHECK(identical(f.params, g.params) && identical(f.headers, g.headers));
+    FUZZ_CHECK(identical(f.opaque, g.opaque) && identical(f.raw, g.raw));
+  };
+  // parse_uri() itself (its fast path is inline there): the general parser's answer.
+  const auto pub = sip::parse_uri(s);
+  FUZZ_CHECK(pub.error() == general.error());
+  if (pub) same(*pub, *general);
   sip::uri fast;
   if (!sip::detail::parse_uri_fast(s, fast)) return;
-  const auto general = sip::detail::parse_uri_general(s);
   FUZZ_CHECK(general.ok());
-  const sip::uri& g = *general;
-  FUZZ_CHECK(fast.scheme == g.scheme && identical(fast.scheme_token, g.scheme_token));
-  FUZZ_CHECK(identical(fast.user, g.user) && identical(fast.password, g.password));
-  FUZZ_CHECK(fast.has_user == g.has_user && fast.has_password == g.has_password);
-  FUZZ_CHECK(identical(fast.host, g.host) && fast.host_type == g.host_type);
-  FUZZ_CHECK(fast.port == g.port && fast.has_port == g.has_port);
-  FUZZ_CHECK(identical(fast.params, g.params) && identical(fast.headers, g.headers));
-  FUZZ_CHECK(identical(fast.opaque, g.opaque) && identical(fast.raw, g.raw));
+  same(fast, *general);
 }
 
 // Parses `s` as a URI and checks it when it parses; returns the result.

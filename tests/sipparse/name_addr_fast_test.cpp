@@ -325,4 +325,78 @@ TEST(uri_fast, declines_other_schemes_and_errors) {
   }
 }
 
+// parse_uri() (its inline fast path, then the general parser when that declines)
+// answers as the general parser does: the same error, or the same fields.
+void public_uri_matches_general(std::string_view s) {
+  const auto r = sip::parse_uri(s);
+  const auto g = sip::detail::parse_uri_general(s);
+  ASSERT_EQ(r.error(), g.error()) << s;
+  if (!g) return;
+  EXPECT_EQ(r->scheme, g->scheme) << s;
+  EXPECT_TRUE(identical(r->scheme_token, g->scheme_token) && identical(r->raw, g->raw)) << s;
+  EXPECT_TRUE(identical(r->user, g->user) && identical(r->password, g->password)) << s;
+  EXPECT_EQ(r->has_user, g->has_user) << s;
+  EXPECT_EQ(r->has_password, g->has_password) << s;
+  EXPECT_TRUE(identical(r->host, g->host)) << s;
+  EXPECT_EQ(r->host_type, g->host_type) << s;
+  EXPECT_EQ(r->port, g->port) << s;
+  EXPECT_EQ(r->has_port, g->has_port) << s;
+  EXPECT_TRUE(identical(r->params, g->params) && identical(r->headers, g->headers)) << s;
+  EXPECT_TRUE(identical(r->opaque, g->opaque)) << s;
+}
+
+// Contact URIs as the corpus phones write them, and their neighbours: a host
+// run of 16 bytes or more (the inline IPv4 case) and less, users that end at
+// the '@' or run on (escapes, a password, no '@' at all), params and headers.
+// Each as an exactly sized heap copy (an over-read is an ASan report) and every
+// prefix of it, so the ends of the view fall inside each part.
+TEST(uri_fast, contact_shapes_and_their_prefixes) {
+  for (std::string_view s : {"sip:1001@192.168.1.105:5060"sv,
+                             "sip:3004@192.168.10.57:5062"sv,
+                             "sip:2001@10.20.30.41:5060"sv,
+                             "sip:alice@192.168.0.23:37421;transport=tls"sv,
+                             "sip:b7c4e1d2-9a3f-4e5b-8c1d-00562b1f7c0a@10.1.2.50:51234;transport=tcp"sv,
+                             "sip:+4930123456@192.0.2.17:5060;transport=udp"sv,
+                             "sip:+4930123456@[2001:db8::17]:5060;transport=tcp"sv,
+                             "sips:1001@192.168.1.105:5061;ob"sv,
+                             "sip:1001@pbx.example.com:5060;line=abc123;ob"sv,
+                             "sip:1001@192.168.1.105:5060;transport=udp?X-h=1&Y=2"sv,
+                             "sip:1001@192.168.1.105:5060?X-h=1"sv,
+                             "sip:10%301@192.168.1.105:5060"sv,
+                             "sip:1001:secret@192.168.1.105:5060"sv,
+                             "sip:1001@10.0.0.1:5060"sv,
+                             "sip:1001@192.168.1.105"sv,
+                             "sip:192.168.1.105:5060;lr"sv,
+                             "sip:1001@192.168.1.256:5060"sv,
+                             "sip:1001@192.168.1.105:65536"sv,
+                             "sip:1001@192.168.1.105:5060;tr%61nsport=udp"sv,
+                             "sip:1001@192.168.1.105:5060;=udp"sv,
+                             "sip:1001@192.168.1.105:5060;a=;b"sv,
+                             "sip:1001@192.168.1.105:5060;a;;b"sv,
+                             "sip:1001@192.168.1.105:5060;a=b=c"sv,
+                             "sip:1001@192.168.1.105:5060?"sv,
+                             "sip:1001@192.168.1.105:5060?x"sv,
+                             "sip:1001@192.168.1.105:5060>"sv,
+                             "sip:1001@@192.168.1.105"sv,
+                             "sip:1001@192.168.1.105.5060"sv,
+                             "sip:1001@1.2.3.4.example.com"sv}) {
+    for (std::size_t n = 0; n <= s.size(); ++n) {
+      const auto buf = std::make_unique<char[]>(n == 0 ? 1 : n);  // exactly n bytes (one for n = 0)
+      std::memcpy(buf.get(), s.data(), n);
+      const std::string_view v(buf.get(), n);
+      uri_fast_matches_general(v);
+      public_uri_matches_general(v);
+    }
+    EXPECT_EQ(sip::parse_uri(s).ok(), sip::detail::parse_uri_general(s).ok()) << s;
+  }
+}
+
+TEST(uri_fast, takes_the_corpus_contacts) {
+  for (std::string_view s : {"sip:1001@192.168.1.105:5060"sv, "sip:alice@192.168.0.23:37421;transport=tls"sv,
+                             "sip:+4930123456@[2001:db8::17]:5060;transport=tcp"sv,
+                             "sip:1001@192.168.1.105:5060;transport=udp?X-h=1&Y=2"sv}) {
+    EXPECT_TRUE(uri_fast_matches_general(s)) << s;
+  }
+}
+
 }  // namespace
