@@ -201,20 +201,21 @@ template <class Classify>
       // remain (all but a datagram's last lines), and the colon is among them, before
       // the line end. The same load serves the name lookup.
       __m128i head{};
-      unsigned colons = 0;  // the colons among the 16 bytes
+      std::uint64_t colons = 0;  // the colons among the 16 bytes
       if (line_start <= last16) [[likely]] {
         head = _mm_loadu_si128(reinterpret_cast<const __m128i*>(name));  // NOLINT
         colons = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(head, _mm_set1_epi8(':'))));
       }
       // The first colon, when it comes before the line end.
       const auto at = static_cast<std::size_t>(std::countr_zero(colons));
-      if (colons != 0 && at < lf1 - line_start) [[likely]] {
+      if (colons != 0 && line_start + at < lf1) [[likely]] {
         colon = line_start + at;
         name_len = at;
-        if (!trailing_ws(colon)) [[likely]] {
-          // The slot from the line's first four bytes, read without waiting for the colon.
-          id = detail::lookup_name16(head, detail::load<std::uint32_t>(name), name, name_len);
-        } else {
+        // The slot from the line's first four bytes, read without waiting for the colon.
+        // A name with white space before the colon matches no slot (the compare takes
+        // the colon right after the name): only then is it trimmed and looked up again.
+        id = detail::lookup_name16(head, detail::load<std::uint32_t>(name), name, name_len);
+        if (id == header_id::other && trailing_ws(colon)) [[unlikely]] {
           name_len = trim_name(name_len);
           id = detail::lookup_name(name, name_len);
         }

@@ -128,7 +128,7 @@ class message {
   // Bit i set: more than one header with id i (the index keeps no per-id counts, so
   // it needs no load and store of one per line; count() counts the rare repeats).
   std::uint64_t repeated_ = 0;
-  std::uint16_t size_ = 0;      // bytes from base_ to the datagram's end
+  std::uint16_t size_ = 0;  // bytes from base_ to the datagram's end
   std::uint16_t lead_ = 0;
   std::uint16_t start_len_ = 0;
   std::uint16_t headers_off_ = 0;
