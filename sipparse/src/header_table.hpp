@@ -2,9 +2,10 @@
 // runs once per header line.
 //
 // Lookup cost matters: every header line of every datagram goes through it. A
-// perfect hash over (first letter, last letter, length) picks the one candidate
-// (128 slots, collision-free for the table, checked at compile time), then a
-// case-insensitive compare of whole 8- or 4-byte words confirms it. A name that
+// perfect hash over (first three bytes, length) picks the one candidate (128
+// slots, collision-free for the table, checked at compile time), then a
+// case-insensitive compare of whole 8- or 4-byte words confirms it. The three
+// bytes are read before the colon is found, so only an add waits for the length. A name that
 // matches a table entry is therefore also a valid token, so the index only runs
 // the per-character token check on names it does not know.
 #pragma once
@@ -91,22 +92,33 @@ static_assert(table_in_enum_order(), "k_headers must follow header_id order");
 inline constexpr std::size_t k_max_known_name = 24;
 inline constexpr std::size_t k_name_slots = 128;
 
-/// The slot of a name of length >= 2 (the caller handles compact forms).
-constexpr std::size_t name_slot(char first, char last, std::size_t len) noexcept {
-  // Only the low 7 bits of each term reach the slot: the bytes need no zero extension.
-  const auto f = static_cast<unsigned>(first) | 0x20U;
-  const auto l = static_cast<unsigned>(last) | 0x20U;
-  return (f ^ (l * 6U) ^ (static_cast<unsigned>(len) * 9U)) & (k_name_slots - 1);
+/// The slot of a name of length >= 2 (the caller handles compact forms), from its
+/// first three bytes as a little-endian word (head3(); a fourth byte above them is
+/// ignored) and its length. Letters are folded by OR-ing 0x20 into every byte: the
+/// slot is the same in any case.
+constexpr std::size_t name_slot(std::uint32_t head3, std::size_t len) noexcept {
+  // A multiplicative hash of the bytes: bits 17..23 of the product mix all three
+  // and none of a fourth. Then the length: the product does not wait for the
+  // colon, only the add does.
+  const std::uint32_t h = ((head3 | 0x202020U) * 5435U) >> 17;
+  return (h + static_cast<std::uint32_t>(len)) & (k_name_slots - 1);
 }
 
-// One slot: the name in lower case and, per byte, the bit that folds an upper-case
-// letter onto it (0x20 on letters, 0 elsewhere, so '-' must match exactly). Zero
-// past the name. One cache line, so the slot address is a shift; the arrays are
-// long enough for 16-byte compares at 0 and at len - 16.
+/// The word name_slot() hashes: the name's first three bytes, a two-byte name's
+/// colon standing in for the third (in a header line that is the byte after it).
+constexpr std::uint32_t head3(std::string_view n) noexcept {
+  auto u = [&](std::size_t i) { return static_cast<std::uint32_t>(static_cast<unsigned char>(n[i])); };
+  return u(0) | u(1) << 8 | (n.size() > 2 ? u(2) : std::uint32_t{':'}) << 16;
+}
+
+// One slot: the name in lower case and then its colon, and per byte the bit that
+// folds an upper-case letter onto it (0x20 on letters, 0 elsewhere, so '-' and the
+// colon must match exactly). Zero past them. One cache line, so the slot address is
+// a shift; the arrays are long enough for 16-byte compares at 0 and at len - 16.
 struct alignas(64) name_slot_entry {
   std::array<char, 32> lower{};
   std::array<char, k_max_known_name> fold{};
-  std::uint16_t head_mask = 0;  // bit i set for the name's bytes among the first 16
+  std::uint16_t head_mask = 0;  // bit i set for the bytes of the name and its colon among the first 16
   std::uint8_t len = 0;
   header_id id = header_id::other;
 };
@@ -126,15 +138,16 @@ constexpr name_index make_name_index() {
       x.collision_free = false;
       continue;
     }
-    name_slot_entry& e = x.slots[name_slot(n.front(), n.back(), n.size())];
+    name_slot_entry& e = x.slots[name_slot(head3(n), n.size())];
     if (e.len != 0) x.collision_free = false;
     e.len = static_cast<std::uint8_t>(n.size());
-    e.head_mask = static_cast<std::uint16_t>((1U << (n.size() < 16 ? n.size() : 16)) - 1);
+    e.head_mask = static_cast<std::uint16_t>((1U << (n.size() < 16 ? n.size() + 1 : 16)) - 1);
     e.id = k_headers[i].id;
     for (std::size_t j = 0; j < n.size(); ++j) {
       e.lower[j] = chars::lower(n[j]);
       e.fold[j] = chars::is_alpha(n[j]) ? '\x20' : '\0';
     }
+    e.lower[n.size()] = ':';
     if (k_headers[i].compact != '\0') {
       x.compact[static_cast<std::size_t>(k_headers[i].compact - 'a')] = k_headers[i].id;
     }
@@ -142,7 +155,9 @@ constexpr name_index make_name_index() {
   return x;
 }
 
-inline constexpr name_index k_name_index = make_name_index();
+// Hidden: the library is built position-independent, and a default-visibility
+// variable would be reached through the GOT (one more load per lookup).
+[[gnu::visibility("hidden")]] inline constexpr name_index k_name_index = make_name_index();
 static_assert(k_name_index.collision_free, "name_slot() must map every known header name to its own slot");
 
 template <class T>
@@ -174,11 +189,10 @@ inline bool fold_equal(const char* p, std::size_t len, const name_slot_entry& e)
   return true;
 }
 
-/// The slot entry that may hold the name at p[0..len): the one a known name of
-/// that length would be in. Reads p[len - 1], so p[-1] for len 0 (a signed index:
-/// the caller vouches that the byte before p is readable).
+/// The slot entry that may hold the name at p[0..len), len >= 2: the one a known
+/// name of that length would be in.
 inline const name_slot_entry& slot_of(const char* p, std::size_t len) noexcept {
-  return k_name_index.slots[name_slot(p[0], p[static_cast<std::ptrdiff_t>(len) - 1], len)];
+  return k_name_index.slots[name_slot(head3({p, len}), len)];
 }
 
 inline header_id lookup_compact(char c) noexcept {
@@ -195,30 +209,22 @@ inline header_id lookup_name(const char* p, std::size_t len) noexcept {
 }
 
 #if defined(__SSE2__)
-/// lookup_name() for a name whose first 16 bytes (and the bytes after it, when it
-/// is shorter) the caller has loaded into `head` (the header index's common case:
-/// more of the datagram follows the name): the compare is one 16-byte OR and
-/// compare, two for names longer than 16.
+/// lookup_name() for a name that ends at the first colon among the 16 bytes at p,
+/// which the caller has loaded into `head` (the header index's common case): its
+/// slot from `w` and len, then one 16-byte OR and compare of the name and the colon
+/// after it. `w` holds head3() of the name in its low three bytes (the first four
+/// bytes at p will do: for a two-byte name the third is the colon).
 ///
-/// No range check on len: a slot's len (2..k_max_known_name, or 0 for an empty slot,
-/// whose id is other) must equal it. So p[len - 1] must be readable for len 0 too
-/// (in the header index it is the previous line's LF).
-inline header_id lookup_name16(__m128i head, const char* p, std::size_t len) noexcept {
+/// No check of the slot's length: the compare includes the colon, and the name's
+/// first colon is at len, so only a name of length len can match. An empty slot
+/// (head_mask 0) matches anything and gives other.
+inline header_id lookup_name16(__m128i head, std::uint32_t w, const char* p, std::size_t len) noexcept {
   if (len == 1) return lookup_compact(p[0]);
-  const name_slot_entry& e = slot_of(p, len);
-  const header_id id = e.id;
-  if (e.len != len) return header_id::other;
-  auto eq16 = [&](__m128i v, std::size_t off) {
-    const __m128i f = _mm_loadu_si128(reinterpret_cast<const __m128i*>(e.fold.data() + off));   // NOLINT
-    const __m128i l = _mm_loadu_si128(reinterpret_cast<const __m128i*>(e.lower.data() + off));  // NOLINT
-    return static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_or_si128(v, f), l)));
-  };
-  if ((~eq16(head, 0) & e.head_mask) != 0) return header_id::other;
-  if (len > 16) {
-    const __m128i tail = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + len - 16));  // NOLINT
-    if (eq16(tail, len - 16) != 0xffffU) return header_id::other;
-  }
-  return id;
+  const name_slot_entry& e = k_name_index.slots[name_slot(w, len)];
+  const __m128i f = _mm_loadu_si128(reinterpret_cast<const __m128i*>(e.fold.data()));   // NOLINT
+  const __m128i l = _mm_loadu_si128(reinterpret_cast<const __m128i*>(e.lower.data()));  // NOLINT
+  const auto eq = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_or_si128(head, f), l)));
+  return (~eq & e.head_mask) == 0 ? e.id : header_id::other;
 }
 #endif
 

@@ -7,6 +7,7 @@
 // datagram (scanner::index).
 #pragma once
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -126,13 +127,22 @@ template <class Classify>
   std::size_t pos = lf + 1;
   headers_off_ = static_cast<std::uint16_t>(pos);
 
+#if defined(__SSE2__)
+  // The last line start with 16 bytes from it in the datagram. 0 when there is
+  // none: a header line starts after the start line's LF, never at 0.
+  const std::size_t last16 = size >= 16 ? size - 16 : 0;
+#endif
   // Every LWS byte (and CR, LF) is <= ' ': one compare rules out the common case.
   auto low = [](char c) { return static_cast<unsigned char>(c) <= ' '; };
-  // The header count lives in a local: the index's byte stores (first_, counts_)
-  // may alias any member, so a member counter would be reloaded after each of them.
+  // The header count lives in a local: the index's byte stores (first_) may alias
+  // any member, so a member counter would be reloaded after each of them. So do the
+  // ids seen more than once (repeated_): a bit set on the rare repeat, where a
+  // per-id count would be a load and a store on every line.
   std::size_t n = 0;
+  std::uint64_t repeated = 0;
   auto fail = [&](errc e) {
     n_headers_ = static_cast<std::uint8_t>(n);
+    repeated_ = repeated;
     return error_ = (first_error != errc::ok ? first_error : e);
   };
   // The inner loop runs while the next line is known to be a header line (its first
@@ -178,12 +188,10 @@ template <class Classify>
       // Trailing white space before the colon is not part of the name.
       const char* name = b + line_start;
       std::size_t name_len;
-      auto trim_name = [&](std::size_t colon) {
-        std::size_t len = colon - line_start;
-        // b[colon - 1] is in the datagram even for an empty name: the previous line's LF.
-        if (low(b[colon - 1])) [[unlikely]] {
-          while (len > 0 && chars::is_ws(b[line_start + len - 1])) --len;
-        }
+      // b[colon - 1] is in the datagram even for an empty name: the previous line's LF.
+      auto trailing_ws = [&](std::size_t colon) { return low(b[colon - 1]); };
+      auto trim_name = [&](std::size_t len) {
+        while (len > 0 && chars::is_ws(name[len - 1])) --len;
         return len;
       };
       header_id id;
@@ -193,18 +201,24 @@ template <class Classify>
       // remain (all but a datagram's last lines), and the colon is among them, before
       // the line end. The same load serves the name lookup.
       __m128i head{};
-      std::size_t at = 16;  // the colon's offset when among the 16 bytes, before the line end
-      if (line_start + 16 <= size) [[likely]] {
+      std::uint64_t colons = 0;  // the colons among the 16 bytes
+      if (line_start <= last16) [[likely]] {
         head = _mm_loadu_si128(reinterpret_cast<const __m128i*>(name));  // NOLINT
-        // Bit 16 set: the scan ends there when no colon is among the 16 bytes.
-        at = static_cast<unsigned>(__builtin_ctz(
-            static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(head, _mm_set1_epi8(':')))) | 0x10000U));
-        if (at >= lf1 - line_start) at = 16;
+        colons = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(head, _mm_set1_epi8(':'))));
       }
-      if (at < 16) [[likely]] {
+      // The first colon, when it comes before the line end.
+      const auto at = static_cast<std::size_t>(std::countr_zero(colons));
+      if (colons != 0 && line_start + at < lf1) [[likely]] {
         colon = line_start + at;
-        name_len = trim_name(colon);
-        id = detail::lookup_name16(head, name, name_len);
+        name_len = at;
+        // The slot from the line's first four bytes, read without waiting for the colon.
+        // A name with white space before the colon matches no slot (the compare takes
+        // the colon right after the name): only then is it trimmed and looked up again.
+        id = detail::lookup_name16(head, detail::load<std::uint32_t>(name), name, name_len);
+        if (id == header_id::other && trailing_ws(colon)) [[unlikely]] {
+          name_len = trim_name(name_len);
+          id = detail::lookup_name(name, name_len);
+        }
       } else
 #endif
       {
@@ -213,7 +227,9 @@ template <class Classify>
           if (first_error == errc::ok) first_error = errc::bad_header_line;
           continue;  // skip the line; keep indexing so a 400 can still be built
         }
-        name_len = trim_name(colon);
+        name_len = colon - line_start;
+        if (trailing_ws(colon)) [[unlikely]]
+          name_len = trim_name(name_len);
         id = detail::lookup_name(name, name_len);
       }
       // A known name is a token by construction; only unknown ones need the character check.
@@ -243,14 +259,27 @@ template <class Classify>
       h.value_len = static_cast<std::uint16_t>(ve - vb);
       h.id = id;
       const auto idx = static_cast<std::size_t>(id);
-      if (first_[idx] == npos8) first_[idx] = static_cast<std::uint8_t>(n);
-      ++counts_[idx];  // at most max_headers (96): cannot wrap a byte
+      if (first_[idx] == npos8) {
+        first_[idx] = static_cast<std::uint8_t>(n);
+      } else {
+        repeated |= std::uint64_t{1} << idx;
+      }
       ++n;
     } while (plain);
   }
   n_headers_ = static_cast<std::uint8_t>(n);
+  repeated_ = repeated;
 
-  const errc framing = frame_body();
+  // frame_body() for its common case, one digit of Content-Length that the datagram
+  // holds ("Content-Length: 0" above all), without the call; anything else goes to it.
+  errc framing = errc::ok;
+  const std::uint8_t cl = first_[static_cast<std::size_t>(header_id::content_length)];
+  const unsigned digit = cl != npos8 ? static_cast<unsigned char>(b[headers_[cl].value_off]) - unsigned{'0'} : 10;
+  if (cl != npos8 && headers_[cl].value_len == 1 && digit <= 9 && digit <= size - body_off_) [[likely]] {
+    body_len_ = static_cast<std::uint16_t>(digit);
+  } else {
+    framing = frame_body();
+  }
   if (first_error == errc::ok) first_error = framing;
   return error_ = first_error;
 }

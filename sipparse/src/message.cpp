@@ -1,7 +1,6 @@
 #include "sipfront/sipparse/message.hpp"
 
 #include <bit>
-#include <cstring>
 
 #include "header_table.hpp"
 #include "method_table.hpp"
@@ -40,19 +39,10 @@ bool plausible_request_uri(std::string_view u) noexcept {
 
 }  // namespace
 
-void message::reset(std::string_view datagram) noexcept {
-  base_ = datagram.data();
-  size_ = 0;
-  lead_ = 0;
-  start_len_ = headers_off_ = head_end_ = body_off_ = body_len_ = 0;
-  method_off_ = ruri_off_ = ruri_len_ = reason_off_ = reason_len_ = status_ = 0;
-  method_len_ = 0;
-  method_ = sip::method::extension;
-  kind_ = start_kind::unknown;
-  error_ = errc::ok;
-  n_headers_ = 0;
-  std::memset(first_, npos8, sizeof first_);
-  std::memset(counts_, 0, sizeof counts_);
+unsigned message::count_repeated(header_id id) const noexcept {
+  unsigned k = 0;
+  for (std::size_t i = first_[static_cast<std::size_t>(id)]; i < n_headers_; ++i) k += headers_[i].id == id ? 1 : 0;
+  return k;
 }
 
 errc message::parse_request_line(std::string_view line) noexcept {

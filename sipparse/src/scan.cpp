@@ -94,8 +94,11 @@ errc indexer::reference(message& m, std::string_view datagram) noexcept {
     h.value_len = static_cast<std::uint16_t>(ve - vb);
     h.id = id;
     const auto idx = static_cast<std::size_t>(id);
-    if (m.first_[idx] == message::npos8) m.first_[idx] = m.n_headers_;
-    ++m.counts_[idx];
+    if (m.first_[idx] == message::npos8) {
+      m.first_[idx] = m.n_headers_;
+    } else {
+      m.repeated_ |= std::uint64_t{1} << idx;
+    }
     ++m.n_headers_;
   }
   const errc framing = m.frame_body();

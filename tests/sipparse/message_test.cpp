@@ -217,6 +217,35 @@ TEST_P(parse_isa, index_matches_reference_at_fast_path_edges) {
       "Name: x\r",
       "Name:\r",
       "A:\r\r",
+      // The name's slot from its first bytes and the colon's offset, the colon part
+      // of the compare: trimmed names (the third byte is no longer the colon), mixed
+      // case, first bytes and length shared with a known name, 15 and 16 bytes.
+      "To :x",
+      "tO\t: x",
+      "t :x",
+      "Tp: x",
+      "Tox: x",
+      "Viaa: x",
+      "mAX-fORWARDS: 70",
+      "Max-Forwards :70",
+      "Contacx: x",
+      "Referred-By: x",
+      "Retry-After: 1",
+      "Refry-After: 1",
+      "Re: x",
+      "Session-Expires: 1",
+      "Session-Expirex: 1",
+      "Content-Encoding: x",
+      "Via: a\r\nVia: b\r\nvia: c\r\nv: d",
+      "Contact: a\r\nm: b",
+      // frame_body()'s one-digit case inline, and what it leaves to frame_body().
+      "Content-Length: 4",
+      "Content-Length: 9",
+      "Content-Length: x",
+      "Content-Length: 00",
+      "Content-Length: 10",
+      "l: 3",
+      "Content-Length:",
   };
   const std::string ends[] = {"\r\n\r\n", "\r\n", "\n\n", "\n", "", "\r\nCall-ID: c\r\n\r\nbody"};
   const sip::scanner& sc = scan();
@@ -237,6 +266,22 @@ TEST_P(parse_isa, index_matches_reference_at_fast_path_edges) {
       }
     }
   }
+}
+
+// count() keeps no per-id counter: 0, 1, or the entries from the first counted.
+TEST(message, count_of_repeated_headers) {
+  sip::message m;
+  ASSERT_EQ(m.parse("OPTIONS sip:a SIP/2.0\r\nVia: a\r\nTo: t\r\nv: b\r\nX-A: 1\r\nVIA: c\r\nX-B: 2\r\n\r\n"),
+            sip::errc::ok);
+  EXPECT_EQ(m.count(sip::header_id::via), 3U);
+  EXPECT_EQ(m.count(sip::header_id::to), 1U);
+  EXPECT_EQ(m.count(sip::header_id::other), 2U);
+  EXPECT_EQ(m.count(sip::header_id::from), 0U);
+  EXPECT_EQ(m.value_of(sip::header_id::via), "a");
+  // A new datagram starts from no repeats.
+  ASSERT_EQ(m.parse("OPTIONS sip:a SIP/2.0\r\nVia: a\r\n\r\n"), sip::errc::ok);
+  EXPECT_EQ(m.count(sip::header_id::via), 1U);
+  EXPECT_EQ(m.count(sip::header_id::other), 0U);
 }
 
 // The reference itself on a few answers fixed before the fast paths existed.

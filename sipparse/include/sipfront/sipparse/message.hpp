@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <string_view>
 
@@ -40,7 +41,8 @@ enum class start_kind : std::uint8_t { unknown, request, response };
 class message {
  public:
   static constexpr std::size_t max_headers = 96;
-  static_assert(max_headers < 0xff, "counts_ and first_ hold header counts and indexes in a byte");
+  static_assert(max_headers < 0xff, "first_ holds header indexes in a byte");
+  static_assert(header_id_count <= 64, "repeated_ holds one bit per header id");
   static constexpr std::size_t max_datagram = 65535;
   static constexpr std::uint8_t npos8 = 0xff;
 
@@ -83,7 +85,11 @@ class message {
   /// First header named `name` (case-insensitive; for headers without an id).
   [[nodiscard]] const header_entry* find(std::string_view name) const noexcept;
   /// Number of header lines with this id.
-  [[nodiscard]] unsigned count(header_id id) const noexcept { return counts_[static_cast<std::size_t>(id)]; }
+  [[nodiscard]] unsigned count(header_id id) const noexcept {
+    const auto idx = static_cast<std::size_t>(id);
+    if (first_[idx] == npos8) return 0;
+    return ((repeated_ >> idx) & 1U) == 0 ? 1 : count_repeated(id);
+  }
   /// Index of the header entry (for iterating from it).
   [[nodiscard]] std::size_t index_of(const header_entry& h) const noexcept {
     return static_cast<std::size_t>(&h - headers_);
@@ -114,10 +120,15 @@ class message {
   errc parse_request_line(std::string_view line) noexcept;
   errc parse_status_line(std::string_view line) noexcept;
   errc frame_body() noexcept;
-  void reset(std::string_view datagram) noexcept;
+  void reset(std::string_view datagram) noexcept;  // inline below: the index runs it per datagram
+  /// count() of an id that occurs more than once: the entries from its first, counted.
+  [[nodiscard]] unsigned count_repeated(header_id id) const noexcept;
 
   const char* base_ = nullptr;  // points at the start line (after skipped CRLFs)
-  std::uint16_t size_ = 0;      // bytes from base_ to the datagram's end
+  // Bit i set: more than one header with id i (the index keeps no per-id counts, so
+  // it needs no load and store of one per line; count() counts the rare repeats).
+  std::uint64_t repeated_ = 0;
+  std::uint16_t size_ = 0;  // bytes from base_ to the datagram's end
   std::uint16_t lead_ = 0;
   std::uint16_t start_len_ = 0;
   std::uint16_t headers_off_ = 0;
@@ -136,9 +147,23 @@ class message {
   errc error_ = errc::empty;
   std::uint8_t n_headers_ = 0;
   std::uint8_t first_[header_id_count]{};
-  std::uint8_t counts_[header_id_count]{};
   header_entry headers_[max_headers]{};
 };
+
+inline void message::reset(std::string_view datagram) noexcept {
+  base_ = datagram.data();
+  size_ = 0;
+  lead_ = 0;
+  start_len_ = headers_off_ = head_end_ = body_off_ = body_len_ = 0;
+  method_off_ = ruri_off_ = ruri_len_ = reason_off_ = reason_len_ = status_ = 0;
+  method_len_ = 0;
+  method_ = sip::method::extension;
+  kind_ = start_kind::unknown;
+  error_ = errc::ok;
+  n_headers_ = 0;
+  repeated_ = 0;
+  std::memset(first_, npos8, sizeof first_);
+}
 
 namespace detail {
 // For tests and the fuzz target: `m` reset to view `line` alone, then `line` parsed
