@@ -99,7 +99,8 @@ inline __m128i load_padded16(const char* p, std::size_t n) noexcept {
   const std::uint64_t lo = load_tail8(p, n < 8 ? n : 8);
   // Bytes 8 on: the last eight, shifted down past the ones `lo` holds.
   const std::uint64_t hi = n > 8 ? load_tail8(p + n - 8, 8) >> (8 * (16 - n)) : 0;
-  return _mm_unpacklo_epi64(_mm_cvtsi64_si128(static_cast<long long>(lo)), _mm_cvtsi64_si128(static_cast<long long>(hi)));
+  return _mm_unpacklo_epi64(_mm_cvtsi64_si128(static_cast<long long>(lo)),
+                            _mm_cvtsi64_si128(static_cast<long long>(hi)));
 }
 #endif
 
@@ -133,7 +134,8 @@ inline int ipv4_len16(__m128i x, unsigned& digit) noexcept {
   const unsigned three = d & (d >> 1) & (d >> 2);
   const __m128i gt5 = _mm_cmpgt_epi8(x, _mm_set1_epi8('5'));
   const __m128i eq5 = _mm_cmpeq_epi8(x, _mm_set1_epi8('5'));
-  const __m128i tail_big = _mm_or_si128(_mm_srli_si128(gt5, 1), _mm_and_si128(_mm_srli_si128(eq5, 1), _mm_srli_si128(gt5, 2)));
+  const __m128i tail_big =
+      _mm_or_si128(_mm_srli_si128(gt5, 1), _mm_and_si128(_mm_srli_si128(eq5, 1), _mm_srli_si128(gt5, 2)));
   const __m128i big = _mm_or_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('2')),
                                    _mm_and_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('2')), tail_big));
   if ((three & mask(big)) != 0) return -1;
@@ -210,8 +212,8 @@ inline errc scan_hostport_inline(std::string_view s, std::string_view& host, hos
         const __m128i x1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + 16));  // NOLINT
         const __m128i off = _mm_sub_epi8(x1, _mm_set1_epi8('0'));
         const auto digit32 =
-            digit | (static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(off, _mm_set1_epi8(9)), off)))
-                     << 16);
+            digit |
+            (static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(off, _mm_set1_epi8(9)), off))) << 16);
         // Bits above the window are 1 after ~: the run ends in it when n <= 5.
         const auto n = static_cast<unsigned>(__builtin_ctz(~(digit32 >> (n4 + 1))));
         if (n >= 1 && n <= 5) {

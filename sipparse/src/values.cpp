@@ -702,24 +702,30 @@ result<via> detail::via_general(std::string_view entry, bool list_entry) noexcep
 
 // The end of the run of k_gen_value bytes at `p` (a param value): branches are
 // long, so with SSE2 16 bytes a step while they are all letters, digits, '-' or
-// '.' (k_host, inside k_gen_value). Where such a step stops at a byte outside
-// k_gen_value (a ';', ',' or the end: nearly always) that is the end; otherwise,
-// and for the last few bytes of the view, skip_class4() goes on.
+// '.' (k_host, inside k_gen_value). Where the run stops at a byte outside
+// k_gen_value, or at the view's end (nearly always: a ';' or ',' follows, in a
+// block or just after one), that is the end; otherwise, and for a value shorter
+// than a block, skip_class4() goes on.
 inline const char* gen_value_run(const char* p, const char* e) noexcept {
 #if defined(__SSE2__)
-  for (; e - p >= 16; p += 16) {
-    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));  // NOLINT
-    auto in = [](__m128i off, char span) { return _mm_cmpeq_epi8(_mm_min_epu8(off, _mm_set1_epi8(span)), off); };
-    // OR-ing 0x20 lowers letters and makes no other byte a letter.
-    const __m128i letter = in(_mm_sub_epi8(_mm_or_si128(x, _mm_set1_epi8(0x20)), _mm_set1_epi8('a')), 25);
-    const __m128i digit = in(_mm_sub_epi8(x, _mm_set1_epi8('0')), 9);
-    const __m128i dash_dot = in(_mm_sub_epi8(x, _mm_set1_epi8('-')), 1);  // '-' and '.' are neighbours
-    const auto m = static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(letter, digit), dash_dot)));
-    if (m != 0xffffU) {
-      p += __builtin_ctz(~m);
-      if (!chars::is(*p, chars::k_gen_value)) return p;
-      break;
-    }
+  if (e - p >= 16) {
+    do {
+      const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));  // NOLINT
+      auto in = [](__m128i off, char span) { return _mm_cmpeq_epi8(_mm_min_epu8(off, _mm_set1_epi8(span)), off); };
+      // OR-ing 0x20 lowers letters and makes no other byte a letter.
+      const __m128i letter = in(_mm_sub_epi8(_mm_or_si128(x, _mm_set1_epi8(0x20)), _mm_set1_epi8('a')), 25);
+      // '-', '.' and the digits are 0x2d..0x39 but '/'.
+      const __m128i digit_dash_dot =
+          _mm_andnot_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('/')), in(_mm_sub_epi8(x, _mm_set1_epi8('-')), '9' - '-'));
+      const auto m = static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(letter, digit_dash_dot)));
+      if (m != 0xffffU) {
+        p += __builtin_ctz(~m);
+        if (!chars::is(*p, chars::k_gen_value)) return p;
+        return chars::skip_class4<chars::k_gen_value>(p, e);
+      }
+      p += 16;
+    } while (e - p >= 16);
+    if (p == e || !chars::is(*p, chars::k_gen_value)) return p;
   }
 #endif
   return chars::skip_class4<chars::k_gen_value>(p, e);

@@ -290,11 +290,11 @@ TEST(via_fast, top_via_of_a_message) {
 // end of the view and with a few readable bytes after it, answers as parse_ipv4().
 TEST(via_fast, ipv4_check_at_the_end_of_the_view) {
   const std::vector<std::string_view> addrs = {
-      "1.2.3.4",         "1.2.3.45",        "1.2.3.456",       "10.20.30.40",     "203.0.113.45",
-      "198.51.100.20",   "192.168.100.200", "255.255.255.255", "256.255.255.255", "255.255.255.256",
-      "1.2.3.4.",        ".1.2.3.4",        "1..2.3.4",        "1.2.3.4.5",       "1.2.3.0004",
-      "0001.2.3.4",      "1.2.3",           "1.2.3.a",         "1.2.3.4a",        "9.9.9.9999",
-      "12.34.56.78:9",   "1.2.3.4;x",       "001.002.003.004", "1.2.3.4\x80",     "1.2.3.25\xb6"};
+      "1.2.3.4",       "1.2.3.45",        "1.2.3.456",       "10.20.30.40",     "203.0.113.45",
+      "198.51.100.20", "192.168.100.200", "255.255.255.255", "256.255.255.255", "255.255.255.256",
+      "1.2.3.4.",      ".1.2.3.4",        "1..2.3.4",        "1.2.3.4.5",       "1.2.3.0004",
+      "0001.2.3.4",    "1.2.3",           "1.2.3.a",         "1.2.3.4a",        "9.9.9.9999",
+      "12.34.56.78:9", "1.2.3.4;x",       "001.002.003.004", "1.2.3.4\x80",     "1.2.3.25\xb6"};
   for (std::string_view a : addrs) {
     for (std::size_t after = 0; after <= 20; ++after) {
       const std::string buf = std::string(a) + std::string(after, after % 2 == 0 ? ';' : '7');
@@ -315,10 +315,10 @@ TEST(via_fast, ipv4_check_at_the_end_of_the_view) {
 // from the loads of the address) against the out-of-line one: every port form,
 // with views just shorter and just longer than 32 bytes and hosts of every length.
 TEST(via_fast, hostport_inline_against_the_reader) {
-  const std::vector<std::string_view> hosts = {"1.2.3.4", "192.168.1.105", "255.255.255.255", "256.1.1.1",
-                                               "1.2.3.4.5", "1.2.3.4a", "h.example", "[::1]"};
-  const std::vector<std::string_view> ports = {"",       ":",      ":0",      ":5",     ":5060",  ":65535",
-                                               ":65536", ":99999", ":00000",  ":000001", ":005060", ":1234567",
+  const std::vector<std::string_view> hosts = {"1.2.3.4",   "192.168.1.105", "255.255.255.255", "256.1.1.1",
+                                               "1.2.3.4.5", "1.2.3.4a",      "h.example",       "[::1]"};
+  const std::vector<std::string_view> ports = {"",       ":",      ":0",     ":5",      ":5060",   ":65535",
+                                               ":65536", ":99999", ":00000", ":000001", ":005060", ":1234567",
                                                ":x",     ":5060x", ":50;60", ":"};
   std::size_t taken = 0;
   for (std::string_view h : hosts) {
