@@ -152,8 +152,9 @@ inline const char* scan_ipv4_16(const char* p) noexcept {
 #endif
 
 /// parse_ipv4(s) without its value, where the view `s` lies in may be read up to
-/// `end` (>= the end of `s`): with 16 bytes there, one 16-byte check (a dotted
-/// quad ends at a byte that is no digit or dot, so at the end of `s` or before).
+/// `end` (>= the end of `s`) and no digit or dot follows `s` before `end` (a whole
+/// param value): with 16 bytes there, one 16-byte check (a dotted quad ends at a
+/// byte that is no digit or dot, so at the end of `s` or before).
 inline bool is_ipv4(std::string_view s, const char* end) noexcept {
   std::uint32_t a = 0;
 #if defined(__SSE2__)

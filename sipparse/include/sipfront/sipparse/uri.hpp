@@ -73,7 +73,8 @@ struct hostport_scan {
 };
 hostport_scan scan_hostport_for_tests(std::string_view s, bool inline_path) noexcept;
 /// parse_ipv4(s) without the value, as the Via received param checks it, `s`
-/// lying in a view readable up to `end`: the same answer as parse_ipv4().
+/// lying in a view readable up to `end` and followed there by no digit or dot
+/// (a whole param value): the same answer as parse_ipv4().
 bool is_ipv4_for_tests(std::string_view s, const char* end) noexcept;
 }  // namespace detail
 
