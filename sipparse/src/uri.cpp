@@ -202,6 +202,15 @@ errc detail::parse_hostport(std::string_view hp, std::string_view& host, host_ki
   return used == hp.size() ? errc::ok : errc::bad_uri;
 }
 
+detail::hostport_scan detail::scan_hostport_for_tests(std::string_view s, bool inline_path) noexcept {
+  hostport_scan r;
+  r.error = inline_path ? scan_hostport_inline(s, r.host, r.kind, r.port, r.has_port, r.used)
+                        : scan_hostport(s, r.host, r.kind, r.port, r.has_port, r.used);
+  return r;
+}
+
+bool detail::is_ipv4_for_tests(std::string_view s, const char* end) noexcept { return is_ipv4(s, end); }
+
 std::optional<std::string_view> uri::param(std::string_view name) const noexcept {
   std::string_view rest = params;
   while (!rest.empty()) {

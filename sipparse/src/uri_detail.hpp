@@ -24,6 +24,19 @@ errc parse_hostport(std::string_view hp, std::string_view& host, host_kind& kind
 /// and the caller decides what may follow (';' or '?' in a URI, nothing in a Via).
 errc scan_hostport(std::string_view s, std::string_view& host, host_kind& kind, std::uint16_t& port, bool& has_port,
                    std::size_t& used) noexcept;
+/// The number the `n` (1..5) digits at the bottom of `w` spell, `w` being eight
+/// bytes of text XOR 0x30 (each digit its value).
+inline unsigned port_digits_value(std::uint64_t w, std::size_t n) noexcept {
+  // The digits to the top of the word, zeros (leading zeros) below, then the
+  // usual pairwise combination: ten per pair, a hundred, ten thousand.
+  w <<= 8 * (8 - n);
+  w = (w * 10) + (w >> 8);
+  w = (((w & 0x000000FF000000FFULL) * (100 + (1000000ULL << 32))) +
+       (((w >> 16) & 0x000000FF000000FFULL) * (1 + (10000ULL << 32)))) >>
+      32;
+  return static_cast<unsigned>(w);
+}
+
 /// port = 1*DIGIT, <= 65535 (leading zeros allowed): the digit run at `p`, which
 /// `p` is moved past. Answers as parse_uint(run, 65535) does, without its call for
 /// the usual one to five digits. False when the run is empty or too large.
@@ -40,14 +53,7 @@ inline bool scan_port(const char*& p, const char* e, std::uint16_t& port) noexce
     const std::uint64_t bad = (((w & 0x7f7f7f7f7f7f7f7fULL) + 0x7676767676767676ULL) | w) & 0x8080808080808080ULL;
     n = bad == 0 ? 8 : static_cast<std::size_t>(__builtin_ctzll(bad)) / 8;
     if (n >= 1 && n <= 5) {
-      // The digits to the top of the word, zeros (leading zeros) below, then
-      // the usual pairwise combination: ten per pair, a hundred, ten thousand.
-      w <<= 8 * (8 - n);
-      w = (w * 10) + (w >> 8);
-      w = (((w & 0x000000FF000000FFULL) * (100 + (1000000ULL << 32))) +
-           (((w >> 16) & 0x000000FF000000FFULL) * (1 + (10000ULL << 32)))) >>
-          32;
-      v = static_cast<unsigned>(w);
+      v = port_digits_value(w, n);
       p += n;
     }
   } else {
@@ -70,22 +76,49 @@ inline bool scan_port(const char*& p, const char* e, std::uint16_t& port) noexce
   return true;
 }
 
+/// The `n` (4 <= n <= 8) bytes at `p` as a little-endian number, zero above them:
+/// two overlapping four-byte loads, or one of eight.
+inline std::uint64_t load_tail8(const char* p, std::size_t n) noexcept {
+  if (n == 8) {
+    std::uint64_t w = 0;
+    std::memcpy(&w, p, 8);
+    return w;
+  }
+  std::uint32_t a = 0;
+  std::uint32_t b = 0;
+  std::memcpy(&a, p, 4);
+  std::memcpy(&b, p + n - 4, 4);
+  return a | (std::uint64_t{b} << (8 * (n - 4)));  // the overlap holds the same bytes in both
+}
+
+#if defined(__SSE2__)
+/// The `n` (4 <= n <= 15) bytes at `p` zero-padded to 16, built in registers from
+/// loads of eight or four bytes: a copy on the stack would be stored in pieces and
+/// reloaded whole, a store-forwarding stall. For runs near the end of a view.
+inline __m128i load_padded16(const char* p, std::size_t n) noexcept {
+  const std::uint64_t lo = load_tail8(p, n < 8 ? n : 8);
+  // Bytes 8 on: the last eight, shifted down past the ones `lo` holds.
+  const std::uint64_t hi = n > 8 ? load_tail8(p + n - 8, 8) >> (8 * (16 - n)) : 0;
+  return _mm_unpacklo_epi64(_mm_cvtsi64_si128(static_cast<long long>(lo)),
+                            _mm_cvtsi64_si128(static_cast<long long>(hi)));
+}
+#endif
+
 #if defined(__SSE2__)
 // The IPv4 reader of scan_hostport() (greedy octets of up to three digits, byte
-// by byte) for the common case, on 16 bytes at once (16 readable at
-// `p`): the run of digits and dots at `p` ends before the 16th byte and has the
-// dotted-quad shape (three single dots between four octets of one to three
-// digits). The byte reader reads exactly those octets, so this answers as it
-// would: the run's end, or nullptr when an octet is above 255. Any other run
-// returns `p` itself: not decided here. Bit i of each mask is byte i.
-inline const char* scan_ipv4_16(const char* p) noexcept {
-  const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));  // NOLINT
+// by byte) for the common case, on the 16 bytes of `x`: the run of digits and
+// dots at its start ends before the 16th byte and has the dotted-quad shape
+// (three single dots between four octets of one to three digits). The byte
+// reader reads exactly those octets, so this answers as it would: the run's
+// length, or -1 when an octet is above 255. Any other run gives 0: not decided
+// here. Bit i of each mask is byte i; `digit` is set to the digit mask.
+inline int ipv4_len16(__m128i x, unsigned& digit) noexcept {
   auto mask = [](__m128i m) { return static_cast<unsigned>(_mm_movemask_epi8(m)); };
   const __m128i off = _mm_sub_epi8(x, _mm_set1_epi8('0'));
-  const unsigned digit = mask(_mm_cmpeq_epi8(_mm_min_epu8(off, _mm_set1_epi8(9)), off));
+  digit = mask(_mm_cmpeq_epi8(_mm_min_epu8(off, _mm_set1_epi8(9)), off));
   const unsigned dot = mask(_mm_cmpeq_epi8(x, _mm_set1_epi8('.')));
   const auto len = static_cast<unsigned>(__builtin_ctz(~(digit | dot)));  // <= 16: bit 16 is clear
-  if (len == 16) return p;
+  if (len == 16) return 0;
   const unsigned run = (1U << len) - 1;
   const unsigned t = dot & run;
   const unsigned d = digit & run;
@@ -94,22 +127,34 @@ inline const char* scan_ipv4_16(const char* p) noexcept {
   const bool shape = t3 != 0 && (t3 & (t3 - 1)) == 0 &&                 // three dots
                      (t & ((t >> 1) | 1U | (1U << (len - 1)))) == 0 &&  // not adjacent, first or last
                      (d & (d >> 1) & (d >> 2) & (d >> 3)) == 0;         // no octet of four digits or more
-  if (!shape) return p;
+  if (!shape) return 0;
   // Three digits at i (then i starts an octet: four in a row were ruled out) are
   // above 255 when the first is above '2', or "2" then above '5', or "25" then above '5'.
+  // Combined byte-wise (a byte shift brings byte i+1 to i), then one mask.
   const unsigned three = d & (d >> 1) & (d >> 2);
-  const unsigned gt2 = mask(_mm_cmpgt_epi8(x, _mm_set1_epi8('2')));
-  const unsigned eq2 = mask(_mm_cmpeq_epi8(x, _mm_set1_epi8('2')));
-  const unsigned gt5 = mask(_mm_cmpgt_epi8(x, _mm_set1_epi8('5')));
-  const unsigned eq5 = mask(_mm_cmpeq_epi8(x, _mm_set1_epi8('5')));
-  if ((three & (gt2 | (eq2 & ((gt5 >> 1) | ((eq5 >> 1) & (gt5 >> 2)))))) != 0) return nullptr;
-  return p + len;
+  const __m128i gt5 = _mm_cmpgt_epi8(x, _mm_set1_epi8('5'));
+  const __m128i eq5 = _mm_cmpeq_epi8(x, _mm_set1_epi8('5'));
+  const __m128i tail_big =
+      _mm_or_si128(_mm_srli_si128(gt5, 1), _mm_and_si128(_mm_srli_si128(eq5, 1), _mm_srli_si128(gt5, 2)));
+  const __m128i big = _mm_or_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('2')),
+                                   _mm_and_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('2')), tail_big));
+  if ((three & mask(big)) != 0) return -1;
+  return static_cast<int>(len);
+}
+
+// ipv4_len16() on the 16 bytes at `p` (16 readable there): the run's end, `p`
+// itself when not decided, or nullptr when an octet is above 255.
+inline const char* scan_ipv4_16(const char* p) noexcept {
+  unsigned digit = 0;
+  const int len = ipv4_len16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)), digit);  // NOLINT
+  return len < 0 ? nullptr : p + len;
 }
 #endif
 
 /// parse_ipv4(s) without its value, where the view `s` lies in may be read up to
-/// `end` (>= the end of `s`): with 16 bytes there, one 16-byte check (a dotted
-/// quad ends at a byte that is no digit or dot, so at the end of `s` or before).
+/// `end` (>= the end of `s`) and no digit or dot follows `s` before `end` (a whole
+/// param value): with 16 bytes there, one 16-byte check (a dotted quad ends at a
+/// byte that is no digit or dot, so at the end of `s` or before).
 inline bool is_ipv4(std::string_view s, const char* end) noexcept {
   std::uint32_t a = 0;
 #if defined(__SSE2__)
@@ -119,15 +164,11 @@ inline bool is_ipv4(std::string_view s, const char* end) noexcept {
       const char* const r = scan_ipv4_16(b);
       if (r != b) return r == b + s.size();  // nullptr (an octet above 255) is false too
     } else if (s.size() <= 15) {
-      // Too near the end of the view for a 16-byte load: a zero-padded copy of
-      // `s` (two overlapping loads of eight or four bytes); the zero ends the run
-      // as the view's end does.
-      char copy[16] = {};
-      const std::size_t k = s.size() >= 8 ? 8 : 4;
-      std::memcpy(copy, b, k);
-      std::memcpy(copy + s.size() - k, b + s.size() - k, k);
-      const char* const r = scan_ipv4_16(copy);
-      if (r != copy) return r == copy + s.size();
+      // Too near the end of the view for a 16-byte load: `s` zero-padded to 16
+      // bytes; the zero ends the run as the view's end does.
+      unsigned digit = 0;
+      const int len = ipv4_len16(load_padded16(b, s.size()), digit);
+      if (len != 0) return len == static_cast<int>(s.size());
     }
   }
 #endif
@@ -150,19 +191,45 @@ inline errc hostport_tail(const char* b, const char* p, const char* e, std::uint
 }
 
 /// scan_hostport(), with its most common case inline: an IPv4 host in a view of
-/// 16 bytes or more (a sent-by with its port and params after it). The same
+/// 32 bytes or more (a sent-by with its port and params after it). The same
 /// answers; the rest is the out-of-line call.
 inline errc scan_hostport_inline(std::string_view s, std::string_view& host, host_kind& kind, std::uint16_t& port,
                                  bool& has_port, std::size_t& used) noexcept {
 #if defined(__SSE2__)
   const char* const b = s.data();
-  if (s.size() >= 16 && chars::is_digit(*b)) {
-    const char* const p = scan_ipv4_16(b);
-    // Decided, a valid address, and not followed by another host byte (p < b + 16).
-    if (p != b && p != nullptr && !chars::is(*p, chars::k_host)) {
-      host = {b, static_cast<std::size_t>(p - b)};
+  if (s.size() >= 32 && chars::is_digit(*b)) {
+    unsigned digit = 0;
+    const int len = ipv4_len16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b)), digit);  // NOLINT
+    // Decided, a valid address, and not followed by another host byte (len < 16).
+    if (len > 0 && !chars::is(b[len], chars::k_host)) {
+      const auto n4 = static_cast<unsigned>(len);
+      host = {b, n4};
       kind = host_kind::ipv4;
-      return hostport_tail(b, p, b + s.size(), port, has_port, used);
+      if (b[len] == ':') {
+        // The port's digit run from the digit masks of the 32 bytes at `b`, which
+        // are loaded with the address: its end is then a few bit operations after
+        // the address's, where scan_port() would load at it first. Its value is
+        // scan_port()'s, read at the same place (in the 32 bytes: n4 <= 15).
+        const __m128i x1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + 16));  // NOLINT
+        const __m128i off = _mm_sub_epi8(x1, _mm_set1_epi8('0'));
+        const auto digit32 =
+            digit |
+            (static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(off, _mm_set1_epi8(9)), off))) << 16);
+        // Bits above the window are 1 after ~: the run ends in it when n <= 5.
+        const auto n = static_cast<unsigned>(__builtin_ctz(~(digit32 >> (n4 + 1))));
+        if (n >= 1 && n <= 5) {
+          std::uint64_t w = 0;
+          std::memcpy(&w, b + n4 + 1, 8);
+          const unsigned v = port_digits_value(w ^ 0x3030303030303030ULL, n);
+          if (v <= 65535) {
+            port = static_cast<std::uint16_t>(v);
+            has_port = true;
+            used = n4 + 1 + n;
+            return errc::ok;
+          }
+        }
+      }
+      return hostport_tail(b, b + len, b + s.size(), port, has_port, used);
     }
   }
 #endif

@@ -643,16 +643,32 @@ transport transport_from_token(std::string_view t) noexcept {
 // parsers: the fast one calls it for every param, and a call costs what the
 // common case (a name that is none of these) does.
 // `end` is the end of the view `val` lies in (readable up to there).
+// The branch and rport params by themselves: the fast parser calls these
+// directly for the two names nearly every Via has, spelled as it recognises them.
+inline bool via_branch(via& v, std::string_view val) noexcept {
+  if (val.empty() || val.front() == '"') return false;
+  v.branch = val;
+  return true;
+}
+
+inline bool via_rport(via& v, std::string_view val, const char* end) noexcept {
+  v.has_rport = true;
+  if (!val.empty()) {
+    // parse_uint(val, 65535): all of it a port number.
+    // (The digit run is the same read up to `end`: the byte after `val` is no
+    // digit. The longer view lets scan_port() read eight bytes at once.)
+    const char* p = val.data();
+    if (!detail::scan_port(p, end, v.rport) || p != val.data() + val.size()) return false;
+    v.rport_has_value = true;
+  }
+  return true;
+}
+
 [[gnu::always_inline]] inline bool via_param(via& v, std::string_view n, std::string_view val,
                                              const char* end) noexcept {
   // Dispatch on length first: most names are none of these, and each compare is one.
   switch (n.size()) {
-    case 6:
-      if (is_letters(n, "branch")) {
-        if (val.empty() || val.front() == '"') return false;
-        v.branch = val;
-      }
-      return true;
+    case 6: return is_letters(n, "branch") ? via_branch(v, val) : true;
     case 8:
       if (is_letters(n, "received")) {
         if (!detail::is_ipv4(val, end) && val.find(':') == std::string_view::npos) return false;
@@ -660,17 +676,8 @@ transport transport_from_token(std::string_view t) noexcept {
       }
       return true;
     case 5:
-      if (is_letters(n, "rport")) {
-        v.has_rport = true;
-        if (!val.empty()) {
-          // parse_uint(val, 65535): all of it a port number.
-          // (The digit run is the same read up to `end`: the byte after `val` is no
-          // digit. The longer view lets scan_port() read eight bytes at once.)
-          const char* p = val.data();
-          if (!detail::scan_port(p, end, v.rport) || p != val.data() + val.size()) return false;
-          v.rport_has_value = true;
-        }
-      } else if (is_letters(n, "maddr")) {
+      if (is_letters(n, "rport")) return via_rport(v, val, end);
+      if (is_letters(n, "maddr")) {
         if (val.empty()) return false;
         v.maddr = val;
       }
@@ -751,21 +758,30 @@ result<via> detail::via_general(std::string_view entry, bool list_entry) noexcep
 
 // The end of the run of k_gen_value bytes at `p` (a param value): branches are
 // long, so with SSE2 16 bytes a step while they are all letters, digits, '-' or
-// '.' (k_host, inside k_gen_value), then skip_class4() for the rest of the run.
+// '.' (k_host, inside k_gen_value). Where the run stops at a byte outside
+// k_gen_value, or at the view's end (nearly always: a ';' or ',' follows, in a
+// block or just after one), that is the end; otherwise, and for a value shorter
+// than a block, skip_class4() goes on.
 inline const char* gen_value_run(const char* p, const char* e) noexcept {
 #if defined(__SSE2__)
-  for (; e - p >= 16; p += 16) {
-    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));  // NOLINT
-    auto in = [](__m128i off, char span) { return _mm_cmpeq_epi8(_mm_min_epu8(off, _mm_set1_epi8(span)), off); };
-    // OR-ing 0x20 lowers letters and makes no other byte a letter.
-    const __m128i letter = in(_mm_sub_epi8(_mm_or_si128(x, _mm_set1_epi8(0x20)), _mm_set1_epi8('a')), 25);
-    const __m128i digit = in(_mm_sub_epi8(x, _mm_set1_epi8('0')), 9);
-    const __m128i dash_dot = in(_mm_sub_epi8(x, _mm_set1_epi8('-')), 1);  // '-' and '.' are neighbours
-    const auto m = static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(letter, digit), dash_dot)));
-    if (m != 0xffffU) {
-      p += __builtin_ctz(~m);
-      break;
-    }
+  if (e - p >= 16) {
+    do {
+      const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));  // NOLINT
+      auto in = [](__m128i off, char span) { return _mm_cmpeq_epi8(_mm_min_epu8(off, _mm_set1_epi8(span)), off); };
+      // OR-ing 0x20 lowers letters and makes no other byte a letter.
+      const __m128i letter = in(_mm_sub_epi8(_mm_or_si128(x, _mm_set1_epi8(0x20)), _mm_set1_epi8('a')), 25);
+      // '-', '.' and the digits are 0x2d..0x39 but '/'.
+      const __m128i digit_dash_dot =
+          _mm_andnot_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('/')), in(_mm_sub_epi8(x, _mm_set1_epi8('-')), '9' - '-'));
+      const auto m = static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(letter, digit_dash_dot)));
+      if (m != 0xffffU) {
+        p += __builtin_ctz(~m);
+        if (!chars::is(*p, chars::k_gen_value)) return p;
+        return chars::skip_class4<chars::k_gen_value>(p, e);
+      }
+      p += 16;
+    } while (e - p >= 16);
+    if (p == e || !chars::is(*p, chars::k_gen_value)) return p;
   }
 #endif
   return chars::skip_class4<chars::k_gen_value>(p, e);
@@ -814,28 +830,35 @@ namespace {
   if (*p == ',') return list_entry;
   if (*p != ';') return false;
   const char* const params = ++p;
-  for (;;) {
-    const char* const ns = p;
-    if (e - p >= 8 && (load_le<8>(p) & 0x00ffffffffffffffULL) == k_branch_eq) {
-      // "branch=" (this spelling) as one word: the token is the six letters before
-      // the '='. Nearly every Via has it, and a token scan over it costs a dozen steps.
-      p += 6;
-    } else if (e - p >= 5 && load_le<5>(p) == k_rport && (e - p == 5 || !chars::is_token(p[5]))) {
-      // "rport", the other name nearly every Via has, and the end of its token.
-      p += 5;
-    } else {
-      p = chars::skip_class4<chars::k_token>(p, e);
-      if (p == ns) return false;
-    }
-    const std::string_view name{ns, static_cast<std::size_t>(p - ns)};
-    std::string_view val{};
+  // ["=" value] at `p`: an empty view when there is no '=', false when the value is empty.
+  auto value = [&p, e](std::string_view& val) {
     if (p < e && *p == '=') {
       const char* const vs = ++p;
       p = gen_value_run(p, e);
       if (p == vs) return false;
       val = {vs, static_cast<std::size_t>(p - vs)};
     }
-    if (!via_param(v, name, val, e)) return false;
+    return true;
+  };
+  for (;;) {
+    std::string_view val{};
+    if (e - p >= 8 && (load_le<8>(p) & 0x00ffffffffffffffULL) == k_branch_eq) {
+      // "branch=" (this spelling) as one word: the token is the six letters before
+      // the '=', and what via_param() does for it is via_branch(). Nearly every Via
+      // has it, and a token scan and the name dispatch cost a dozen steps.
+      p += 6;
+      if (!value(val) || !via_branch(v, val)) return false;
+    } else if (e - p >= 5 && load_le<5>(p) == k_rport && (e - p == 5 || !chars::is_token(p[5]))) {
+      // "rport", the other name nearly every Via has, and the end of its token.
+      p += 5;
+      if (!value(val) || !via_rport(v, val, e)) return false;
+    } else {
+      const char* const ns = p;
+      p = chars::skip_class4<chars::k_token>(p, e);
+      if (p == ns) return false;
+      const std::string_view name{ns, static_cast<std::size_t>(p - ns)};
+      if (!value(val) || !via_param(v, name, val, e)) return false;
+    }
     if (p == e || (*p == ',' && list_entry)) break;
     if (*p != ';') return false;
     ++p;

@@ -246,6 +246,33 @@ void check_via_paths(std::string_view v) {
   }
 }
 
+// The hostport shortcuts against the plain readers, from each digit in the first
+// bytes of `v` (host candidates of every length, views of every length, ending
+// where `v` does): the inline hostport reader against the out-of-line one, field
+// by field, and the received IPv4 check against parse_ipv4() for 7..15 bytes
+// that no digit or dot follows.
+void check_hostport_paths(std::string_view v) {
+  const char* const end = v.data() + v.size();
+  for (std::size_t i = 0; i < v.size() && i < 48; ++i) {
+    if (!sip::chars::is_digit(v[i]) && v[i] != '[' && !sip::chars::is_alpha(v[i])) continue;
+    const std::string_view s = v.substr(i);
+    const auto f = sip::detail::scan_hostport_for_tests(s, true);
+    const auto g = sip::detail::scan_hostport_for_tests(s, false);
+    FUZZ_CHECK(f.error == g.error);
+    if (f.error == sip::errc::ok) {
+      FUZZ_CHECK(same_view(f.host, g.host) && f.kind == g.kind);
+      FUZZ_CHECK(f.port == g.port && f.has_port == g.has_port && f.used == g.used);
+    }
+    if (!sip::chars::is_digit(v[i])) continue;
+    for (std::size_t k = 7; k <= 15 && k <= s.size(); ++k) {
+      // As via-param received calls it: at the end of a run, so no digit or dot after.
+      if (k < s.size() && (sip::chars::is_digit(s[k]) || s[k] == '.')) continue;
+      std::uint32_t a = 0;
+      FUZZ_CHECK(sip::detail::is_ipv4_for_tests(s.substr(0, k), end) == sip::parse_ipv4(s.substr(0, k), a));
+    }
+  }
+}
+
 // parse_uint against a reference that detects overflow exactly. Like the
 // parser, it reads left to right and stops at the first bad digit or overflow.
 void check_parse_uint(std::string_view s, std::uint64_t max) {
@@ -369,6 +396,7 @@ void exercise_value(std::string_view v) {
 
   if (const auto via = sip::parse_via(v)) check_via(*via, v);
   check_via_paths(v);
+  check_hostport_paths(v);
 
   if (const auto cs = sip::parse_cseq(v)) {
     FUZZ_CHECK(cs->number <= 0x7fffffffU);

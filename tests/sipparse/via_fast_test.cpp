@@ -284,3 +284,80 @@ TEST(via_fast, top_via_of_a_message) {
   EXPECT_EQ(top->params, "branch=z9hG4bK187562849;rport");
   EXPECT_TRUE(fast_takes(m.value_of(sip::header_id::via), true));
 }
+
+// The received check reads 16 bytes when the view holds them, else builds the
+// value zero-padded in registers: every length from 7 to 15 bytes, at the very
+// end of the view and with a few readable bytes after it (never a digit or a dot:
+// the check is for a whole param value), answers as parse_ipv4().
+TEST(via_fast, ipv4_check_at_the_end_of_the_view) {
+  const std::vector<std::string_view> addrs = {
+      "1.2.3.4",       "1.2.3.45",        "1.2.3.456",       "10.20.30.40",     "203.0.113.45",
+      "198.51.100.20", "192.168.100.200", "255.255.255.255", "256.255.255.255", "255.255.255.256",
+      "1.2.3.4.",      ".1.2.3.4",        "1..2.3.4",        "1.2.3.4.5",       "1.2.3.0004",
+      "0001.2.3.4",    "1.2.3",           "1.2.3.a",         "1.2.3.4a",        "9.9.9.9999",
+      "12.34.56.78:9", "1.2.3.4;x",       "001.002.003.004", "1.2.3.4\x80",     "1.2.3.25\xb6"};
+  for (std::string_view a : addrs) {
+    for (std::size_t after = 0; after <= 20; ++after) {
+      const std::string buf = std::string(a) + std::string(after, after % 2 == 0 ? ';' : 'x');
+      const std::string_view s{buf.data(), a.size()};
+      std::uint32_t v = 0;
+      EXPECT_EQ(sip::detail::is_ipv4_for_tests(s, buf.data() + buf.size()), sip::parse_ipv4(s, v))
+          << a << " +" << after;
+      EXPECT_EQ(sip::parse_ipv4(s, v), ref_ipv4(s)) << a;
+    }
+  }
+  // received as the last param of the entry: the short-view form of the check.
+  EXPECT_TRUE(fast_takes("SIP/2.0/UDP 192.168.1.105:5060;branch=z9hG4bK1;rport=5060;received=203.0.113.45", false));
+  EXPECT_EQ(sip::parse_via("SIP/2.0/UDP 1.2.3.4;branch=z9hG4bK1;received=203.0.113.256").error(), sip::errc::bad_via);
+  EXPECT_EQ(sip::parse_via("SIP/2.0/UDP 1.2.3.4;branch=z9hG4bK1;received=1.2.3.4.").error(), sip::errc::bad_via);
+}
+
+// The inline hostport reader (views of 32 bytes or more: the port's digits come
+// from the loads of the address) against the out-of-line one: every port form,
+// with views just shorter and just longer than 32 bytes and hosts of every length.
+TEST(via_fast, hostport_inline_against_the_reader) {
+  const std::vector<std::string_view> hosts = {"1.2.3.4",   "192.168.1.105", "255.255.255.255", "256.1.1.1",
+                                               "1.2.3.4.5", "1.2.3.4a",      "h.example",       "[::1]"};
+  const std::vector<std::string_view> ports = {"",       ":",      ":0",     ":5",      ":5060",   ":65535",
+                                               ":65536", ":99999", ":00000", ":000001", ":005060", ":1234567",
+                                               ":x",     ":5060x", ":50;60", ":"};
+  std::size_t taken = 0;
+  for (std::string_view h : hosts) {
+    for (std::string_view p : ports) {
+      for (std::size_t pad = 0; pad <= 40; ++pad) {
+        std::string s = std::string(h) + std::string(p) + ";branch=z9hG4bK";
+        s.resize(s.size() + pad, 'a');
+        const auto f = sip::detail::scan_hostport_for_tests(s, true);
+        const auto g = sip::detail::scan_hostport_for_tests(s, false);
+        SCOPED_TRACE(s);
+        EXPECT_EQ(f.error, g.error);
+        if (f.error != sip::errc::ok || g.error != sip::errc::ok) continue;
+        ++taken;
+        EXPECT_TRUE(same_view(f.host, g.host));
+        EXPECT_EQ(f.kind, g.kind);
+        EXPECT_EQ(f.port, g.port);
+        EXPECT_EQ(f.has_port, g.has_port);
+        EXPECT_EQ(f.used, g.used);
+      }
+    }
+  }
+  EXPECT_GT(taken, 500U);
+}
+
+// Param values: 16 bytes a step, the step's stop byte deciding; runs that go on
+// past a block with a byte outside letters, digits, '-' and '.' (still a value
+// byte) or stop just at a block's edge must end where the general parser's do.
+TEST(via_fast, param_values_across_blocks) {
+  for (std::size_t n = 1; n <= 40; ++n) {
+    for (std::string_view stop : {""sv, ";rport"sv, ";x=y"sv, ",SIP/2.0/UDP h"sv, "_z"sv, ":1"sv, "!"sv, "\"q\""sv}) {
+      std::string v(n, 'b');
+      for (std::size_t i = 0; i < n; i += 7) v[i] = static_cast<char>('0' + i % 10);
+      const std::string text = "SIP/2.0/UDP 192.168.1.105:5060;branch=z9hG4bK" + v + std::string(stop);
+      fast_takes(text, false);
+      fast_takes(text, true);
+      const std::string other = "SIP/2.0/UDP 192.168.1.105:5060;x=" + v + std::string(stop) + ";branch=z9hG4bK1";
+      fast_takes(other, false);
+      fast_takes(other, true);
+    }
+  }
+}

@@ -1,6 +1,7 @@
 // SIP/SIPS/TEL and absolute URIs (RFC 3261 §19.1, RFC 3966), parsed lazily from a view.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -56,6 +57,25 @@ namespace detail {
 // it does on any error, leaving `out` partly filled) and the general parser.
 bool parse_uri_fast(std::string_view s, uri& out) noexcept;
 result<uri> parse_uri_general(std::string_view s) noexcept;
+
+// For tests and the fuzz target, which check the shortcuts under the URI and Via
+// hostport readers against the plain ones. host [":" port] at the start of `s`:
+// with `inline_path`, as the Via fast path reads it (a 16-byte IPv4 check and the
+// port's digits from the same loads), else the one reader behind it; the fields
+// are meaningful only when `error` is errc::ok.
+struct hostport_scan {
+  errc error = errc::ok;
+  std::string_view host;
+  host_kind kind = host_kind::none;
+  std::uint16_t port = 0;
+  bool has_port = false;
+  std::size_t used = 0;
+};
+hostport_scan scan_hostport_for_tests(std::string_view s, bool inline_path) noexcept;
+/// parse_ipv4(s) without the value, as the Via received param checks it, `s`
+/// lying in a view readable up to `end` and followed there by no digit or dot
+/// (a whole param value): the same answer as parse_ipv4().
+bool is_ipv4_for_tests(std::string_view s, const char* end) noexcept;
 }  // namespace detail
 
 }  // namespace sipfront::sip
