@@ -21,22 +21,9 @@ out=$work/cg.out
 valgrind --tool=callgrind --callgrind-out-file="$out" --toggle-collect='*bm_sipfront(*' \
   "$bench" --benchmark_filter="^BM_parse/sipfront/$msg\$" --benchmark_min_time=0.02 >/dev/null 2>&1
 # Iterations: calls made to message::parse (once per iteration, calibration runs included).
-iters=$(python3 - "$out" <<'PY'
-import re, sys
-names, total, cur = {}, 0, None
-for line in open(sys.argv[1], errors="replace"):
-    # Names are compressed: "(id) name" the first time, "(id)" afterwards, shared by fn= and cfn=.
-    m = re.match(r"(c?)fn=\((\d+)\)(?: (.*))?", line)
-    if m:
-        if m.group(3):
-            names[m.group(2)] = m.group(3).strip()
-        cur = names.get(m.group(2), "") if m.group(1) else None
-        continue
-    if line.startswith("calls=") and cur is not None and cur.startswith("sipfront::sip::message::parse("):
-        total += int(line.split("=", 1)[1].split()[0])
-print(total)
-PY
-)
+# shellcheck source=perf/callgrind_lib.sh
+. "$top/perf/callgrind_lib.sh"
+iters=$(calls_to "$out" "sipfront::sip::message::parse(")
 [ "${iters:-0}" -gt 0 ] || { echo "callgrind_parts: the benchmark did not run" >&2; exit 1; }
 callgrind_annotate --inclusive=yes "$out" 2>/dev/null | python3 -c '
 import re, sys
