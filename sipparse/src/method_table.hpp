@@ -37,8 +37,7 @@ constexpr std::array<method_name, 14> k_methods{{
 // (byte 0 lowest, the rest zero): within one length, equal words mean equal
 // tokens but for a 9-byte token's last byte. Two 4-byte loads overlap for 5..7.
 constexpr std::uint64_t method_word(const char* p, std::size_t n) noexcept {
-  if (n >= 8) return load_le64(p);
-  if (n >= 4) return load_le32(p) | static_cast<std::uint64_t>(load_le32(p + n - 4)) << (8 * (n - 4));
+  if (n >= 4) return load_tail8(p, n < 8 ? n : 8);
   return load_le16(p) | static_cast<std::uint64_t>(static_cast<unsigned char>(p[2])) << 16;
 }
 

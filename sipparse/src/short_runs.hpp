@@ -33,6 +33,28 @@ constexpr T load_le(const char* p) noexcept {
 constexpr std::uint16_t load_le16(const char* p) noexcept { return load_le<std::uint16_t>(p); }
 constexpr std::uint32_t load_le32(const char* p) noexcept { return load_le<std::uint32_t>(p); }
 constexpr std::uint64_t load_le64(const char* p) noexcept { return load_le<std::uint64_t>(p); }
+/// The `n` (4 <= n <= 8) bytes at `p` as a little-endian number, zero above them:
+/// two overlapping four-byte loads, or one of eight (never a byte past p + n).
+constexpr std::uint64_t load_tail8(const char* p, std::size_t n) noexcept {
+  if (n == 8) return load_le64(p);
+  // The overlap holds the same bytes in both halves.
+  return load_le32(p) | (std::uint64_t{load_le32(p + n - 4)} << (8 * (n - 4)));
+}
+/// The K (<= 8) bytes at `p` as a little-endian number, in whole loads of four,
+/// two and one bytes (a memcpy of an odd size would go through the stack).
+template <std::size_t K>
+constexpr std::uint64_t load_le_bytes(const char* p) noexcept {
+  static_assert(K <= 8);
+  if constexpr (K == 0) {
+    return 0;
+  } else if constexpr (K >= 4) {
+    return load_le32(p) | (load_le_bytes<K - 4>(p + 4) << 32);
+  } else if constexpr (K >= 2) {
+    return load_le16(p) | (load_le_bytes<K - 2>(p + 2) << 16);
+  } else {
+    return static_cast<unsigned char>(*p);
+  }
+}
 /// The bytes of a literal (at most 8) as the load_le() of them would give.
 constexpr std::uint64_t word_of(std::string_view s) noexcept {
   std::uint64_t v = 0;

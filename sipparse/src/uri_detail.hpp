@@ -10,6 +10,7 @@
 #endif
 #include <string_view>
 
+#include "short_runs.hpp"
 #include "sipfront/sipparse/chars.hpp"
 #include "sipfront/sipparse/error.hpp"
 #include "sipfront/sipparse/uri.hpp"
@@ -74,21 +75,6 @@ inline bool scan_port(const char*& p, const char* e, std::uint16_t& port) noexce
   if (n == 0 || v > 65535) return false;
   port = static_cast<std::uint16_t>(v);
   return true;
-}
-
-/// The `n` (4 <= n <= 8) bytes at `p` as a little-endian number, zero above them:
-/// two overlapping four-byte loads, or one of eight.
-inline std::uint64_t load_tail8(const char* p, std::size_t n) noexcept {
-  if (n == 8) {
-    std::uint64_t w = 0;
-    std::memcpy(&w, p, 8);
-    return w;
-  }
-  std::uint32_t a = 0;
-  std::uint32_t b = 0;
-  std::memcpy(&a, p, 4);
-  std::memcpy(&b, p + n - 4, 4);
-  return a | (std::uint64_t{b} << (8 * (n - 4)));  // the overlap holds the same bytes in both
 }
 
 #if defined(__SSE2__)

@@ -581,36 +581,10 @@ bool via::sent_by_is_broadcast() const noexcept {
 
 namespace {
 
-// The K (<= 8) bytes at `p` as a little-endian number, in whole loads (memcpy of
-// an odd size would go through the stack).
-template <std::size_t K>
-std::uint64_t load_le(const char* p) noexcept {
-  if constexpr (K == 0) {
-    return 0;
-  } else if constexpr (K >= 4) {
-    std::uint32_t w = 0;
-    std::memcpy(&w, p, 4);
-    return w | (load_le<K - 4>(p + 4) << 32);
-  } else if constexpr (K >= 2) {
-    std::uint16_t w = 0;
-    std::memcpy(&w, p, 2);
-    return w | (load_le<K - 2>(p + 2) << 16);
-  } else {
-    return static_cast<unsigned char>(*p);
-  }
-}
-
-// Four characters as load_le<4>() reads them.
-constexpr std::uint64_t word4(const char (&s)[5]) noexcept {
-  std::uint64_t w = 0;
-  for (std::size_t i = 0; i < 4; ++i) w |= std::uint64_t{static_cast<unsigned char>(s[i])} << (8 * i);
-  return w;
-}
-
-// "branch=" as load_le<8>() reads it, masked to its seven bytes; "rport" as
-// load_le<5>() reads it.
-constexpr std::uint64_t k_branch_eq = 0x003d68636e617262ULL;
-constexpr std::uint64_t k_rport = 0x74726f7072ULL;
+// "branch=" as the low seven bytes of detail::load_le64(), "rport" as
+// detail::load_le_bytes<5>() reads it.
+constexpr std::uint64_t k_branch_eq = detail::word_of("branch=");
+constexpr std::uint64_t k_rport = detail::word_of("rport");
 
 // `n` spells `name` (lower-case letters only, as long as `n`; at most 8) in any
 // case. OR-ing 0x20 into a byte lowers an ASCII letter and turns no other byte
@@ -620,10 +594,9 @@ template <std::size_t N>
 bool is_letters(std::string_view n, const char (&name)[N]) noexcept {
   constexpr std::size_t k = N - 1;
   static_assert(k >= 1 && k <= 8);
-  std::uint64_t want = 0;
-  for (std::size_t i = 0; i < k; ++i) want |= std::uint64_t{static_cast<unsigned char>(name[i])} << (8 * i);
+  const std::uint64_t want = detail::word_of({name, k});
   constexpr std::uint64_t lower = 0x2020202020202020ULL >> (8 * (8 - k));
-  return (load_le<k>(n.data()) | lower) == want;
+  return (detail::load_le_bytes<k>(n.data()) | lower) == want;
 }
 
 transport transport_from_token(std::string_view t) noexcept {
@@ -809,10 +782,10 @@ namespace {
   // The transport token and its SP; the three that nearly every Via names, as one
   // word (what transport_from_token() answers for them, without the scan).
   const char* t = p + 3;
-  switch (load_le<4>(p)) {
-    case word4("UDP "): v.transport = transport::udp; break;
-    case word4("TCP "): v.transport = transport::tcp; break;
-    case word4("TLS "): v.transport = transport::tls; break;
+  switch (detail::load_le32(p)) {
+    case detail::word_of("UDP "): v.transport = transport::udp; break;
+    case detail::word_of("TCP "): v.transport = transport::tcp; break;
+    case detail::word_of("TLS "): v.transport = transport::tls; break;
     default:
       t = chars::skip_class(p, e, chars::k_token);
       if (t == p || t == e || *t != ' ') return false;
@@ -842,13 +815,13 @@ namespace {
   };
   for (;;) {
     std::string_view val{};
-    if (e - p >= 8 && (load_le<8>(p) & 0x00ffffffffffffffULL) == k_branch_eq) {
+    if (e - p >= 8 && (detail::load_le64(p) & 0x00ffffffffffffffULL) == k_branch_eq) {
       // "branch=" (this spelling) as one word: the token is the six letters before
       // the '=', and what via_param() does for it is via_branch(). Nearly every Via
       // has it, and a token scan and the name dispatch cost a dozen steps.
       p += 6;
       if (!value(val) || !via_branch(v, val)) return false;
-    } else if (e - p >= 5 && load_le<5>(p) == k_rport && (e - p == 5 || !chars::is_token(p[5]))) {
+    } else if (e - p >= 5 && detail::load_le_bytes<5>(p) == k_rport && (e - p == 5 || !chars::is_token(p[5]))) {
       // "rport", the other name nearly every Via has, and the end of its token.
       p += 5;
       if (!value(val) || !via_rport(v, val, e)) return false;
