@@ -840,13 +840,25 @@ namespace {
   };
   for (;;) {
     std::string_view val{};
-    if (e - p >= 8 && (detail::load_le64(p) & 0x00ffffffffffffffULL) == k_branch_eq) {
+    // The name's first eight bytes (fewer, zero-padded, near the end; none below
+    // five: then neither word matches).
+    const std::ptrdiff_t left = e - p;
+    std::uint64_t w = 0;
+    if (left >= 8) {
+      w = detail::load_le64(p);
+    } else if (left >= 5) {
+      w = detail::load_tail8(p, static_cast<std::size_t>(left));
+    }
+    if (left >= 8 && (w & 0x00ffffffffffffffULL) == k_branch_eq) {
       // "branch=" (this spelling) as one word: the token is the six letters before
-      // the '=', and what via_param() does for it is via_branch(). Nearly every Via
-      // has it, and a token scan and the name dispatch cost a dozen steps.
-      p += 6;
-      if (!value(val) || !via_branch(v, val)) return false;
-    } else if (e - p >= 5 && detail::load_le_bytes<5>(p) == k_rport && (e - p == 5 || !chars::is_token(p[5]))) {
+      // the '=', and what via_param() does for it is via_branch(), whose checks a
+      // non-empty run of k_gen_value passes (its first byte is no '"'). Nearly
+      // every Via has it, and a token scan and the name dispatch cost a dozen steps.
+      const char* const vs = p + 7;
+      p = gen_value_run(vs, e);
+      if (p == vs) return false;
+      v.branch = {vs, static_cast<std::size_t>(p - vs)};
+    } else if ((w & 0xffffffffffULL) == k_rport && (left == 5 || !chars::is_token(static_cast<char>(w >> 40)))) {
       // "rport", the other name nearly every Via has, and the end of its token.
       p += 5;
       if (!value(val) || !via_rport(v, val, e)) return false;
