@@ -91,6 +91,19 @@ inline __m128i load_padded16(const char* p, std::size_t n) noexcept {
 #endif
 
 #if defined(__SSE2__)
+// Bit i set when the three digits at i (of x) are above 255: the first is above
+// '2', or "2" then above '5', or "25" then above '5'. Combined byte-wise (a byte
+// shift brings byte i+1 to i), then one mask.
+inline unsigned ipv4_above255(__m128i x) noexcept {
+  const __m128i gt5 = _mm_cmpgt_epi8(x, _mm_set1_epi8('5'));
+  const __m128i eq5 = _mm_cmpeq_epi8(x, _mm_set1_epi8('5'));
+  const __m128i tail_big =
+      _mm_or_si128(_mm_srli_si128(gt5, 1), _mm_and_si128(_mm_srli_si128(eq5, 1), _mm_srli_si128(gt5, 2)));
+  const __m128i big = _mm_or_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('2')),
+                                   _mm_and_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('2')), tail_big));
+  return static_cast<unsigned>(_mm_movemask_epi8(big));
+}
+
 // The IPv4 reader of scan_hostport() (greedy octets of up to three digits, byte
 // by byte) for the common case, on the 16 bytes of `x`: the run of digits and
 // dots at its start ends before the 16th byte and has the dotted-quad shape
@@ -114,17 +127,9 @@ inline int ipv4_len16(__m128i x, unsigned& digit) noexcept {
                      (t & ((t >> 1) | 1U | (1U << (len - 1)))) == 0 &&  // not adjacent, first or last
                      (d & (d >> 1) & (d >> 2) & (d >> 3)) == 0;         // no octet of four digits or more
   if (!shape) return 0;
-  // Three digits at i (then i starts an octet: four in a row were ruled out) are
-  // above 255 when the first is above '2', or "2" then above '5', or "25" then above '5'.
-  // Combined byte-wise (a byte shift brings byte i+1 to i), then one mask.
+  // Three digits at i (then i starts an octet: four in a row were ruled out).
   const unsigned three = d & (d >> 1) & (d >> 2);
-  const __m128i gt5 = _mm_cmpgt_epi8(x, _mm_set1_epi8('5'));
-  const __m128i eq5 = _mm_cmpeq_epi8(x, _mm_set1_epi8('5'));
-  const __m128i tail_big =
-      _mm_or_si128(_mm_srli_si128(gt5, 1), _mm_and_si128(_mm_srli_si128(eq5, 1), _mm_srli_si128(gt5, 2)));
-  const __m128i big = _mm_or_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('2')),
-                                   _mm_and_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('2')), tail_big));
-  if ((three & mask(big)) != 0) return -1;
+  if ((three & ipv4_above255(x)) != 0) return -1;
   return static_cast<int>(len);
 }
 
@@ -161,7 +166,7 @@ inline constexpr ipv4_shapes k_ipv4_shapes = make_ipv4_shapes();
 
 // ipv4_len16(x) (the same answer: the run's length, -1 or 0) with the shape from
 // k_ipv4_shapes; the octets above 255 are looked for only when a three-digit
-// octet starts with '2' or more (else none can be), by ipv4_len16() itself.
+// octet starts with '2' or more (else none can be).
 inline int ipv4_len16_lookup(__m128i x) noexcept {
   auto mask = [](__m128i m) { return static_cast<unsigned>(_mm_movemask_epi8(m)); };
   const __m128i off = _mm_sub_epi8(x, _mm_set1_epi8('0'));
@@ -172,10 +177,8 @@ inline int ipv4_len16_lookup(__m128i x) noexcept {
   const unsigned key = (dot | ~run) & (run ^ (run + 1));
   const std::uint32_t e = k_ipv4_shapes.slots[ipv4_shapes::slot(key)];
   if ((e & 0xffffU) != key) return 0;  // not a dotted quad within 15 bytes (a 16-byte run has bit 16)
-  if (((e >> 16) & mask(_mm_cmpgt_epi8(x, _mm_set1_epi8('1')))) != 0) {
-    unsigned d = 0;
-    return ipv4_len16(x, d);
-  }
+  const unsigned three = e >> 16;
+  if ((three & mask(_mm_cmpgt_epi8(x, _mm_set1_epi8('1')))) != 0 && (three & ipv4_above255(x)) != 0) return -1;
   return __builtin_ctz(~run);
 }
 
