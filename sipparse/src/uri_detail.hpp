@@ -91,6 +91,19 @@ inline __m128i load_padded16(const char* p, std::size_t n) noexcept {
 #endif
 
 #if defined(__SSE2__)
+// Bit i set when the three digits at i (of x) are above 255: the first is above
+// '2', or "2" then above '5', or "25" then above '5'. Combined byte-wise (a byte
+// shift brings byte i+1 to i), then one mask.
+inline unsigned ipv4_above255(__m128i x) noexcept {
+  const __m128i gt5 = _mm_cmpgt_epi8(x, _mm_set1_epi8('5'));
+  const __m128i eq5 = _mm_cmpeq_epi8(x, _mm_set1_epi8('5'));
+  const __m128i tail_big =
+      _mm_or_si128(_mm_srli_si128(gt5, 1), _mm_and_si128(_mm_srli_si128(eq5, 1), _mm_srli_si128(gt5, 2)));
+  const __m128i big = _mm_or_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('2')),
+                                   _mm_and_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('2')), tail_big));
+  return static_cast<unsigned>(_mm_movemask_epi8(big));
+}
+
 // The IPv4 reader of scan_hostport() (greedy octets of up to three digits, byte
 // by byte) for the common case, on the 16 bytes of `x`: the run of digits and
 // dots at its start ends before the 16th byte and has the dotted-quad shape
@@ -114,18 +127,59 @@ inline int ipv4_len16(__m128i x, unsigned& digit) noexcept {
                      (t & ((t >> 1) | 1U | (1U << (len - 1)))) == 0 &&  // not adjacent, first or last
                      (d & (d >> 1) & (d >> 2) & (d >> 3)) == 0;         // no octet of four digits or more
   if (!shape) return 0;
-  // Three digits at i (then i starts an octet: four in a row were ruled out) are
-  // above 255 when the first is above '2', or "2" then above '5', or "25" then above '5'.
-  // Combined byte-wise (a byte shift brings byte i+1 to i), then one mask.
+  // Three digits at i (then i starts an octet: four in a row were ruled out).
   const unsigned three = d & (d >> 1) & (d >> 2);
-  const __m128i gt5 = _mm_cmpgt_epi8(x, _mm_set1_epi8('5'));
-  const __m128i eq5 = _mm_cmpeq_epi8(x, _mm_set1_epi8('5'));
-  const __m128i tail_big =
-      _mm_or_si128(_mm_srli_si128(gt5, 1), _mm_and_si128(_mm_srli_si128(eq5, 1), _mm_srli_si128(gt5, 2)));
-  const __m128i big = _mm_or_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('2')),
-                                   _mm_and_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('2')), tail_big));
-  if ((three & mask(big)) != 0) return -1;
+  if ((three & ipv4_above255(x)) != 0) return -1;
   return static_cast<int>(len);
+}
+
+// The 81 dotted-quad shapes (octets of one to three digits) for
+// ipv4_len16_lookup(): the key of a run of digits and dots is its dot bits plus
+// bit `len` (its end), so the shape is one hash probe, not a dozen bit steps.
+// A slot holds a shape's key (low half; 0 when empty: a key is never 0) and the
+// bits of its three-digit octets' first digits (high half).
+struct ipv4_shapes {
+  static constexpr std::uint32_t k_mul = 0x8d981bU;  // no two of the 81 keys share a slot (checked below)
+  static constexpr unsigned slot(std::uint32_t key) noexcept { return (key * k_mul) >> 24; }
+  std::uint32_t slots[256];
+};
+consteval ipv4_shapes make_ipv4_shapes() {
+  ipv4_shapes t{};
+  for (unsigned s = 0; s < 81; ++s) {
+    unsigned key = 0;
+    unsigned three = 0;
+    unsigned pos = 0;
+    for (unsigned i = 0, n = s; i < 4; ++i, n /= 3) {
+      const unsigned len = n % 3 + 1;
+      if (len == 3) three |= 1U << pos;
+      pos += len;
+      key |= 1U << pos;  // the dot after the octet, or the end after the last
+      ++pos;
+    }
+    std::uint32_t& e = t.slots[ipv4_shapes::slot(key)];
+    if (e != 0) throw "ipv4_shapes: two shapes in one slot";  // not a constant expression: no build
+    e = key | (three << 16);
+  }
+  return t;
+}
+inline constexpr ipv4_shapes k_ipv4_shapes = make_ipv4_shapes();
+
+// ipv4_len16(x) (the same answer: the run's length, -1 or 0) with the shape from
+// k_ipv4_shapes; the octets above 255 are looked for only when a three-digit
+// octet starts with '2' or more (else none can be).
+inline int ipv4_len16_lookup(__m128i x) noexcept {
+  auto mask = [](__m128i m) { return static_cast<unsigned>(_mm_movemask_epi8(m)); };
+  const __m128i off = _mm_sub_epi8(x, _mm_set1_epi8('0'));
+  const unsigned digit = mask(_mm_cmpeq_epi8(_mm_min_epu8(off, _mm_set1_epi8(9)), off));
+  const unsigned dot = mask(_mm_cmpeq_epi8(x, _mm_set1_epi8('.')));
+  const unsigned run = digit | dot;
+  // The dots of the run and the bit after it: u ^ (u + 1) is bits 0..len.
+  const unsigned key = (dot | ~run) & (run ^ (run + 1));
+  const std::uint32_t e = k_ipv4_shapes.slots[ipv4_shapes::slot(key)];
+  if ((e & 0xffffU) != key) return 0;  // not a dotted quad within 15 bytes (a 16-byte run has bit 16)
+  const unsigned three = e >> 16;
+  if ((three & mask(_mm_cmpgt_epi8(x, _mm_set1_epi8('1')))) != 0 && (three & ipv4_above255(x)) != 0) return -1;
+  return __builtin_ctz(~run);
 }
 
 // ipv4_len16() on the 16 bytes at `p` (16 readable there): the run's end, `p`

@@ -762,6 +762,36 @@ inline const char* gen_value_run(const char* p, const char* e) noexcept {
 
 namespace {
 
+// sent-by at `p` as scan_hostport() reads it, `p` moved past it. An IPv4 address
+// with a port, as nearly every Via has, from one 16-byte load and the eight-byte
+// port reader; anything else is scan_hostport_inline().
+[[gnu::always_inline]] inline bool sent_by(const char*& p, const char* e, via& v) noexcept {
+#if defined(__SSE2__)
+  if (e - p >= 16) {
+    const int len = detail::ipv4_len16_lookup(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));  // NOLINT
+    // A valid address that no other host byte follows (len < 16: p[len] is in the load).
+    if (len > 0 && !chars::is(p[len], chars::k_host)) {
+      v.host = {p, static_cast<std::size_t>(len)};
+      v.host_type = host_kind::ipv4;
+      p += len;
+      if (*p == ':') {
+        ++p;
+        if (!detail::scan_port(p, e, v.port)) return false;
+        v.has_port = true;
+      }
+      return true;
+    }
+  }
+#endif
+  std::size_t used = 0;
+  if (detail::scan_hostport_inline({p, static_cast<std::size_t>(e - p)}, v.host, v.host_type, v.port, v.has_port,
+                                   used) != errc::ok) {
+    return false;
+  }
+  p += used;
+  return true;
+}
+
 // The Via that phones send: "SIP/2.0/" transport SP host [":" port] *(";" name
 // ["=" value]), with no LWS but that one SP, no quoted value, and the entry's ','
 // (in a list) right after its last byte. For such an entry every step of
@@ -793,12 +823,7 @@ namespace {
   }
   v.transport_token = {p, static_cast<std::size_t>(t - p)};
   p = t + 1;
-  std::size_t used = 0;
-  if (detail::scan_hostport_inline({p, static_cast<std::size_t>(e - p)}, v.host, v.host_type, v.port, v.has_port,
-                                   used) != errc::ok) {
-    return false;
-  }
-  p += used;
+  if (!sent_by(p, e, v)) return false;
   if (p == e) return true;
   if (*p == ',') return list_entry;
   if (*p != ';') return false;
@@ -815,13 +840,25 @@ namespace {
   };
   for (;;) {
     std::string_view val{};
-    if (e - p >= 8 && (detail::load_le64(p) & 0x00ffffffffffffffULL) == k_branch_eq) {
+    // The name's first eight bytes (fewer, zero-padded, near the end; none below
+    // five: then neither word matches).
+    const std::ptrdiff_t left = e - p;
+    std::uint64_t w = 0;
+    if (left >= 8) {
+      w = detail::load_le64(p);
+    } else if (left >= 5) {
+      w = detail::load_tail8(p, static_cast<std::size_t>(left));
+    }
+    if (left >= 8 && (w & 0x00ffffffffffffffULL) == k_branch_eq) {
       // "branch=" (this spelling) as one word: the token is the six letters before
-      // the '=', and what via_param() does for it is via_branch(). Nearly every Via
-      // has it, and a token scan and the name dispatch cost a dozen steps.
-      p += 6;
-      if (!value(val) || !via_branch(v, val)) return false;
-    } else if (e - p >= 5 && detail::load_le_bytes<5>(p) == k_rport && (e - p == 5 || !chars::is_token(p[5]))) {
+      // the '=', and what via_param() does for it is via_branch(), whose checks a
+      // non-empty run of k_gen_value passes (its first byte is no '"'). Nearly
+      // every Via has it, and a token scan and the name dispatch cost a dozen steps.
+      const char* const vs = p + 7;
+      p = gen_value_run(vs, e);
+      if (p == vs) return false;
+      v.branch = {vs, static_cast<std::size_t>(p - vs)};
+    } else if ((w & 0xffffffffffULL) == k_rport && (left == 5 || !chars::is_token(static_cast<char>(w >> 40)))) {
       // "rport", the other name nearly every Via has, and the end of its token.
       p += 5;
       if (!value(val) || !via_rport(v, val, e)) return false;
@@ -844,6 +881,18 @@ namespace {
 
 bool detail::via_fast(std::string_view entry, bool list_entry, via& out) noexcept {
   return fast_via(entry, list_entry, out);
+}
+
+int detail::ipv4_len16_for_tests(const char* p, bool lookup) noexcept {
+#if defined(__SSE2__)
+  const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));  // NOLINT
+  unsigned digit = 0;
+  return lookup ? ipv4_len16_lookup(x) : ipv4_len16(x, digit);
+#else
+  (void)p;
+  (void)lookup;
+  return 0;
+#endif
 }
 
 namespace {

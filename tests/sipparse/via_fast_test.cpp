@@ -361,3 +361,44 @@ TEST(via_fast, param_values_across_blocks) {
     }
   }
 }
+
+// The sent-by reader's shape table against the bit steps it replaces, on every
+// split of 16 bytes into runs of digits (octets of 0..5, the big ones among them)
+// and dots, with what follows the run, and on random text of those bytes.
+TEST(via_fast, ipv4_shape_table_against_the_bit_steps) {
+  const std::vector<std::string_view> octets = {"",    "0",   "7",   "00",  "25",  "99",  "100",  "199",  "200",  "249",
+                                                "250", "255", "256", "260", "300", "999", "2555", "1234", "12345"};
+  const std::vector<std::string_view> seps = {".", "..", ""};
+  std::size_t decided = 0;
+  auto check = [&decided](const std::string& s) {
+    std::string b = s.substr(0, 16);
+    b.resize(16, ';');
+    const int full = sip::detail::ipv4_len16_for_tests(b.data(), false);
+    EXPECT_EQ(sip::detail::ipv4_len16_for_tests(b.data(), true), full) << b;
+    decided += full != 0 ? 1 : 0;
+  };
+  for (std::string_view o1 : octets) {
+    for (std::string_view o2 : octets) {
+      for (std::string_view o3 : {"1"sv, "255"sv, "256"sv, ""sv, "01"sv}) {
+        for (std::string_view o4 : octets) {
+          for (std::string_view sep : seps) {
+            for (std::string_view tail : {":5060"sv, ".1"sv, "a"sv, "9999999"sv}) {
+              check(std::string(o1) + "." + std::string(o2) + std::string(sep) + std::string(o3) + "." +
+                    std::string(o4) + std::string(tail));
+            }
+          }
+        }
+      }
+    }
+  }
+  std::uint32_t seed = 12345;
+  for (int i = 0; i < 200000; ++i) {
+    std::string s(16, ' ');
+    for (char& c : s) {
+      seed = seed * 1103515245U + 12345U;
+      c = "0123456789......:;a2"[(seed >> 16) % 20];
+    }
+    check(s);
+  }
+  EXPECT_GT(decided, 1000U);
+}
