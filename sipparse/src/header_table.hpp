@@ -116,9 +116,11 @@ constexpr std::uint32_t head3(std::string_view n) noexcept {
 // colon must match exactly). Zero past them. One cache line, so the slot address is
 // a shift; the arrays are long enough for 16-byte compares at 0 and at len - 16.
 struct alignas(64) name_slot_entry {
-  std::array<char, 32> lower{};
   std::array<char, k_max_known_name> fold{};
-  std::uint16_t head_mask = 0;  // bit i set for the bytes of the name and its colon among the first 16
+  std::array<char, 32> lower{};
+  // Bit i set for the bytes of the name and its colon among the first 16; all 16 in
+  // an empty slot, which so matches no header line (see match_name16()).
+  std::uint16_t head_mask = 0xffff;
   std::uint8_t len = 0;
   header_id id = header_id::other;
 };
@@ -209,22 +211,23 @@ inline header_id lookup_name(const char* p, std::size_t len) noexcept {
 }
 
 #if defined(__SSE2__)
-/// lookup_name() for a name that ends at the first colon among the 16 bytes at p,
-/// which the caller has loaded into `head` (the header index's common case): its
-/// slot from `w` and len, then one 16-byte OR and compare of the name and the colon
-/// after it. `w` holds head3() of the name in its low three bytes (the first four
-/// bytes at p will do: for a two-byte name the third is the colon).
+/// The slot entry of the known long-form name that ends at the first colon among
+/// the 16 bytes at p, which the caller has loaded into `head` (the header index's
+/// common case), or nullptr when there is none: its slot from `w` and len, then one
+/// 16-byte OR and compare of the name and the colon after it. `w` holds head3() of
+/// the name in its low three bytes (the first four bytes at p will do: for a
+/// two-byte name the third is the colon).
 ///
 /// No check of the slot's length: the compare includes the colon, and the name's
-/// first colon is at len, so only a name of length len can match. An empty slot
-/// (head_mask 0) matches anything and gives other.
-inline header_id lookup_name16(__m128i head, std::uint32_t w, const char* p, std::size_t len) noexcept {
-  if (len == 1) return lookup_compact(p[0]);
+/// first colon is at len, so only a name of length len can match. A compact form
+/// (len 1) matches nothing: every slot's second byte is a name byte, not the colon.
+/// Nor does an empty slot: its head_mask asks for 16 NUL bytes, and `head` holds a colon.
+inline const name_slot_entry* match_name16(__m128i head, std::uint32_t w, std::size_t len) noexcept {
   const name_slot_entry& e = k_name_index.slots[name_slot(w, len)];
   const __m128i f = _mm_loadu_si128(reinterpret_cast<const __m128i*>(e.fold.data()));   // NOLINT
   const __m128i l = _mm_loadu_si128(reinterpret_cast<const __m128i*>(e.lower.data()));  // NOLINT
   const auto eq = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_or_si128(head, f), l)));
-  return (~eq & e.head_mask) == 0 ? e.id : header_id::other;
+  return (~eq & e.head_mask) == 0 ? &e : nullptr;
 }
 #endif
 
