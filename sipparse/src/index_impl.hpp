@@ -167,9 +167,95 @@ template <class Classify>
     repeated_ = repeated;
     return finish(first_error != errc::ok ? first_error : e);
   };
-  // The inner loop runs while the next line is known to be a header line (its first
-  // byte is above ' ', so it is neither the blank line nor a continuation): the
-  // fold check read that byte already, so the end checks above are skipped.
+  // One header line: b[line_start, eol] with its folded continuation lines, lf1 its
+  // first line end (the colon must come before it). A malformed line is skipped,
+  // its error kept, so a 400 can still be built.
+  auto index_line = [&](std::size_t line_start, std::size_t lf1, std::size_t eol) {
+    // The name ends at the line's first colon; without one the line is malformed.
+    // Trailing white space before the colon is not part of the name.
+    const char* name = b + line_start;
+    std::size_t name_len;
+    std::size_t colon;
+    header_id id;
+#if defined(__SSE2__)
+    // The common shape, taken from one 16-byte load at the line start: 16 bytes
+    // remain (all but a datagram's last lines), the colon is among them, before the
+    // line end, and the name before it is a known one, spelled without white space.
+    // The same load serves the colon search and the name compare.
+    const detail::name_slot_entry* known = nullptr;
+    bool in_head = false;  // the colon was found among the 16 bytes, before the line end
+    if (line_start <= last16) [[likely]] {
+      const __m128i head = _mm_loadu_si128(reinterpret_cast<const __m128i*>(name));  // NOLINT
+      const auto colons = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(head, _mm_set1_epi8(':'))));
+      if (colons != 0) [[likely]] {
+        name_len = detail::low_bit(colons);
+        colon = line_start + name_len;
+        in_head = colon < lf1;
+        if (in_head) [[likely]]
+          known = detail::match_name16(head, detail::load<std::uint32_t>(name), name_len);
+      }
+    }
+    if (known != nullptr) [[likely]] {
+      id = known->id;
+    } else
+#endif
+    {
+#if !defined(__SSE2__)
+      const bool in_head = false;
+#endif
+      if (!in_head) {
+        colon = detail::find_colon(b, line_start, lf1);
+        if (colon == lf1) [[unlikely]] {
+          if (first_error == errc::ok) first_error = errc::bad_header_line;
+          return;  // skip the line; keep indexing so a 400 can still be built
+        }
+      }
+      name_len = colon - line_start;
+      // match_name16() has ruled out every known long-form name that ends at the
+      // colon; a compact form, a name followed by white space (b[colon - 1] is in
+      // the datagram even for an empty name: the previous line's LF) or a colon
+      // found the slow way still need the lookup.
+      id = header_id::other;
+      if (!in_head || name_len == 1 || low(b[colon - 1])) {
+        while (name_len > 0 && chars::is_ws(name[name_len - 1])) --name_len;
+        id = detail::lookup_name(name, name_len);
+      }
+      // A known name is a token by construction; only unknown ones need the character check.
+      if (id == header_id::other && (name_len > 255 || !chars::is_token_string({name, name_len}))) [[unlikely]] {
+        if (first_error == errc::ok) first_error = errc::bad_header_line;
+        return;
+      }
+    }
+    if (n == max_headers) [[unlikely]] {
+      if (first_error == errc::ok) first_error = errc::too_many_headers;
+      return;
+    }
+    // The value without surrounding LWS: nearly always one SP before it and CR
+    // after it, tested first; the loops only for the rest. No bound checks are
+    // needed: b[colon] is ':', so a CR before the LF lies after it, and when the
+    // value is empty b[vb] is that CR or the LF, never SP.
+    std::size_t vb = colon + 2;
+    std::size_t ve = eol - 1;
+    if (b[colon + 1] != ' ' || low(b[vb]) || b[ve] != '\r' || low(b[ve - 1])) [[unlikely]] {
+      --vb;
+      ve = eol - static_cast<std::size_t>(b[eol - 1] == '\r');
+      while (vb < ve && chars::is_lws_byte(b[vb])) ++vb;
+      while (ve > vb && chars::is_lws_byte(b[ve - 1])) --ve;
+    }
+    header_entry& h = headers_[n];
+    h.name_off = static_cast<std::uint16_t>(line_start);
+    h.name_len = static_cast<std::uint8_t>(name_len);
+    h.value_off = static_cast<std::uint16_t>(vb);
+    h.value_len = static_cast<std::uint16_t>(ve - vb);
+    h.id = id;
+    const auto idx = static_cast<std::size_t>(id);
+    if (first_[idx] == npos8) [[likely]] {
+      first_[idx] = static_cast<std::uint8_t>(n);
+    } else {
+      repeated |= std::uint64_t{1} << idx;
+    }
+    ++n;
+  };
   for (;;) {
     if (pos >= size) {
       // The datagram ends right after a complete header line: some senders omit the
@@ -184,14 +270,22 @@ template <class Classify>
       body_off_ = static_cast<std::uint16_t>(pos + (c0 == '\n' ? 1 : 2));
       break;
     }
-    bool plain;  // set by the fold check: the next line is plainly a header line
-    do {
-      // One header line, with its folded continuation lines.
+    // The header lines that follow one another, each known to be one (its first byte
+    // is above ' ', so it is neither the blank line nor a continuation): the check
+    // of the byte after a line end has read it already. That check is made twice,
+    // so the common line loops back from its own copy of index_line() with no flag.
+    for (;;) {
       const std::size_t line_start = pos;
-      const std::size_t lf1 = walk.take_lf();  // the first line end: the colon must come before it
-      std::size_t eol = lf1;
+      const std::size_t lf1 = walk.take_lf();
+      if (lf1 + 1 < size && !low(b[lf1 + 1])) [[likely]] {
+        pos = lf1 + 1;
+        index_line(line_start, lf1, lf1);
+        continue;
+      }
       // A line end followed by SP or HT continues the line (folding); one followed by
       // a byte above ' ' starts the next header line.
+      std::size_t eol = lf1;
+      bool plain;  // the next line is plainly a header line
       for (;;) {
         if (eol + 1 >= size) [[unlikely]] {
           if (eol >= size) return fail(errc::no_header_end);
@@ -205,92 +299,9 @@ template <class Classify>
         eol = walk.take_lf();
       }
       pos = eol + 1;
-
-      // The name ends at the line's first colon; without one the line is malformed.
-      // Trailing white space before the colon is not part of the name.
-      const char* name = b + line_start;
-      std::size_t name_len;
-      std::size_t colon;
-      header_id id;
-#if defined(__SSE2__)
-      // The common shape, taken from one 16-byte load at the line start: 16 bytes
-      // remain (all but a datagram's last lines), the colon is among them, before the
-      // line end, and the name before it is a known one, spelled without white space.
-      // The same load serves the colon search and the name compare.
-      const detail::name_slot_entry* known = nullptr;
-      bool in_head = false;  // the colon was found among the 16 bytes, before the line end
-      if (line_start <= last16) [[likely]] {
-        const __m128i head = _mm_loadu_si128(reinterpret_cast<const __m128i*>(name));  // NOLINT
-        const auto colons = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(head, _mm_set1_epi8(':'))));
-        if (colons != 0) [[likely]] {
-          name_len = detail::low_bit(colons);
-          colon = line_start + name_len;
-          in_head = colon < lf1;
-          if (in_head) [[likely]]
-            known = detail::match_name16(head, detail::load<std::uint32_t>(name), name_len);
-        }
-      }
-      if (known != nullptr) [[likely]] {
-        id = known->id;
-      } else
-#endif
-      {
-#if !defined(__SSE2__)
-        const bool in_head = false;
-#endif
-        if (!in_head) {
-          colon = detail::find_colon(b, line_start, lf1);
-          if (colon == lf1) [[unlikely]] {
-            if (first_error == errc::ok) first_error = errc::bad_header_line;
-            continue;  // skip the line; keep indexing so a 400 can still be built
-          }
-        }
-        name_len = colon - line_start;
-        // match_name16() has ruled out every known long-form name that ends at the
-        // colon; a compact form, a name followed by white space (b[colon - 1] is in
-        // the datagram even for an empty name: the previous line's LF) or a colon
-        // found the slow way still need the lookup.
-        id = header_id::other;
-        if (!in_head || name_len == 1 || low(b[colon - 1])) {
-          while (name_len > 0 && chars::is_ws(name[name_len - 1])) --name_len;
-          id = detail::lookup_name(name, name_len);
-        }
-        // A known name is a token by construction; only unknown ones need the character check.
-        if (id == header_id::other && (name_len > 255 || !chars::is_token_string({name, name_len}))) [[unlikely]] {
-          if (first_error == errc::ok) first_error = errc::bad_header_line;
-          continue;
-        }
-      }
-      if (n == max_headers) [[unlikely]] {
-        if (first_error == errc::ok) first_error = errc::too_many_headers;
-        continue;
-      }
-      // The value without surrounding LWS: nearly always one SP before it and CR
-      // after it, tested first; the loops only for the rest. No bound checks are
-      // needed: b[colon] is ':', so a CR before the LF lies after it, and when the
-      // value is empty b[vb] is that CR or the LF, never SP.
-      std::size_t vb = colon + 2;
-      std::size_t ve = eol - 1;
-      if (b[colon + 1] != ' ' || low(b[vb]) || b[ve] != '\r' || low(b[ve - 1])) [[unlikely]] {
-        vb = colon + 1;
-        ve = eol - static_cast<std::size_t>(b[eol - 1] == '\r');
-        while (vb < ve && chars::is_lws_byte(b[vb])) ++vb;
-        while (ve > vb && chars::is_lws_byte(b[ve - 1])) --ve;
-      }
-      header_entry& h = headers_[n];
-      h.name_off = static_cast<std::uint16_t>(line_start);
-      h.name_len = static_cast<std::uint8_t>(name_len);
-      h.value_off = static_cast<std::uint16_t>(vb);
-      h.value_len = static_cast<std::uint16_t>(ve - vb);
-      h.id = id;
-      const auto idx = static_cast<std::size_t>(id);
-      if (first_[idx] == npos8) [[likely]] {
-        first_[idx] = static_cast<std::uint8_t>(n);
-      } else {
-        repeated |= std::uint64_t{1} << idx;
-      }
-      ++n;
-    } while (plain);
+      index_line(line_start, lf1, eol);
+      if (!plain) break;
+    }
   }
   n_headers_ = static_cast<std::uint8_t>(n);
   repeated_ = repeated;
