@@ -67,7 +67,10 @@ struct line_walker {
   // takes a register for the frame pointer.
   static std::uint64_t classify_short(const char* p, std::size_t n) noexcept {
     std::uint64_t m = 0;
-    for (std::size_t i = 0; i < n; ++i) m |= static_cast<std::uint64_t>(p[i] == '\n') << i;
+    for (std::size_t i = 0; i < n; ++i) {
+      m |= static_cast<std::uint64_t>(p[i] == '\n') << i;
+      asm("" : "+r"(m));  // not vectorized: GCC's vector loop spills 32-byte values
+    }
     return m;
   }
 
@@ -94,6 +97,20 @@ struct line_walker {
     }
   }
 };
+
+/// chars::is_lws_byte() with a 32-bit mask: GCC keeps the 64-bit one of a bit test
+/// in a register across the whole index loop, for these rare trims.
+constexpr bool lws_byte(char c) noexcept {
+  const unsigned i = static_cast<unsigned char>(c) - unsigned{'\t'};  // HT 0, LF 1, CR 4, SP 23
+  return i <= 23 && ((0x800013U >> i) & 1U) != 0;
+}
+constexpr bool lws_byte_is_lws() noexcept {
+  for (int c = 0; c < 256; ++c) {
+    if (lws_byte(static_cast<char>(c)) != chars::is_lws_byte(static_cast<char>(c))) return false;
+  }
+  return true;
+}
+static_assert(lws_byte_is_lws());
 
 /// The first ':' in b[from, to), or to when there is none.
 inline std::size_t find_colon(const char* b, std::size_t from, std::size_t to) noexcept {
@@ -241,8 +258,8 @@ template <class Classify>
     if (b[colon + 1] != ' ' || low(b[vb]) || b[ve] != '\r' || low(b[ve - 1])) [[unlikely]] {
       --vb;
       ve = eol - static_cast<std::size_t>(b[eol - 1] == '\r');
-      while (vb < ve && chars::is_lws_byte(b[vb])) ++vb;
-      while (ve > vb && chars::is_lws_byte(b[ve - 1])) --ve;
+      while (vb < ve && detail::lws_byte(b[vb])) ++vb;
+      while (ve > vb && detail::lws_byte(b[ve - 1])) --ve;
     }
     header_entry& h = headers_[n];
     h.name_off = static_cast<std::uint16_t>(line_start);
