@@ -45,26 +45,33 @@ namespace detail {
 // of the parse loop (the struct never escapes), so it lives in registers. (The
 // classifier's colon mask goes unused: a header's colon is found in the 16 bytes
 // the name lookup loads anyway, and the inlined classifier drops its compares.)
+//
+// A line end that is the datagram's last byte is left out of the masks and given
+// last, by the end path: every line end the masks give has a byte after it, so the
+// index's common line needs no bound check before reading that byte (next_lf()).
 template <class Classify>
 struct line_walker {
   const char* base;
   std::size_t size;
   Classify classify;
-  // Offset of the last whole block, 0 when there is none: a block at or before it
-  // is classified in place, with no further check.
-  std::size_t last_whole = size >= 64 ? size - 64 : 0;
+  // Offset of the last block that ends before the datagram's last byte, 0 when
+  // there is none: a block at or before it is classified in place, with no check.
+  std::size_t last_whole = size > 64 ? size - 65 : 0;
   std::size_t block = 0;  // offset of the classified block
   std::uint64_t lf = 0;
+  // What the end path gives next: the last byte's offset when it is a line end,
+  // else (and once it has been given) size.
+  std::size_t tail = base[size - 1] == '\n' ? size - 1 : size;
 
   /// Classifies the first block.
   [[gnu::always_inline]] void load_first() noexcept {
-    lf = size >= 64 ? classify(base).lf : classify_short(base, size);
+    lf = size > 64 ? classify(base).lf : classify_short(base, size - 1);
   }
 
-  // A datagram shorter than one block: its line ends byte by byte (no byte past it
-  // is read; no copy to pad it). Inline: around a call the AVX2 classifier's
-  // constant would be saved in a 32-byte stack slot, which realigns the frame and
-  // takes a register for the frame pointer.
+  // A datagram of at most one block: its line ends byte by byte (no byte past it is
+  // read; no copy to pad it). Inline: around a call the AVX2 classifier's constant
+  // would be saved in a 32-byte stack slot, which realigns the frame and takes a
+  // register for the frame pointer.
   static std::uint64_t classify_short(const char* p, std::size_t n) noexcept {
     std::uint64_t m = 0;
     for (std::size_t i = 0; i < n; ++i) {
@@ -74,13 +81,15 @@ struct line_walker {
     return m;
   }
 
-  /// Consumes the next line end and returns its offset; size when none.
-  [[gnu::always_inline]] std::size_t take_lf() noexcept {
+  /// Consumes the next line end into `at` and returns true when a byte follows it;
+  /// false at the end of the datagram, with `at` the last byte's offset when that
+  /// is a line end not yet taken, else size.
+  [[gnu::always_inline]] bool next_lf(std::size_t& at) noexcept {
     for (;;) {
       if (lf != 0) [[likely]] {
-        const std::size_t at = block + low_bit(lf);
+        at = block + low_bit(lf);
         lf &= lf - 1;
-        return at;
+        return true;
       }
       const std::size_t next = block + 64;
       if (next <= last_whole) [[likely]] {
@@ -88,13 +97,24 @@ struct line_walker {
         lf = classify(base + next).lf;
         continue;
       }
-      if (next >= size) return size;
+      if (next >= size - 1) {
+        at = tail;
+        tail = size;
+        return false;
+      }
       // The last, partial block of a datagram of more than one block: its last 64
       // bytes (an in-bounds load overlapping the block before), the bits already
-      // walked shifted out.
+      // walked shifted out, the last byte's cleared.
       block = next;
-      lf = classify(base + size - 64).lf >> (64 - (size - next));
+      lf = (classify(base + size - 64).lf & ~(std::uint64_t{1} << 63)) >> (64 - (size - next));
     }
+  }
+
+  /// Consumes the next line end and returns its offset; size when none.
+  [[gnu::always_inline]] std::size_t take_lf() noexcept {
+    std::size_t at;
+    next_lf(at);
+    return at;
   }
 };
 
@@ -295,8 +315,8 @@ template <class Classify>
     // so the common line loops back from its own copy of index_line() with no flag.
     for (;;) {
       const std::size_t line_start = pos;
-      const std::size_t lf1 = walk.take_lf();
-      if (lf1 + 1 < size && !low(b[lf1 + 1])) [[likely]] {
+      std::size_t lf1;
+      if (walk.next_lf(lf1) && !low(b[lf1 + 1])) [[likely]] {
         pos = lf1 + 1;
         index_line(line_start, lf1, lf1);
         continue;
