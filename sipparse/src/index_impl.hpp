@@ -231,7 +231,8 @@ template <class Classify>
         colon = line_start + name_len;
         in_head = colon < lf1;
         if (in_head) [[likely]]
-          known = detail::match_name16(head, detail::load<std::uint32_t>(name), name_len);
+          // name[-1] is the line end before the line: line_word() of the name.
+          known = detail::match_name16(head, detail::load<std::uint32_t>(name - 1), name_len);
       }
     }
     if (known != nullptr) [[likely]] {
