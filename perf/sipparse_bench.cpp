@@ -403,8 +403,7 @@ int main(int argc, char** argv) {
   }
 
   // Grouped by message so sipfront and libosip2 for one message print side by side.
-  constexpr sip::scan_isa k_isas[] = {sip::scan_isa::scalar, sip::scan_isa::sse42, sip::scan_isa::avx2,
-                                      sip::scan_isa::avx512};
+  constexpr sip::scan_isa k_isas[] = {sip::scan_isa::scalar, sip::scan_isa::sse42, sip::scan_isa::avx2};
   for (const corpus_message& m : corpus) {
     benchmark::RegisterBenchmark(("BM_parse/sipfront/" + m.name).c_str(), bm_sipfront, &m);
     benchmark::RegisterBenchmark(("BM_parse/libosip2/" + m.name).c_str(), bm_osip, &m);

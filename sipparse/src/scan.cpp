@@ -170,7 +170,6 @@ namespace {
 constexpr scanner k_scalar{scan_isa::scalar, detail::classify64_scalar, detail::index_scalar};
 constexpr scanner k_sse42{scan_isa::sse42, detail::classify64_sse42, detail::index_sse42};
 constexpr scanner k_avx2{scan_isa::avx2, detail::classify64_avx2, detail::index_avx2};
-constexpr scanner k_avx512{scan_isa::avx512, detail::classify64_avx512, detail::index_avx512};
 
 }  // namespace
 
@@ -179,8 +178,6 @@ bool isa_supported(scan_isa isa) noexcept {
     case scan_isa::scalar: return true;
     case scan_isa::sse42: return __builtin_cpu_supports("sse4.2") != 0;
     case scan_isa::avx2: return __builtin_cpu_supports("avx2") != 0 && __builtin_cpu_supports("bmi") != 0;
-    // The check includes the OS's saving of the 512-bit state (XCR0).
-    case scan_isa::avx512: return __builtin_cpu_supports("avx512bw") != 0 && __builtin_cpu_supports("bmi") != 0;
   }
   return false;
 }
@@ -190,7 +187,6 @@ const scanner& scanner_for(scan_isa isa) noexcept {
   switch (isa) {
     case scan_isa::sse42: return k_sse42;
     case scan_isa::avx2: return k_avx2;
-    case scan_isa::avx512: return k_avx512;
     case scan_isa::scalar: break;
   }
   return k_scalar;
@@ -198,8 +194,7 @@ const scanner& scanner_for(scan_isa isa) noexcept {
 
 const scanner& best_scanner() noexcept {
   // Resolved once; immutable afterwards (a function-local static is thread-safe).
-  static const scanner& best = isa_supported(scan_isa::avx512)  ? k_avx512
-                               : isa_supported(scan_isa::avx2)  ? k_avx2
+  static const scanner& best = isa_supported(scan_isa::avx2)    ? k_avx2
                                : isa_supported(scan_isa::sse42) ? k_sse42
                                                                 : k_scalar;
   return best;
@@ -210,7 +205,6 @@ std::string_view to_string(scan_isa isa) noexcept {
     case scan_isa::scalar: return "scalar";
     case scan_isa::sse42: return "sse42";
     case scan_isa::avx2: return "avx2";
-    case scan_isa::avx512: return "avx512";
   }
   return "?";
 }

@@ -1029,18 +1029,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view dgram = buf.view(size);
   const region in = region_of(dgram);
 
-  constexpr sip::scan_isa k_isas[] = {sip::scan_isa::scalar, sip::scan_isa::sse42, sip::scan_isa::avx2,
-                                      sip::scan_isa::avx512};
-  constexpr std::size_t k_n_isas = std::size(k_isas);
-  sip::message by_isa[k_n_isas];
-  for (std::size_t i = 0; i < k_n_isas; ++i) {
+  sip::message by_isa[3];
+  constexpr sip::scan_isa k_isas[] = {sip::scan_isa::scalar, sip::scan_isa::sse42, sip::scan_isa::avx2};
+  for (std::size_t i = 0; i < 3; ++i) {
     const sip::errc e = by_isa[i].parse(dgram, sip::scanner_for(k_isas[i]));
     FUZZ_CHECK(e == by_isa[i].parse_error());
     sink(sip::to_string(k_isas[i]));
   }
   same_index(by_isa[0], by_isa[1]);
   same_index(by_isa[0], by_isa[2]);
-  same_index(by_isa[0], by_isa[3]);
   sip::message best;
   best.parse(dgram);
   same_index(by_isa[0], best);

@@ -16,7 +16,7 @@
 
 namespace sipfront::sip {
 
-enum class scan_isa : std::uint8_t { scalar, sse42, avx2, avx512 };
+enum class scan_isa : std::uint8_t { scalar, sse42, avx2 };
 
 /// Bit i set when byte i of a 64-byte block is '\n' (lf) or ':' (colon).
 struct block_masks {
