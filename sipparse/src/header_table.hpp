@@ -2,10 +2,11 @@
 // runs once per header line.
 //
 // Lookup cost matters: every header line of every datagram goes through it. A
-// perfect hash over (first three bytes, length) picks the one candidate (128
+// perfect hash over (first three bytes, length) picks the one candidate (152
 // slots, collision-free for the table, checked at compile time), then a
 // case-insensitive compare of whole 8- or 4-byte words confirms it. The three
-// bytes are read before the colon is found, so only an add waits for the length. A name that
+// bytes are read before the colon is found (with the line end before them, as one
+// word), so only an add waits for the length. A name that
 // matches a table entry is therefore also a valid token, so the index only runs
 // the per-character token check on names it does not know.
 #pragma once
@@ -90,25 +91,26 @@ constexpr bool table_in_enum_order() {
 static_assert(table_in_enum_order(), "k_headers must follow header_id order");
 
 inline constexpr std::size_t k_max_known_name = 24;
-inline constexpr std::size_t k_name_slots = 128;
+// A slot for every hash (7 bits) plus length: the sum needs no mask.
+inline constexpr std::size_t k_name_slots = 128 + k_max_known_name;
 
-/// The slot of a name of length >= 2 (the caller handles compact forms), from its
-/// first three bytes as a little-endian word (head3(); a fourth byte above them is
-/// ignored) and its length. Letters are folded by OR-ing 0x20 into every byte: the
-/// slot is the same in any case.
-constexpr std::size_t name_slot(std::uint32_t head3, std::size_t len) noexcept {
-  // A multiplicative hash of the bytes: bits 17..23 of the product mix all three
-  // and none of a fourth. Then the length: the product does not wait for the
-  // colon, only the add does.
-  const std::uint32_t h = ((head3 | 0x202020U) * 5435U) >> 17;
-  return (h + static_cast<std::uint32_t>(len)) & (k_name_slots - 1);
+/// The slot of a name of length >= 2 (the caller handles compact forms), from
+/// line_word() of it and its length. Letters are folded by OR-ing 0x20 into every
+/// name byte: the slot is the same in any case.
+constexpr std::size_t name_slot(std::uint32_t w, std::size_t len) noexcept {
+  // A multiplicative hash of the word: the top seven bits of the product mix all
+  // its bytes. Then the length: the product does not wait for the colon, only the
+  // add does.
+  const std::uint32_t h = ((w | 0x20202000U) * 5435U) >> 25;
+  return h + len;
 }
 
-/// The word name_slot() hashes: the name's first three bytes, a two-byte name's
-/// colon standing in for the third (in a header line that is the byte after it).
-constexpr std::uint32_t head3(std::string_view n) noexcept {
+/// The word name_slot() hashes: LF and then the name's first three bytes, a two-byte
+/// name's colon standing in for the third. In a header line these are the four
+/// bytes from the one before the name, the line end of the line before it.
+constexpr std::uint32_t line_word(std::string_view n) noexcept {
   auto u = [&](std::size_t i) { return static_cast<std::uint32_t>(static_cast<unsigned char>(n[i])); };
-  return u(0) | u(1) << 8 | (n.size() > 2 ? u(2) : std::uint32_t{':'}) << 16;
+  return std::uint32_t{'\n'} | u(0) << 8 | u(1) << 16 | (n.size() > 2 ? u(2) : std::uint32_t{':'}) << 24;
 }
 
 // One slot: the name in lower case and then its colon, and per byte the bit that
@@ -116,9 +118,11 @@ constexpr std::uint32_t head3(std::string_view n) noexcept {
 // colon must match exactly). Zero past them. One cache line, so the slot address is
 // a shift; the arrays are long enough for 16-byte compares at 0 and at len - 16.
 struct alignas(64) name_slot_entry {
-  std::array<char, 32> lower{};
   std::array<char, k_max_known_name> fold{};
-  std::uint16_t head_mask = 0;  // bit i set for the bytes of the name and its colon among the first 16
+  std::array<char, 32> lower{};
+  // Bit i set for the bytes of the name and its colon among the first 16; all 16 in
+  // an empty slot, which so matches no header line (see match_name16()).
+  std::uint16_t head_mask = 0xffff;
   std::uint8_t len = 0;
   header_id id = header_id::other;
 };
@@ -138,7 +142,7 @@ constexpr name_index make_name_index() {
       x.collision_free = false;
       continue;
     }
-    name_slot_entry& e = x.slots[name_slot(head3(n), n.size())];
+    name_slot_entry& e = x.slots[name_slot(line_word(n), n.size())];
     if (e.len != 0) x.collision_free = false;
     e.len = static_cast<std::uint8_t>(n.size());
     e.head_mask = static_cast<std::uint16_t>((1U << (n.size() < 16 ? n.size() + 1 : 16)) - 1);
@@ -192,7 +196,7 @@ inline bool fold_equal(const char* p, std::size_t len, const name_slot_entry& e)
 /// The slot entry that may hold the name at p[0..len), len >= 2: the one a known
 /// name of that length would be in.
 inline const name_slot_entry& slot_of(const char* p, std::size_t len) noexcept {
-  return k_name_index.slots[name_slot(head3({p, len}), len)];
+  return k_name_index.slots[name_slot(line_word({p, len}), len)];
 }
 
 inline header_id lookup_compact(char c) noexcept {
@@ -209,22 +213,22 @@ inline header_id lookup_name(const char* p, std::size_t len) noexcept {
 }
 
 #if defined(__SSE2__)
-/// lookup_name() for a name that ends at the first colon among the 16 bytes at p,
-/// which the caller has loaded into `head` (the header index's common case): its
-/// slot from `w` and len, then one 16-byte OR and compare of the name and the colon
-/// after it. `w` holds head3() of the name in its low three bytes (the first four
-/// bytes at p will do: for a two-byte name the third is the colon).
+/// The slot entry of the known long-form name that ends at the first colon among
+/// the 16 bytes at p, which the caller has loaded into `head` (the header index's
+/// common case), or nullptr when there is none: its slot from `w` and len, then one
+/// 16-byte OR and compare of the name and the colon after it. `w` is line_word() of
+/// the name: the four bytes at p - 1 in a header line.
 ///
 /// No check of the slot's length: the compare includes the colon, and the name's
-/// first colon is at len, so only a name of length len can match. An empty slot
-/// (head_mask 0) matches anything and gives other.
-inline header_id lookup_name16(__m128i head, std::uint32_t w, const char* p, std::size_t len) noexcept {
-  if (len == 1) return lookup_compact(p[0]);
+/// first colon is at len, so only a name of length len can match. A compact form
+/// (len 1) matches nothing: every slot's second byte is a name byte, not the colon.
+/// Nor does an empty slot: its head_mask asks for 16 NUL bytes, and `head` holds a colon.
+inline const name_slot_entry* match_name16(__m128i head, std::uint32_t w, std::size_t len) noexcept {
   const name_slot_entry& e = k_name_index.slots[name_slot(w, len)];
   const __m128i f = _mm_loadu_si128(reinterpret_cast<const __m128i*>(e.fold.data()));   // NOLINT
   const __m128i l = _mm_loadu_si128(reinterpret_cast<const __m128i*>(e.lower.data()));  // NOLINT
   const auto eq = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_or_si128(head, f), l)));
-  return (~eq & e.head_mask) == 0 ? e.id : header_id::other;
+  return (~eq & e.head_mask) == 0 ? &e : nullptr;
 }
 #endif
 

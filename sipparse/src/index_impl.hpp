@@ -24,6 +24,20 @@
 namespace sipfront::sip {
 namespace detail {
 
+/// The index of the lowest set bit of x != 0. In asm: for __builtin_ctzll GCC puts
+/// a dependency-breaking xor before each tzcnt (a false output dependency of CPUs
+/// before Skylake), one instruction more for every bit the index loop takes. Without
+/// BMI1 the same encoding runs as bsf, which gives the same index for x != 0.
+[[gnu::always_inline]] inline std::size_t low_bit(std::uint64_t x) noexcept {
+#if defined(__x86_64__) && defined(__GNUC__)
+  std::uint64_t r;
+  asm("tzcnt %1, %0" : "=r"(r) : "r"(x));
+  return r;
+#else
+  return static_cast<std::size_t>(std::countr_zero(x));
+#endif
+}
+
 // Walks the datagram's line ends one 64-byte block at a time, and only as far as
 // the header index reads: a body is never classified. The mask holds only the
 // line ends not yet taken: taking the next one is a tzcnt and clearing its bit
@@ -31,38 +45,51 @@ namespace detail {
 // of the parse loop (the struct never escapes), so it lives in registers. (The
 // classifier's colon mask goes unused: a header's colon is found in the 16 bytes
 // the name lookup loads anyway, and the inlined classifier drops its compares.)
+//
+// A line end that is the datagram's last byte is left out of the masks and given
+// last, by the end path: every line end the masks give has a byte after it, so the
+// index's common line needs no bound check before reading that byte (next_lf()).
 template <class Classify>
 struct line_walker {
   const char* base;
   std::size_t size;
   Classify classify;
-  // Offset of the last whole block, 0 when there is none: a block at or before it
-  // is classified in place, with no further check.
-  std::size_t last_whole = size >= 64 ? size - 64 : 0;
+  // Offset of the last block that ends before the datagram's last byte, 0 when
+  // there is none: a block at or before it is classified in place, with no check.
+  std::size_t last_whole = size > 64 ? size - 65 : 0;
   std::size_t block = 0;  // offset of the classified block
   std::uint64_t lf = 0;
+  // What the end path gives next: the last byte's offset when it is a line end,
+  // else (and once it has been given) size.
+  std::size_t tail = base[size - 1] == '\n' ? size - 1 : size;
 
   /// Classifies the first block.
   [[gnu::always_inline]] void load_first() noexcept {
-    lf = size >= 64 ? classify(base).lf : classify_short(base, size);
+    lf = size > 64 ? classify(base).lf : classify_short(base, size - 1);
   }
 
-  // A datagram shorter than one block: its line ends byte by byte (no byte past it
-  // is read; no copy to pad it). Out of line: real datagrams are longer.
-  [[gnu::noinline, gnu::cold]] static std::uint64_t classify_short(const char* p, std::size_t n) noexcept {
+  // A datagram of at most one block: its line ends byte by byte (no byte past it is
+  // read; no copy to pad it). Inline: around a call the AVX2 classifier's constant
+  // would be saved in a 32-byte stack slot, which realigns the frame and takes a
+  // register for the frame pointer.
+  static std::uint64_t classify_short(const char* p, std::size_t n) noexcept {
     std::uint64_t m = 0;
-    for (std::size_t i = 0; i < n; ++i) m |= static_cast<std::uint64_t>(p[i] == '\n') << i;
+    for (std::size_t i = 0; i < n; ++i) {
+      m |= static_cast<std::uint64_t>(p[i] == '\n') << i;
+      asm("" : "+r"(m));  // not vectorized: GCC's vector loop spills 32-byte values
+    }
     return m;
   }
 
-  /// Consumes the next line end and returns its offset; size when none.
-  [[gnu::always_inline]] std::size_t take_lf() noexcept {
+  /// Consumes the next line end into `at` and returns true when a byte follows it;
+  /// false at the end of the datagram, with `at` the last byte's offset when that
+  /// is a line end not yet taken, else size.
+  [[gnu::always_inline]] bool next_lf(std::size_t& at) noexcept {
     for (;;) {
       if (lf != 0) [[likely]] {
-        // Through unsigned: the bit index is zero-extended, with no sign extension.
-        const std::size_t at = block + static_cast<unsigned>(__builtin_ctzll(lf));
+        at = block + low_bit(lf);
         lf &= lf - 1;
-        return at;
+        return true;
       }
       const std::size_t next = block + 64;
       if (next <= last_whole) [[likely]] {
@@ -70,15 +97,40 @@ struct line_walker {
         lf = classify(base + next).lf;
         continue;
       }
-      if (next >= size) return size;
+      if (next >= size - 1) {
+        at = tail;
+        tail = size;
+        return false;
+      }
       // The last, partial block of a datagram of more than one block: its last 64
       // bytes (an in-bounds load overlapping the block before), the bits already
-      // walked shifted out.
+      // walked shifted out, the last byte's cleared.
       block = next;
-      lf = classify(base + size - 64).lf >> (64 - (size - next));
+      lf = (classify(base + size - 64).lf & ~(std::uint64_t{1} << 63)) >> (64 - (size - next));
     }
   }
+
+  /// Consumes the next line end and returns its offset; size when none.
+  [[gnu::always_inline]] std::size_t take_lf() noexcept {
+    std::size_t at;
+    next_lf(at);
+    return at;
+  }
 };
+
+/// chars::is_lws_byte() with a 32-bit mask: GCC keeps the 64-bit one of a bit test
+/// in a register across the whole index loop, for these rare trims.
+constexpr bool lws_byte(char c) noexcept {
+  const unsigned i = static_cast<unsigned char>(c) - unsigned{'\t'};  // HT 0, LF 1, CR 4, SP 23
+  return i <= 23 && ((0x800013U >> i) & 1U) != 0;
+}
+constexpr bool lws_byte_is_lws() noexcept {
+  for (int c = 0; c < 256; ++c) {
+    if (lws_byte(static_cast<char>(c)) != chars::is_lws_byte(static_cast<char>(c))) return false;
+  }
+  return true;
+}
+static_assert(lws_byte_is_lws());
 
 /// The first ':' in b[from, to), or to when there is none.
 inline std::size_t find_colon(const char* b, std::size_t from, std::size_t to) noexcept {
@@ -122,8 +174,17 @@ template <class Classify>
   const std::size_t lf = walk.take_lf();
   const std::string_view line = detail::strip_cr({base_, lf});
   start_len_ = static_cast<std::uint16_t>(line.size());
-  errc first_error = parse_start_line(line);
-  if (lf == size) return error_ = (first_error != errc::ok ? first_error : errc::no_header_end);
+  // The start line is parsed after the header lines: no state of the loop then lives
+  // across the call (values kept in registers across a call take the few call-saved
+  // ones and push the rest to the stack). The outcome is the same, as its fields and
+  // the index's are disjoint: its error, if any, comes first, then the first error
+  // of the header lines, then framing's.
+  auto finish = [&](errc e) {
+    const errc start = parse_start_line(line);
+    return error_ = (start != errc::ok ? start : e);
+  };
+  if (lf == size) return finish(errc::no_header_end);
+  errc first_error = errc::ok;  // the header lines' first
   std::size_t pos = lf + 1;
   headers_off_ = static_cast<std::uint16_t>(pos);
 
@@ -143,11 +204,98 @@ template <class Classify>
   auto fail = [&](errc e) {
     n_headers_ = static_cast<std::uint8_t>(n);
     repeated_ = repeated;
-    return error_ = (first_error != errc::ok ? first_error : e);
+    return finish(first_error != errc::ok ? first_error : e);
   };
-  // The inner loop runs while the next line is known to be a header line (its first
-  // byte is above ' ', so it is neither the blank line nor a continuation): the
-  // fold check read that byte already, so the end checks above are skipped.
+  // One header line: b[line_start, eol] with its folded continuation lines, lf1 its
+  // first line end (the colon must come before it). A malformed line is skipped,
+  // its error kept, so a 400 can still be built.
+  auto index_line = [&](std::size_t line_start, std::size_t lf1, std::size_t eol) {
+    // The name ends at the line's first colon; without one the line is malformed.
+    // Trailing white space before the colon is not part of the name.
+    const char* name = b + line_start;
+    std::size_t name_len;
+    std::size_t colon;
+    header_id id;
+#if defined(__SSE2__)
+    // The common shape, taken from one 16-byte load at the line start: 16 bytes
+    // remain (all but a datagram's last lines), the colon is among them, before the
+    // line end, and the name before it is a known one, spelled without white space.
+    // The same load serves the colon search and the name compare.
+    const detail::name_slot_entry* known = nullptr;
+    bool in_head = false;  // the colon was found among the 16 bytes, before the line end
+    if (line_start <= last16) [[likely]] {
+      const __m128i head = _mm_loadu_si128(reinterpret_cast<const __m128i*>(name));  // NOLINT
+      const auto colons = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(head, _mm_set1_epi8(':'))));
+      if (colons != 0) [[likely]] {
+        name_len = detail::low_bit(colons);
+        colon = line_start + name_len;
+        in_head = colon < lf1;
+        if (in_head) [[likely]]
+          // name[-1] is the line end before the line: line_word() of the name.
+          known = detail::match_name16(head, detail::load<std::uint32_t>(name - 1), name_len);
+      }
+    }
+    if (known != nullptr) [[likely]] {
+      id = known->id;
+    } else
+#endif
+    {
+#if !defined(__SSE2__)
+      const bool in_head = false;
+#endif
+      if (!in_head) {
+        colon = detail::find_colon(b, line_start, lf1);
+        if (colon == lf1) [[unlikely]] {
+          if (first_error == errc::ok) first_error = errc::bad_header_line;
+          return;  // skip the line; keep indexing so a 400 can still be built
+        }
+      }
+      name_len = colon - line_start;
+      // match_name16() has ruled out every known long-form name that ends at the
+      // colon; a compact form, a name followed by white space (b[colon - 1] is in
+      // the datagram even for an empty name: the previous line's LF) or a colon
+      // found the slow way still need the lookup.
+      id = header_id::other;
+      if (!in_head || name_len == 1 || low(b[colon - 1])) {
+        while (name_len > 0 && chars::is_ws(name[name_len - 1])) --name_len;
+        id = detail::lookup_name(name, name_len);
+      }
+      // A known name is a token by construction; only unknown ones need the character check.
+      if (id == header_id::other && (name_len > 255 || !chars::is_token_string({name, name_len}))) [[unlikely]] {
+        if (first_error == errc::ok) first_error = errc::bad_header_line;
+        return;
+      }
+    }
+    if (n == max_headers) [[unlikely]] {
+      if (first_error == errc::ok) first_error = errc::too_many_headers;
+      return;
+    }
+    // The value without surrounding LWS: nearly always one SP before it and CR
+    // after it, tested first; the loops only for the rest. No bound checks are
+    // needed: b[colon] is ':', so a CR before the LF lies after it, and when the
+    // value is empty b[vb] is that CR or the LF, never SP.
+    std::size_t vb = colon + 2;
+    std::size_t ve = eol - 1;
+    if (b[colon + 1] != ' ' || low(b[vb]) || b[ve] != '\r' || low(b[ve - 1])) [[unlikely]] {
+      --vb;
+      ve = eol - static_cast<std::size_t>(b[eol - 1] == '\r');
+      while (vb < ve && detail::lws_byte(b[vb])) ++vb;
+      while (ve > vb && detail::lws_byte(b[ve - 1])) --ve;
+    }
+    header_entry& h = headers_[n];
+    h.name_off = static_cast<std::uint16_t>(line_start);
+    h.name_len = static_cast<std::uint8_t>(name_len);
+    h.value_off = static_cast<std::uint16_t>(vb);
+    h.value_len = static_cast<std::uint16_t>(ve - vb);
+    h.id = id;
+    const auto idx = static_cast<std::size_t>(id);
+    if (first_[idx] == npos8) [[likely]] {
+      first_[idx] = static_cast<std::uint8_t>(n);
+    } else {
+      repeated |= std::uint64_t{1} << idx;
+    }
+    ++n;
+  };
   for (;;) {
     if (pos >= size) {
       // The datagram ends right after a complete header line: some senders omit the
@@ -162,14 +310,22 @@ template <class Classify>
       body_off_ = static_cast<std::uint16_t>(pos + (c0 == '\n' ? 1 : 2));
       break;
     }
-    bool plain;  // set by the fold check: the next line is plainly a header line
-    do {
-      // One header line, with its folded continuation lines.
+    // The header lines that follow one another, each known to be one (its first byte
+    // is above ' ', so it is neither the blank line nor a continuation): the check
+    // of the byte after a line end has read it already. That check is made twice,
+    // so the common line loops back from its own copy of index_line() with no flag.
+    for (;;) {
       const std::size_t line_start = pos;
-      const std::size_t lf1 = walk.take_lf();  // the first line end: the colon must come before it
-      std::size_t eol = lf1;
+      std::size_t lf1;
+      if (walk.next_lf(lf1) && !low(b[lf1 + 1])) [[likely]] {
+        pos = lf1 + 1;
+        index_line(line_start, lf1, lf1);
+        continue;
+      }
       // A line end followed by SP or HT continues the line (folding); one followed by
       // a byte above ' ' starts the next header line.
+      std::size_t eol = lf1;
+      bool plain;  // the next line is plainly a header line
       for (;;) {
         if (eol + 1 >= size) [[unlikely]] {
           if (eol >= size) return fail(errc::no_header_end);
@@ -183,89 +339,9 @@ template <class Classify>
         eol = walk.take_lf();
       }
       pos = eol + 1;
-
-      // The name ends at the line's first colon; without one the line is malformed.
-      // Trailing white space before the colon is not part of the name.
-      const char* name = b + line_start;
-      std::size_t name_len;
-      // b[colon - 1] is in the datagram even for an empty name: the previous line's LF.
-      auto trailing_ws = [&](std::size_t colon) { return low(b[colon - 1]); };
-      auto trim_name = [&](std::size_t len) {
-        while (len > 0 && chars::is_ws(name[len - 1])) --len;
-        return len;
-      };
-      header_id id;
-      std::size_t colon;
-#if defined(__SSE2__)
-      // The common shape, taken from one 16-byte load at the line start: 16 bytes
-      // remain (all but a datagram's last lines), and the colon is among them, before
-      // the line end. The same load serves the name lookup.
-      __m128i head{};
-      std::uint64_t colons = 0;  // the colons among the 16 bytes
-      if (line_start <= last16) [[likely]] {
-        head = _mm_loadu_si128(reinterpret_cast<const __m128i*>(name));  // NOLINT
-        colons = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(head, _mm_set1_epi8(':'))));
-      }
-      // The first colon, when it comes before the line end.
-      const auto at = static_cast<std::size_t>(std::countr_zero(colons));
-      if (colons != 0 && line_start + at < lf1) [[likely]] {
-        colon = line_start + at;
-        name_len = at;
-        // The slot from the line's first four bytes, read without waiting for the colon.
-        // A name with white space before the colon matches no slot (the compare takes
-        // the colon right after the name): only then is it trimmed and looked up again.
-        id = detail::lookup_name16(head, detail::load<std::uint32_t>(name), name, name_len);
-        if (id == header_id::other && trailing_ws(colon)) [[unlikely]] {
-          name_len = trim_name(name_len);
-          id = detail::lookup_name(name, name_len);
-        }
-      } else
-#endif
-      {
-        colon = detail::find_colon(b, line_start, lf1);
-        if (colon == lf1) [[unlikely]] {
-          if (first_error == errc::ok) first_error = errc::bad_header_line;
-          continue;  // skip the line; keep indexing so a 400 can still be built
-        }
-        name_len = colon - line_start;
-        if (trailing_ws(colon)) [[unlikely]]
-          name_len = trim_name(name_len);
-        id = detail::lookup_name(name, name_len);
-      }
-      // A known name is a token by construction; only unknown ones need the character check.
-      if (id == header_id::other && (name_len > 255 || !chars::is_token_string({name, name_len}))) [[unlikely]] {
-        if (first_error == errc::ok) first_error = errc::bad_header_line;
-        continue;
-      }
-      if (n == max_headers) [[unlikely]] {
-        if (first_error == errc::ok) first_error = errc::too_many_headers;
-        continue;
-      }
-      // The value without surrounding LWS: usually one SP before and CR after, so
-      // take those first and loop only for the rest. No bound checks are needed for
-      // them: b[colon] is ':', so a CR before the LF lies after it, and when the
-      // value is empty b[vb] is that CR or the LF, never SP.
-      std::size_t vb = colon + 1;
-      std::size_t ve = eol - static_cast<std::size_t>(b[eol - 1] == '\r');
-      vb += static_cast<std::size_t>(b[vb] == ' ');
-      if (low(b[vb]) || low(b[ve - 1])) [[unlikely]] {
-        while (vb < ve && chars::is_lws_byte(b[vb])) ++vb;
-        while (ve > vb && chars::is_lws_byte(b[ve - 1])) --ve;
-      }
-      header_entry& h = headers_[n];
-      h.name_off = static_cast<std::uint16_t>(line_start);
-      h.name_len = static_cast<std::uint8_t>(name_len);
-      h.value_off = static_cast<std::uint16_t>(vb);
-      h.value_len = static_cast<std::uint16_t>(ve - vb);
-      h.id = id;
-      const auto idx = static_cast<std::size_t>(id);
-      if (first_[idx] == npos8) {
-        first_[idx] = static_cast<std::uint8_t>(n);
-      } else {
-        repeated |= std::uint64_t{1} << idx;
-      }
-      ++n;
-    } while (plain);
+      index_line(line_start, lf1, eol);
+      if (!plain) break;
+    }
   }
   n_headers_ = static_cast<std::uint8_t>(n);
   repeated_ = repeated;
@@ -280,8 +356,7 @@ template <class Classify>
   } else {
     framing = frame_body();
   }
-  if (first_error == errc::ok) first_error = framing;
-  return error_ = first_error;
+  return finish(first_error != errc::ok ? first_error : framing);
 }
 
 }  // namespace sipfront::sip

@@ -247,7 +247,11 @@ TEST_P(parse_isa, index_matches_reference_at_fast_path_edges) {
       "l: 3",
       "Content-Length:",
   };
-  const std::string ends[] = {"\r\n\r\n", "\r\n", "\n\n", "\n", "", "\r\nCall-ID: c\r\n\r\nbody"};
+  // The line ends the walker keeps out of its masks (a datagram's last byte) and
+  // gives from its end path: a last line with or without its line end, a fold or
+  // a lone CR after it.
+  const std::string ends[] = {"\r\n\r\n", "\r\n",  "\n\n",   "\n",        "", "\r\nCall-ID: c\r\n\r\nbody",
+                              "\r\n ",    "\n \n", "\r\n\r", "\r\n\t\r\n"};
   const sip::scanner& sc = scan();
   for (const std::string& line : lines) {
     for (const std::string& end : ends) {
