@@ -91,18 +91,30 @@ inline __m128i load_padded16(const char* p, std::size_t n) noexcept {
 #endif
 
 #if defined(__SSE2__)
+// Bytes of `x` that start an octet above 255 if three digits start there: above
+// '2', or "2" then above '5', or "25" then above '5'. Byte-wise (a byte shift
+// brings byte i+1 to i), then one mask; bit i is byte i.
+inline unsigned ipv4_big_mask(__m128i x) noexcept {
+  const __m128i gt5 = _mm_cmpgt_epi8(x, _mm_set1_epi8('5'));
+  const __m128i eq5 = _mm_cmpeq_epi8(x, _mm_set1_epi8('5'));
+  const __m128i tail_big =
+      _mm_or_si128(_mm_srli_si128(gt5, 1), _mm_and_si128(_mm_srli_si128(eq5, 1), _mm_srli_si128(gt5, 2)));
+  const __m128i big = _mm_or_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('2')),
+                                   _mm_and_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('2')), tail_big));
+  return static_cast<unsigned>(_mm_movemask_epi8(big));
+}
+
 // The IPv4 reader of scan_hostport() (greedy octets of up to three digits, byte
-// by byte) for the common case, on the 16 bytes of `x`: the run of digits and
-// dots at its start ends before the 16th byte and has the dotted-quad shape
-// (three single dots between four octets of one to three digits). The byte
-// reader reads exactly those octets, so this answers as it would: the run's
-// length, or -1 when an octet is above 255. Any other run gives 0: not decided
-// here. Bit i of each mask is byte i; `digit` is set to the digit mask.
-inline int ipv4_len16(__m128i x, unsigned& digit) noexcept {
-  auto mask = [](__m128i m) { return static_cast<unsigned>(_mm_movemask_epi8(m)); };
-  const __m128i off = _mm_sub_epi8(x, _mm_set1_epi8('0'));
-  digit = mask(_mm_cmpeq_epi8(_mm_min_epu8(off, _mm_set1_epi8(9)), off));
-  const unsigned dot = mask(_mm_cmpeq_epi8(x, _mm_set1_epi8('.')));
+// by byte) for the common case, on the masks of 16 bytes (bit i is byte i, bits
+// 16 and up clear; bytes past the end of a view read as clear bits): `digit`, `dot`,
+// and `big()`, ipv4_big_mask() of them, asked for only when needed. When the run
+// of digits and dots at the start ends before the 16th byte and has the
+// dotted-quad shape (three single dots between four octets of one to three
+// digits), the byte reader reads exactly those octets, so this answers as it
+// would: the run's length, or -1 when an octet is above 255. Any other run gives
+// 0: not decided here.
+template <class Big>
+inline int ipv4_run_len(unsigned digit, unsigned dot, Big big) noexcept {
   const auto len = static_cast<unsigned>(__builtin_ctz(~(digit | dot)));  // <= 16: bit 16 is clear
   if (len == 16) return 0;
   const unsigned run = (1U << len) - 1;
@@ -114,18 +126,23 @@ inline int ipv4_len16(__m128i x, unsigned& digit) noexcept {
                      (t & ((t >> 1) | 1U | (1U << (len - 1)))) == 0 &&  // not adjacent, first or last
                      (d & (d >> 1) & (d >> 2) & (d >> 3)) == 0;         // no octet of four digits or more
   if (!shape) return 0;
-  // Three digits at i (then i starts an octet: four in a row were ruled out) are
-  // above 255 when the first is above '2', or "2" then above '5', or "25" then above '5'.
-  // Combined byte-wise (a byte shift brings byte i+1 to i), then one mask.
+  // Three digits at i: i starts an octet (four in a row were ruled out).
   const unsigned three = d & (d >> 1) & (d >> 2);
-  const __m128i gt5 = _mm_cmpgt_epi8(x, _mm_set1_epi8('5'));
-  const __m128i eq5 = _mm_cmpeq_epi8(x, _mm_set1_epi8('5'));
-  const __m128i tail_big =
-      _mm_or_si128(_mm_srli_si128(gt5, 1), _mm_and_si128(_mm_srli_si128(eq5, 1), _mm_srli_si128(gt5, 2)));
-  const __m128i big = _mm_or_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('2')),
-                                   _mm_and_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('2')), tail_big));
-  if ((three & mask(big)) != 0) return -1;
+  if ((three & big()) != 0) return -1;
   return static_cast<int>(len);
+}
+
+// The digits of `x` (bit i for byte i).
+inline unsigned digit_mask(__m128i x) noexcept {
+  const __m128i off = _mm_sub_epi8(x, _mm_set1_epi8('0'));
+  return static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(off, _mm_set1_epi8(9)), off)));
+}
+
+// ipv4_run_len() on the 16 bytes of `x`; `digit` is set to the digit mask.
+inline int ipv4_len16(__m128i x, unsigned& digit) noexcept {
+  digit = digit_mask(x);
+  const auto dot = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('.'))));
+  return ipv4_run_len(digit, dot, [x] { return ipv4_big_mask(x); });
 }
 
 // ipv4_len16() on the 16 bytes at `p` (16 readable there): the run's end, `p`
