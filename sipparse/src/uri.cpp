@@ -400,7 +400,12 @@ enum class ipv4_shape : std::uint8_t { other, whole, tail };
   const __m128i x = detail::load16(host - shift);
   const unsigned digit = detail::digit_mask(x) >> shift;
   const unsigned dot = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('.')))) >> shift;
-  const int len = detail::ipv4_run_len(digit, dot, [x, shift] { return detail::ipv4_big_mask(x) >> shift; });
+  const int len = detail::ipv4_run_len(digit, dot, [x, shift](unsigned three) {
+    // Only an octet that starts above '1' can be above 255 (192.168.*, 10.* have none).
+    const unsigned high =
+        three & (static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpgt_epi8(x, _mm_set1_epi8('1')))) >> shift);
+    return high != 0 && (high & (detail::ipv4_big_mask(x) >> shift)) != 0;
+  });
   if (len <= 0) return other;
   const char* p = host + len;
   if (p < e && *p == ':') {

@@ -106,15 +106,16 @@ inline unsigned ipv4_big_mask(__m128i x) noexcept {
 
 // The IPv4 reader of scan_hostport() (greedy octets of up to three digits, byte
 // by byte) for the common case, on the masks of 16 bytes (bit i is byte i, bits
-// 16 and up clear; bytes past the end of a view read as clear bits): `digit`, `dot`,
-// and `big()`, ipv4_big_mask() of them, asked for only when needed. When the run
-// of digits and dots at the start ends before the 16th byte and has the
-// dotted-quad shape (three single dots between four octets of one to three
-// digits), the byte reader reads exactly those octets, so this answers as it
-// would: the run's length, or -1 when an octet is above 255. Any other run gives
-// 0: not decided here.
-template <class Big>
-inline int ipv4_run_len(unsigned digit, unsigned dot, Big big) noexcept {
+// 16 and up clear; bytes past the end of a view read as clear bits): `digit`,
+// `dot`, and `above255(three)`, asked only when needed: whether an octet of three
+// digits starting at a bit of `three` is above 255 (ipv4_big_mask() of the bytes
+// there). When the run of digits and dots at the start ends before the 16th byte
+// and has the dotted-quad shape (three single dots between four octets of one to
+// three digits), the byte reader reads exactly those octets, so this answers as
+// it would: the run's length, or -1 when an octet is above 255. Any other run
+// gives 0: not decided here.
+template <class Above255>
+inline int ipv4_run_len(unsigned digit, unsigned dot, Above255 above255) noexcept {
   const auto len = static_cast<unsigned>(__builtin_ctz(~(digit | dot)));  // <= 16: bit 16 is clear
   if (len == 16) return 0;
   const unsigned run = (1U << len) - 1;
@@ -128,7 +129,7 @@ inline int ipv4_run_len(unsigned digit, unsigned dot, Big big) noexcept {
   if (!shape) return 0;
   // Three digits at i: i starts an octet (four in a row were ruled out).
   const unsigned three = d & (d >> 1) & (d >> 2);
-  if ((three & big()) != 0) return -1;
+  if (three != 0 && above255(three)) return -1;
   return static_cast<int>(len);
 }
 
@@ -142,7 +143,7 @@ inline unsigned digit_mask(__m128i x) noexcept {
 inline int ipv4_len16(__m128i x, unsigned& digit) noexcept {
   digit = digit_mask(x);
   const auto dot = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('.'))));
-  return ipv4_run_len(digit, dot, [x] { return ipv4_big_mask(x); });
+  return ipv4_run_len(digit, dot, [x](unsigned three) { return (three & ipv4_big_mask(x)) != 0; });
 }
 
 // ipv4_len16() on the 16 bytes at `p` (16 readable there): the run's end, `p`
