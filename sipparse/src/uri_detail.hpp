@@ -129,7 +129,7 @@ inline int ipv4_run_len(unsigned digit, unsigned dot, Above255 above255) noexcep
   if (!shape) return 0;
   // Three digits at i: i starts an octet (four in a row were ruled out).
   const unsigned three = d & (d >> 1) & (d >> 2);
-  if (three != 0 && above255(three)) return -1;
+  if (above255(three)) return -1;
   return static_cast<int>(len);
 }
 
