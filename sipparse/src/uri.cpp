@@ -229,9 +229,10 @@ std::optional<std::string_view> uri::param(std::string_view name) const noexcept
 namespace {
 
 // uri-parameters = *( ";" uri-parameter ) after the hostport, then [ "?" headers ]:
-// `p` at the ';' or '?' that ends the hostport, `e` the end of the URI.
-// uri-parameter = pname ["=" pvalue]; both 1*paramchar.
-[[gnu::always_inline]] inline errc sip_uri_tail(const char* p, const char* const e, uri& u) noexcept {
+// `p` at the ';' or '?' that ends the hostport, `e` the end of the URI; into the
+// uri's `params` and `headers`. uri-parameter = pname ["=" pvalue]; both 1*paramchar.
+[[gnu::always_inline]] inline errc sip_uri_tail(const char* p, const char* const e, std::string_view& params,
+                                                std::string_view& headers) noexcept {
   if (*p == ';') {
     const char* const ps = ++p;
     for (;;) {
@@ -247,14 +248,14 @@ namespace {
       if (*p != ';') return errc::bad_uri;
       ++p;
     }
-    u.params = {ps, static_cast<std::size_t>(p - ps)};
+    params = {ps, static_cast<std::size_t>(p - ps)};
     if (p == e) return errc::ok;
   } else if (*p != '?') {
     return errc::bad_uri;
   }
   // headers = "?" header *( "&" header ); header = hname "=" hvalue
-  u.headers = {p + 1, static_cast<std::size_t>(e - p - 1)};
-  std::string_view hs = u.headers;
+  headers = {p + 1, static_cast<std::size_t>(e - p - 1)};
+  std::string_view hs = headers;
   for (;;) {
     const std::size_t amp = hs.find('&');
     const std::string_view h = hs.substr(0, amp);
@@ -305,7 +306,7 @@ namespace {
     return err;
   }
   if (hp_end == rest.size()) return errc::ok;
-  return sip_uri_tail(rest.data() + hp_end, e, u);
+  return sip_uri_tail(rest.data() + hp_end, e, u.params, u.headers);
 }
 
 errc parse_tel_uri(std::string_view hier, uri& u) noexcept {
@@ -338,6 +339,122 @@ namespace {
 constexpr std::uint32_t k_sip_colon = 0x3a706973U;
 constexpr std::uint32_t k_sips = 0x73706973U;
 
+#if defined(__SSE2__)
+// Bytes of `v` in a subset of the user class: letters, digits and "+,-./" (the
+// users phones write: numbers, names, E.164, UUIDs). '@', ':' and '%' are not in it.
+inline __m128i user_subset(__m128i v) noexcept {
+  return _mm_or_si128(detail::in_range<'a', 'z'>(_mm_or_si128(v, _mm_set1_epi8(0x20))), detail::in_range<'+', '9'>(v));
+}
+
+// What sip_uri_ipv4() finds: the fields of the uri that are not the defaults of
+// a SIP URI with a user and an IPv4 host, and where its params or headers start.
+struct ipv4_uri_parts {
+  std::size_t colon = 0;  ///< 3 for "sip:", 4 for "sips:"
+  std::string_view user;
+  std::string_view host;
+  std::uint16_t port = 0;
+  bool has_port = false;
+  const char* tail = nullptr;  ///< the ';' or '?' after the hostport
+};
+
+enum class ipv4_shape : std::uint8_t { other, whole, tail };
+
+// The Contact of a phone: "sip:" or "sips:", user "@" IPv4address [":" port],
+// then the end, ';' or '?', with 16 bytes or more after the scheme. 16-byte
+// masks find the user's end and the '@', and the address from a load at the
+// host (or ending at the end of the view); the port is one load of eight bytes.
+// `whole` when the URI ends there, `tail` when params or headers follow (for
+// sip_uri_tail()), `other` for any other shape, left to parse_uri_fast_impl().
+// Where it answers, parse_sip_uri() finds the same. Its results are locals
+// (registers) that make the uri once at the end: filling a result in place
+// would zero it first.
+[[gnu::always_inline]] inline ipv4_shape sip_uri_ipv4(std::string_view s, ipv4_uri_parts& q) noexcept {
+  constexpr ipv4_shape other = ipv4_shape::other;
+  if (s.size() < 5 + 16) return other;
+  std::size_t colon = 3;
+  if (const std::uint32_t w = detail::load_le32(s.data()); w != k_sip_colon) {
+    if (w != k_sips || s[4] != ':') return other;
+    colon = 4;
+  }
+  const char* const b = s.data() + colon + 1;
+  const char* const e = s.data() + s.size();
+  // The first byte outside the subset, by 16-byte steps (the last load ends at
+  // `e`): the end of the user run when it is the '@'.
+  const char* at = b;
+  for (;;) {
+    const auto out = ~static_cast<unsigned>(_mm_movemask_epi8(user_subset(detail::load16(at)))) & 0xffffU;
+    if (out != 0) {
+      at += __builtin_ctz(out);
+      break;
+    }
+    if (e - at <= 16) return other;  // no '@'
+    at = e - at >= 32 ? at + 16 : e - 16;
+  }
+  if (*at != '@' || at == b) return other;
+  const char* const host = at + 1;
+  const auto rem = static_cast<std::size_t>(e - host);
+  if (rem < 7) return other;
+  // 16 bytes at the host, or the last 16 of the view with the masks shifted down
+  // to the host (the bits past `e` are then clear, as the end of the view reads).
+  const std::size_t shift = rem >= 16 ? 0 : 16 - rem;
+  const __m128i x = detail::load16(host - shift);
+  const unsigned digit = detail::digit_mask(x) >> shift;
+  const unsigned dot = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('.')))) >> shift;
+  const int len = detail::ipv4_run_len(digit, dot, [x, shift](unsigned three) {
+    // Only an octet that starts above '1' can be above 255 (192.168.*, 10.* have none).
+    const unsigned high =
+        three & (static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpgt_epi8(x, _mm_set1_epi8('1')))) >> shift);
+    return high != 0 && (high & (detail::ipv4_big_mask(x) >> shift)) != 0;
+  });
+  if (len <= 0) return other;
+  const char* p = host + len;
+  if (p < e && *p == ':') {
+    // port = 1..5 digits <= 65535 (more are left to scan_port()): eight bytes at
+    // them, or the last eight of the view shifted down to them (zeros past `e`).
+    const char* const d = p + 1;
+    const auto r = static_cast<std::size_t>(e - d);
+    if (r == 0) return other;
+    std::uint64_t w = r >= 8 ? detail::load_le64(d) : detail::load_le64(e - 8) >> (8 * (8 - r));
+    w ^= 0x3030303030303030ULL;  // '0'..'9' -> 0..9
+    const std::uint64_t bad = (((w & 0x7f7f7f7f7f7f7f7fULL) + 0x7676767676767676ULL) | w) & 0x8080808080808080ULL;
+    if (bad == 0) return other;
+    const auto n = static_cast<std::size_t>(__builtin_ctzll(bad)) / 8;
+    if (n == 0 || n > 5) return other;
+    const unsigned v = detail::port_digits_value(w, n);
+    if (v > 65535) return other;
+    q.port = static_cast<std::uint16_t>(v);
+    q.has_port = true;
+    p = d + n;
+  }
+  // The address ends at a byte that is no host byte (a letter or '-' would make
+  // it a hostname): the end, ':' (taken), ';' or '?'.
+  if (p != e && *p != ';' && *p != '?') return other;
+  q.colon = colon;
+  q.user = {b, static_cast<std::size_t>(at - b)};
+  q.host = {host, static_cast<std::size_t>(len)};
+  q.tail = p;
+  return p == e ? ipv4_shape::whole : ipv4_shape::tail;
+}
+
+// The uri sip_uri_ipv4() found in `s`, without its params and headers.
+inline uri make_ipv4_uri(std::string_view s, const ipv4_uri_parts& q) noexcept {
+  return uri{.scheme = q.colon == 4 ? uri_scheme::sips : uri_scheme::sip,
+             .scheme_token = s.substr(0, q.colon),
+             .user = q.user,
+             .password = {},
+             .has_user = true,
+             .has_password = false,
+             .host = q.host,
+             .host_type = host_kind::ipv4,
+             .port = q.port,
+             .has_port = q.has_port,
+             .params = {},
+             .headers = {},
+             .opaque = {},
+             .raw = s};
+}
+#endif
+
 // "sip:" or "sips:", as every phone writes it: the scheme needs no loop and no
 // case folding. The rest is parse_sip_uri(), whose errors make this decline
 // (false; `u` is then partly filled).
@@ -356,9 +473,43 @@ constexpr std::uint32_t k_sips = 0x73706973U;
   return parse_sip_uri(s.substr(colon + 1), u) == errc::ok;
 }
 
+// parse_uri() after sip_uri_ipv4() has left `s` to it: the other SIP URIs the
+// fast path takes, else the general parser. Out of line: parse_uri() itself is
+// then the shortcut alone, with no frame.
+[[gnu::noinline]] result<uri> parse_uri_rest(std::string_view s) noexcept {
+  // Filled in place and returned by name: no copy of a uri on the fast path.
+  result<uri> r{uri{}};
+  if (!parse_uri_fast_impl(s, r.value())) [[unlikely]] {
+    r = detail::parse_uri_general(s);
+  }
+  return r;
+}
+
+#if defined(__SSE2__)
+// parse_uri() for what sip_uri_ipv4() found with params or headers after it:
+// they are read here, out of line, so that their loops do not cost every URI
+// saved registers. Their errors are the general parser's to report.
+[[gnu::noinline]] result<uri> ipv4_uri_with_tail(std::string_view s, const ipv4_uri_parts& q) noexcept {
+  result<uri> r{std::in_place, [&] { return make_ipv4_uri(s, q); }};
+  if (sip_uri_tail(q.tail, s.data() + s.size(), r.value().params, r.value().headers) != errc::ok) [[unlikely]] {
+    r = detail::parse_uri_general(s);
+  }
+  return r;
+}
+#endif
+
 }  // namespace
 
-bool detail::parse_uri_fast(std::string_view s, uri& u) noexcept { return parse_uri_fast_impl(s, u); }
+bool detail::parse_uri_fast(std::string_view s, uri& u) noexcept {
+#if defined(__SSE2__)
+  ipv4_uri_parts q;
+  if (const ipv4_shape k = sip_uri_ipv4(s, q); k != ipv4_shape::other) {
+    u = make_ipv4_uri(s, q);
+    return k == ipv4_shape::whole || sip_uri_tail(q.tail, s.data() + s.size(), u.params, u.headers) == errc::ok;
+  }
+#endif
+  return parse_uri_fast_impl(s, u);
+}
 
 result<uri> detail::parse_uri_general(std::string_view s) noexcept {
   uri u;
@@ -393,12 +544,20 @@ result<uri> detail::parse_uri_general(std::string_view s) noexcept {
 }
 
 result<uri> parse_uri(std::string_view s) noexcept {
-  // Filled in place and returned by name: no copy of a uri on the fast path.
-  result<uri> r{uri{}};
-  if (!parse_uri_fast_impl(s, r.value())) [[unlikely]] {
-    r = detail::parse_uri_general(s);
+#if defined(__SSE2__)
+  // Every call below is a tail call: the shortcut needs no frame.
+  ipv4_uri_parts q;
+  const ipv4_shape k = sip_uri_ipv4(s, q);
+  if (k == ipv4_shape::whole) [[likely]] {
+    return {std::in_place, [&] { return make_ipv4_uri(s, q); }};
   }
-  return r;
+  if (k == ipv4_shape::tail) {
+    // A copy for the call: `q` itself, its address never taken, stays in registers.
+    const ipv4_uri_parts c = q;
+    return ipv4_uri_with_tail(s, c);
+  }
+#endif
+  return parse_uri_rest(s);
 }
 
 int unescape(std::string_view in, char* out, std::size_t cap) noexcept {

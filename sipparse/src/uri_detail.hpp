@@ -91,10 +91,10 @@ inline __m128i load_padded16(const char* p, std::size_t n) noexcept {
 #endif
 
 #if defined(__SSE2__)
-// Bit i set when the three digits at i (of x) are above 255: the first is above
-// '2', or "2" then above '5', or "25" then above '5'. Combined byte-wise (a byte
-// shift brings byte i+1 to i), then one mask.
-inline unsigned ipv4_above255(__m128i x) noexcept {
+// Bytes of `x` that start an octet above 255 if three digits start there: above
+// '2', or "2" then above '5', or "25" then above '5'. Byte-wise (a byte shift
+// brings byte i+1 to i), then one mask; bit i is byte i.
+inline unsigned ipv4_big_mask(__m128i x) noexcept {
   const __m128i gt5 = _mm_cmpgt_epi8(x, _mm_set1_epi8('5'));
   const __m128i eq5 = _mm_cmpeq_epi8(x, _mm_set1_epi8('5'));
   const __m128i tail_big =
@@ -105,17 +105,17 @@ inline unsigned ipv4_above255(__m128i x) noexcept {
 }
 
 // The IPv4 reader of scan_hostport() (greedy octets of up to three digits, byte
-// by byte) for the common case, on the 16 bytes of `x`: the run of digits and
-// dots at its start ends before the 16th byte and has the dotted-quad shape
-// (three single dots between four octets of one to three digits). The byte
-// reader reads exactly those octets, so this answers as it would: the run's
-// length, or -1 when an octet is above 255. Any other run gives 0: not decided
-// here. Bit i of each mask is byte i; `digit` is set to the digit mask.
-inline int ipv4_len16(__m128i x, unsigned& digit) noexcept {
-  auto mask = [](__m128i m) { return static_cast<unsigned>(_mm_movemask_epi8(m)); };
-  const __m128i off = _mm_sub_epi8(x, _mm_set1_epi8('0'));
-  digit = mask(_mm_cmpeq_epi8(_mm_min_epu8(off, _mm_set1_epi8(9)), off));
-  const unsigned dot = mask(_mm_cmpeq_epi8(x, _mm_set1_epi8('.')));
+// by byte) for the common case, on the masks of 16 bytes (bit i is byte i, bits
+// 16 and up clear; bytes past the end of a view read as clear bits): `digit`,
+// `dot`, and `above255(three)`, asked only when needed: whether an octet of three
+// digits starting at a bit of `three` is above 255 (ipv4_big_mask() of the bytes
+// there). When the run of digits and dots at the start ends before the 16th byte
+// and has the dotted-quad shape (three single dots between four octets of one to
+// three digits), the byte reader reads exactly those octets, so this answers as
+// it would: the run's length, or -1 when an octet is above 255. Any other run
+// gives 0: not decided here.
+template <class Above255>
+inline int ipv4_run_len(unsigned digit, unsigned dot, Above255 above255) noexcept {
   const auto len = static_cast<unsigned>(__builtin_ctz(~(digit | dot)));  // <= 16: bit 16 is clear
   if (len == 16) return 0;
   const unsigned run = (1U << len) - 1;
@@ -127,10 +127,23 @@ inline int ipv4_len16(__m128i x, unsigned& digit) noexcept {
                      (t & ((t >> 1) | 1U | (1U << (len - 1)))) == 0 &&  // not adjacent, first or last
                      (d & (d >> 1) & (d >> 2) & (d >> 3)) == 0;         // no octet of four digits or more
   if (!shape) return 0;
-  // Three digits at i (then i starts an octet: four in a row were ruled out).
+  // Three digits at i: i starts an octet (four in a row were ruled out).
   const unsigned three = d & (d >> 1) & (d >> 2);
-  if ((three & ipv4_above255(x)) != 0) return -1;
+  if (above255(three)) return -1;
   return static_cast<int>(len);
+}
+
+// The digits of `x` (bit i for byte i).
+inline unsigned digit_mask(__m128i x) noexcept {
+  const __m128i off = _mm_sub_epi8(x, _mm_set1_epi8('0'));
+  return static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(off, _mm_set1_epi8(9)), off)));
+}
+
+// ipv4_run_len() on the 16 bytes of `x`; `digit` is set to the digit mask.
+inline int ipv4_len16(__m128i x, unsigned& digit) noexcept {
+  digit = digit_mask(x);
+  const auto dot = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('.'))));
+  return ipv4_run_len(digit, dot, [x](unsigned three) { return (three & ipv4_big_mask(x)) != 0; });
 }
 
 // The 81 dotted-quad shapes (octets of one to three digits) for
@@ -169,8 +182,7 @@ inline constexpr ipv4_shapes k_ipv4_shapes = make_ipv4_shapes();
 // octet starts with '2' or more (else none can be).
 inline int ipv4_len16_lookup(__m128i x) noexcept {
   auto mask = [](__m128i m) { return static_cast<unsigned>(_mm_movemask_epi8(m)); };
-  const __m128i off = _mm_sub_epi8(x, _mm_set1_epi8('0'));
-  const unsigned digit = mask(_mm_cmpeq_epi8(_mm_min_epu8(off, _mm_set1_epi8(9)), off));
+  const unsigned digit = digit_mask(x);
   const unsigned dot = mask(_mm_cmpeq_epi8(x, _mm_set1_epi8('.')));
   const unsigned run = digit | dot;
   // The dots of the run and the bit after it: u ^ (u + 1) is bits 0..len.
@@ -178,7 +190,7 @@ inline int ipv4_len16_lookup(__m128i x) noexcept {
   const std::uint32_t e = k_ipv4_shapes.slots[ipv4_shapes::slot(key)];
   if ((e & 0xffffU) != key) return 0;  // not a dotted quad within 15 bytes (a 16-byte run has bit 16)
   const unsigned three = e >> 16;
-  if ((three & mask(_mm_cmpgt_epi8(x, _mm_set1_epi8('1')))) != 0 && (three & ipv4_above255(x)) != 0) return -1;
+  if ((three & mask(_mm_cmpgt_epi8(x, _mm_set1_epi8('1')))) != 0 && (three & ipv4_big_mask(x)) != 0) return -1;
   return __builtin_ctz(~run);
 }
 

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <cstring>
+#include <memory>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -359,6 +361,116 @@ TEST(parse_ipv4, dotted_quads) {
   for (std::string_view bad : {"", "1.2.3", "1.2.3.4.", "1.2.3.4.5", "256.0.0.1", "1..2.3", "1.2.3.a", "01234.1.1.1",
                                " 1.2.3.4", "1.2.3.4 ", "example.com"}) {
     EXPECT_FALSE(sip::parse_ipv4(bad, v)) << bad;
+  }
+}
+
+// ================================================================== IPv4 shortcut
+
+// An exactly sized heap copy: a load past its end is an ASan report.
+struct exact_copy {
+  std::unique_ptr<char[]> buf;
+  std::string_view v;
+  explicit exact_copy(const std::string& s) : buf(std::make_unique<char[]>(s.size())) {
+    std::memcpy(buf.get(), s.data(), s.size());
+    v = {buf.get(), s.size()};
+  }
+};
+
+bool same_view(std::string_view a, std::string_view b) { return a.data() == b.data() && a.size() == b.size(); }
+
+// parse_uri(), and the fast path when it takes `s`, answer as the general parser:
+// the same error or every field the same. True when the fast path took it.
+bool uri_answers_as_general(std::string_view s) {
+  const auto g = sip::detail::parse_uri_general(s);
+  const auto pub = sip::parse_uri(s);
+  EXPECT_EQ(pub.error(), g.error()) << s;
+  sip::uri fast;
+  const bool took = sip::detail::parse_uri_fast(s, fast);
+  EXPECT_TRUE(!took || g.ok()) << s;
+  const std::array<const sip::uri*, 2> both{took ? &fast : nullptr, pub.ok() ? &pub.value() : nullptr};
+  for (const sip::uri* u : both) {
+    if (u == nullptr || !g) continue;
+    EXPECT_EQ(u->scheme, g->scheme) << s;
+    EXPECT_TRUE(same_view(u->scheme_token, g->scheme_token) && same_view(u->raw, g->raw)) << s;
+    EXPECT_TRUE(same_view(u->user, g->user) && same_view(u->password, g->password)) << s;
+    EXPECT_EQ(u->has_user, g->has_user) << s;
+    EXPECT_EQ(u->has_password, g->has_password) << s;
+    EXPECT_TRUE(same_view(u->host, g->host)) << s;
+    EXPECT_EQ(u->host_type, g->host_type) << s;
+    EXPECT_EQ(u->port, g->port) << s;
+    EXPECT_EQ(u->has_port, g->has_port) << s;
+    EXPECT_TRUE(same_view(u->params, g->params) && same_view(u->headers, g->headers)) << s;
+    EXPECT_TRUE(same_view(u->opaque, g->opaque)) << s;
+  }
+  return took;
+}
+
+// user "@" IPv4address [":" port] and the end, ';' or '?', read from 16-byte
+// masks: users short and long (across the 16-byte steps), octets on both sides
+// of 255 and of three digits, ports of 1..6 digits on both sides of 65535, and
+// whatever may follow; the host and port near the end of the view (the shifted
+// loads) and not.
+TEST(uri_ipv4_shortcut, shapes_inside_and_outside) {
+  const std::string users[] = {"1",
+                               "1001",
+                               "+4930123456",
+                               "alice.smith-2",
+                               "b7c4e1d2-9a3f-4e5b-8c1d-00562b1f7c0a",
+                               std::string(15, 'u'),
+                               std::string(16, 'u'),
+                               std::string(31, 'u'),
+                               std::string(32, 'u'),
+                               "a_b",
+                               "a%41",
+                               "a:pw",
+                               "",
+                               "a@b"};
+  const std::string hosts[] = {"192.168.1.105", "1.2.3.4",      "10.20.30.41", "203.0.113.10", "255.255.255.255",
+                               "256.1.1.1",     "1.2.3.260",    "1.2.3.4.5",   "1.2.3",        "1..2.3",
+                               "01.002.3.4",    "1234.1.1.1",   "1.2.3.4a",    "1.2.3.4-",     "299.1.1.1",
+                               "249.250.251.9", "100.199.200.0"};
+  const std::string ports[] = {"", ":5060", ":0", ":65535", ":65536", ":99999", ":000001", ":1", ":", ":5a", ":37421"};
+  const std::string tails[] = {"", ";transport=udp", ";lr", "?X-h=1", ";", "?", ";a;;b", "a", "-", ".", ":", ">"};
+  int taken = 0;
+  for (const std::string& scheme : {std::string("sip:"), std::string("sips:")}) {
+    for (const std::string& user : users) {
+      for (const std::string& host : hosts) {
+        for (const std::string& port : ports) {
+          for (const std::string& tail : tails) {
+            const exact_copy c(scheme + user + "@" + host + port + tail);
+            taken += uri_answers_as_general(c.v) ? 1 : 0;
+          }
+        }
+      }
+    }
+  }
+  EXPECT_GT(taken, 0);
+  // Just inside: taken (by the shortcut or the fast path behind it).
+  for (std::string_view s : {"sip:1001@192.168.1.105:5060"sv, "sip:1@1.2.3.4:5"sv, "sips:1001@10.20.30.41:65535"sv,
+                             "sip:1001@192.168.1.105:5060;transport=udp"sv, "sip:1001@192.168.1.105?X-h=1"sv,
+                             "sip:b7c4e1d2-9a3f-4e5b-8c1d-00562b1f7c0a@10.1.2.50:51234;transport=tcp"sv}) {
+    const exact_copy c{std::string(s)};
+    EXPECT_TRUE(uri_answers_as_general(c.v)) << s;
+  }
+  // Just outside: errors the general parser reports.
+  for (std::string_view s :
+       {"sip:1001@192.168.1.256:5060"sv, "sip:1001@192.168.1.105:65536"sv, "sip:1001@192.168.1.105:5060;"sv,
+        "sip:1001@192.168.1.105:"sv, "sip:@192.168.1.105:5060"sv}) {
+    const exact_copy c{std::string(s)};
+    EXPECT_FALSE(uri_answers_as_general(c.v)) << s;
+    EXPECT_FALSE(sip::parse_uri(c.v).ok()) << s;
+  }
+}
+
+// Every prefix of Contact URIs, so that the end of the view falls inside each part.
+TEST(uri_ipv4_shortcut, every_prefix) {
+  for (std::string_view s :
+       {"sip:1001@192.168.1.105:5060;transport=udp?X-h=1"sv, "sip:+4930123456@192.0.2.17:5060;transport=udp"sv,
+        "sips:1@10.0.0.1:65535"sv, "sip:b7c4e1d2-9a3f-4e5b-8c1d-00562b1f7c0a@10.1.2.50:51234;transport=tcp"sv}) {
+    for (std::size_t n = 0; n <= s.size(); ++n) {
+      const exact_copy c{std::string(s.substr(0, n))};
+      uri_answers_as_general(c.v);
+    }
   }
 }
 

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 namespace sipfront::sip {
@@ -49,6 +50,13 @@ class result {
  public:
   constexpr result(T v) noexcept : value_(std::move(v)), err_(errc::ok) {}  // NOLINT(google-explicit-constructor)
   constexpr result(errc e) noexcept : value_(), err_(e) {}                  // NOLINT(google-explicit-constructor)
+  /// The value that `make()` returns, made in place: a fast path that has its
+  /// fields in registers stores each once into the result (`return result<T>{
+  /// std::in_place, [&] { return T{...}; }}`), where filling a `result{T{}}`
+  /// zeroes all of it first and `return T{...}` copies a temporary.
+  template <class F>
+  requires std::is_invocable_r_v<T, F&>
+  constexpr result(std::in_place_t /*unused*/, F&& make) noexcept : value_(make()), err_(errc::ok) {}
 
   [[nodiscard]] constexpr bool ok() const noexcept { return err_ == errc::ok; }
   constexpr explicit operator bool() const noexcept { return ok(); }
