@@ -246,12 +246,14 @@ template <char... Cs>
       ((hit = _mm_or_si128(hit, _mm_cmpeq_epi8(v, _mm_set1_epi8(Cs)))), ...);
       return static_cast<unsigned>(_mm_movemask_epi8(hit));
     };
-    for (; e - p >= 16; p += 16) {
+    const char* const last = e - 16;  // the last whole block starts here
+    do {
       if (const unsigned m = hits(p); m != 0) return p + __builtin_ctz(m);
-    }
+      p += 16;
+    } while (p <= last);
     if (p == e) return e;
     // [e - 16, e): the bytes before p in it were searched already.
-    const unsigned m = hits(e - 16) >> (16 - (e - p));
+    const unsigned m = hits(last) >> (16 - (e - p));
     return m != 0 ? p + __builtin_ctz(m) : e;
   }
 #endif
@@ -312,19 +314,64 @@ template <std::uint32_t Cls>
   return chars::skip_run<Cls>(p, e);
 }
 
-// "tag=" in any case at p (four bytes readable): the From/To tag, recognised
-// without scanning its name. The '=' byte is compared exactly.
-[[gnu::always_inline]] inline bool is_tag_equal(const char* p) noexcept {
-  constexpr char k_tag[4] = {'t', 'a', 'g', '='};
-  constexpr char k_fold[4] = {0x20, 0x20, 0x20, 0};
-  std::uint32_t w = 0;
-  std::uint32_t tag = 0;
-  std::uint32_t fold = 0;
-  std::memcpy(&w, p, 4);
-  std::memcpy(&tag, k_tag, 4);
-  std::memcpy(&fold, k_fold, 4);
-  return (w | fold) == tag;
+// The length of the header-param name at p when it is one that phones send in
+// nearly every From, To and Contact, followed by its '=': "tag" (in any case,
+// `is_tag` set), "reg-id", "expires" or "+sip.instance" (as written; another
+// case takes the class scan, which finds the same end). One or two word compares
+// where the scan is a loop; 0 for any other name.
+[[gnu::always_inline]] inline std::size_t known_param_name(const char* p, const char* const e, bool& is_tag) noexcept {
+  constexpr std::uint64_t k_tag_eq = detail::word_of("tag=");
+  constexpr std::uint64_t k_fold3 = detail::word_of("   ");  // 0x20 into the three letters
+  constexpr std::uint64_t k_reg_id_eq = detail::word_of("reg-id=");
+  constexpr std::uint64_t k_expires_eq = detail::word_of("expires=");
+  constexpr std::uint64_t k_sip_ins = detail::word_of("+sip.ins");
+  constexpr std::uint64_t k_nstance_eq = detail::word_of("nstance=");  // "+sip.instance=" from byte 6
+  const std::ptrdiff_t n = e - p;
+  if (n < 8) {
+    if (n >= 4 && (detail::load_le32(p) | k_fold3) == k_tag_eq) {
+      is_tag = true;
+      return 3;
+    }
+    return 0;
+  }
+  const std::uint64_t w = detail::load_le64(p);
+  if (((w & 0xffffffffU) | k_fold3) == k_tag_eq) {
+    is_tag = true;
+    return 3;
+  }
+  if ((w & 0x00ffffffffffffffULL) == k_reg_id_eq) return 6;
+  if (w == k_sip_ins && n >= 14 && detail::load_le64(p + 6) == k_nstance_eq) return 13;
+  if (w == k_expires_eq) return 7;
+  return 0;
 }
+
+// Just past the quoted string that starts at p (*p == '"'), or nullptr when a
+// quoted-pair or the end comes before its closing quote (the fast path declines).
+// A quoted value mostly ends the params (+sip.instance): its closing quote is first
+// guessed at e - 1 and proven by one pass that finds no '"' or backslash before
+// it, with no branch per 16 bytes; otherwise the search.
+[[gnu::always_inline]] inline const char* quoted_end(const char* p, const char* const e) noexcept {
+#if defined(__SSE2__)
+  if (e - p >= 10 && e[-1] == '"') {
+    auto special = [](__m128i v) {
+      return _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
+    };
+    if (detail::no_byte(p + 1, static_cast<std::size_t>(e - p - 2), special)) return e;
+  }
+#endif
+  const char* const q = find_any<'"', '\\'>(p + 1, e);
+  return q != e && *q == '"' ? q + 1 : nullptr;
+}
+
+// What the fast path reads before the params: the fields of a name_addr up to
+// its URI, and where the rest starts.
+struct name_addr_head {
+  std::string_view display;
+  std::string_view uri;
+  const char* rest = nullptr;
+  bool display_quoted = false;
+  bool angle = false;
+};
 
 // The shapes phones send: ["quoted display" / token display] <URI> or a bare
 // sip:URI, then ;name[=token|"quoted"] params, with no LWS but SP/HTAB between
@@ -334,23 +381,25 @@ template <std::uint32_t Cls>
 // what is wrong. Leading or trailing LWS needs no test of its own: no step here
 // consumes an LWS byte at either end (it would have to end a token, a URI or a
 // quoted string, and none of those may be followed by LWS here).
-template <bool CheckUri, bool ListEntry>
-[[gnu::always_inline]] inline bool name_addr_fast_impl(std::string_view s, bool allow_star, name_addr& na) noexcept {
+//
+// In two steps, so that the result is built once from the head (no zeroing of a
+// whole name_addr first) and the params step writes only its own fields.
+[[gnu::always_inline]] inline bool name_addr_fast_head(std::string_view s, bool allow_star,
+                                                       name_addr_head& h) noexcept {
   const char* p = s.data();
   const char* const e = p + s.size();
   if (p == e) return false;
-  na.params_indexed = true;
   if (*p == '"') {
     const char* const ds = p + 1;
     const char* const q = find_any<'"', '\\'>(ds, e);
     if (q == e || *q != '"') return false;  // a quoted-pair, or unterminated
-    na.display = {ds, static_cast<std::size_t>(q - ds)};
-    na.display_quoted = true;
+    h.display = {ds, static_cast<std::size_t>(q - ds)};
+    h.display_quoted = true;
     p = q + 1;
     if (p < e && *p == ' ') ++p;  // one SP, or none; more LWS declines
     if (p == e || *p != '<') return false;
   } else if (*p == '<') {
-    na.display = s.substr(0, 0);  // the empty run of display tokens, where it would start
+    h.display = s.substr(0, 0);  // the empty run of display tokens, where it would start
   } else {
     if (allow_star && *p == '*') return false;
     // display-name = *(token LWS) before '<'; SP/HTAB only (a CR or LF may fold).
@@ -364,7 +413,7 @@ template <bool CheckUri, bool ListEntry>
       while (q < e && chars::is_ws(*q)) ++q;
     }
     if (q < e && *q == '<') {
-      na.display = {p, static_cast<std::size_t>(last - p)};
+      h.display = {p, static_cast<std::size_t>(last - p)};
       p = q;
     } else if (q < e && (*q == '\r' || *q == '\n')) {
       return false;
@@ -374,21 +423,34 @@ template <bool CheckUri, bool ListEntry>
     ++p;
     const char* const gt = find_any<'>'>(p, e);
     if (gt == e || gt == p) return false;
-    na.angle = true;
-    na.uri = {p, static_cast<std::size_t>(gt - p)};
+    h.angle = true;
+    h.uri = {p, static_cast<std::size_t>(gt - p)};
     p = gt + 1;
   } else {
     // skip_run<k_addr_spec>() and then a search for '?' in one search: a '?'
     // before the end declines (the general parser rejects a URI with one here).
     const char* const ue = find_any<';', ',', ' ', '\t', '\r', '\n', '?'>(p, e);
     if (ue == p || (ue != e && *ue == '?')) return false;
-    na.uri = {p, static_cast<std::size_t>(ue - p)};
+    h.uri = {p, static_cast<std::size_t>(ue - p)};
     p = ue;
   }
-  if constexpr (CheckUri) {
-    uri u;
-    if (!detail::parse_uri_fast(na.uri, u) && !detail::parse_uri_general(na.uri)) return false;
-  }
+  h.rest = p;
+  return true;
+}
+
+// The URI check of parse_name_addr(), after the head: its fast path, else the
+// general parser's answer. Out of the head so that nothing the head found has
+// to be kept in registers across the call.
+inline bool name_addr_uri_ok(std::string_view u) noexcept {
+  uri scratch;
+  return detail::parse_uri_fast(u, scratch) || detail::parse_uri_general(u).ok();
+}
+
+// The params from `p` (just after the URI) to the end of `s`: na.params and
+// na.tag_param, the only fields it writes.
+template <bool ListEntry>
+[[gnu::always_inline]] inline bool name_addr_fast_params(std::string_view s, const char* p, name_addr& na) noexcept {
+  const char* const e = s.data() + s.size();
   if (p == e || (ListEntry && *p == ',')) return true;
   if (*p != ';') return false;
   const char* const ps = ++p;
@@ -399,32 +461,33 @@ template <bool CheckUri, bool ListEntry>
   for (;;) {
     const char* const ns = p;
     bool is_tag = false;
-    if (e - p >= 4 && is_tag_equal(p)) {
-      p += 3;  // a token of three, then '='
-      is_tag = true;
+    bool has_value = true;
+    if (const std::size_t k = known_param_name(p, e, is_tag); k != 0) {
+      p += k + 1;  // a token of k bytes, then '='
     } else {
       p = skip_run_wide<chars::k_token>(p, e, s.data());
       if (p == ns) return false;  // no name: also a trailing ';'
       is_tag = p - ns == 3 && (ns[0] | 0x20) == 't' && (ns[1] | 0x20) == 'a' && (ns[2] | 0x20) == 'g';
+      has_value = p < e && *p == '=';
+      p += has_value ? 1 : 0;
     }
-    const char* vs = p;
-    if (p < e && *p == '=') {
-      vs = ++p;
+    if (has_value) {
+      const char* const vs = p;
       if (p < e && *p == '"') {
-        const char* const q = find_any<'"', '\\'>(p + 1, e);
-        if (q == e || *q != '"') return false;
-        p = q + 1;
+        p = quoted_end(p, e);
+        if (p == nullptr) return false;
+        // unquote() of the value, which has both quotes.
+        if (is_tag && !tag_seen) na.tag_param = {vs + 1, static_cast<std::size_t>(p - vs - 2)};
       } else {
         // Tags are long (8 to 40 bytes); other values mostly a few bytes.
         p = is_tag ? skip_run_wide<chars::k_gen_value>(p, e, s.data()) : chars::skip_run<chars::k_gen_value>(p, e);
         if (p == vs) return false;
+        // No quote in the run: unquote() leaves it as it is.
+        if (is_tag && !tag_seen) na.tag_param = {vs, static_cast<std::size_t>(p - vs)};
       }
     }
-    if (is_tag && !tag_seen) {
-      // unquote() of the value; a name without '=' has the empty (null) value.
-      if (vs != ns + 3) na.tag_param = unquote({vs, static_cast<std::size_t>(p - vs)});
-      tag_seen = true;
-    }
+    // The first tag decides; one without a value leaves tag_param empty (null).
+    tag_seen = tag_seen || is_tag;
     if (p == e) return true;
     if (*p == ';') {
       ++p;
@@ -440,12 +503,14 @@ template <bool CheckUri, bool ListEntry>
 
 bool detail::name_addr_fast(std::string_view s, bool allow_star, bool check_uri, bool list_entry,
                             name_addr& na) noexcept {
-  if (check_uri) {
-    return list_entry ? name_addr_fast_impl<true, true>(s, allow_star, na)
-                      : name_addr_fast_impl<true, false>(s, allow_star, na);
-  }
-  return list_entry ? name_addr_fast_impl<false, true>(s, allow_star, na)
-                    : name_addr_fast_impl<false, false>(s, allow_star, na);
+  name_addr_head h;
+  if (!name_addr_fast_head(s, allow_star, h) || (check_uri && !name_addr_uri_ok(h.uri))) return false;
+  na.display = h.display;
+  na.display_quoted = h.display_quoted;
+  na.uri = h.uri;
+  na.angle = h.angle;
+  na.params_indexed = true;
+  return list_entry ? name_addr_fast_params<true>(s, h.rest, na) : name_addr_fast_params<false>(s, h.rest, na);
 }
 
 // With `list_entry`, `s` is the rest of a comma-separated value and the entry
@@ -511,10 +576,16 @@ namespace {
 
 template <bool CheckUri, bool ListEntry>
 result<name_addr> name_addr_impl(std::string_view s, bool allow_star) noexcept {
-  // Filled in place and returned by name (one object, no copy of a name_addr on
-  // the fast path); a declined fast path leaves it to be overwritten.
-  result<name_addr> r{name_addr{}};
-  if (!name_addr_fast_impl<CheckUri, ListEntry>(s, allow_star, r.value())) {
+  // One object, built in place from the head and returned by name (no zeroing,
+  // no copy of a name_addr on the fast path); the params step fills the rest, and
+  // a declined fast path overwrites it.
+  name_addr_head h;
+  const bool head = name_addr_fast_head(s, allow_star, h);
+  result<name_addr> r =
+      head ? result<name_addr>{name_addr{h.display, h.display_quoted, h.uri, h.angle, false, {}, {}, true}}
+           : detail::name_addr_general(s, allow_star, CheckUri, ListEntry);
+  if (head && !((!CheckUri || name_addr_uri_ok(r->uri)) && name_addr_fast_params<ListEntry>(s, h.rest, r.value())))
+      [[unlikely]] {
     r = detail::name_addr_general(s, allow_star, CheckUri, ListEntry);
   }
   return r;
