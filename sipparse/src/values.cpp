@@ -277,15 +277,18 @@ template <std::uint32_t Cls>
     // is one signed compare after moving l to -128.
     auto others = [](const char* at) {
       const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(at));  // NOLINT
-      auto in_range = [](__m128i x, int l, int n) {
-        const __m128i z = _mm_add_epi8(x, _mm_set1_epi8(static_cast<char>(128 - l)));
-        return _mm_cmplt_epi8(z, _mm_set1_epi8(static_cast<char>(n - 128)));
+      // Zero where x is in [l, l + n]: x - l, less n with unsigned saturation.
+      // Every constant is a memory operand (no register loaded per call).
+      auto off_range = [](__m128i x, char l, char n) {
+        return _mm_subs_epu8(_mm_sub_epi8(x, _mm_set1_epi8(l)), _mm_set1_epi8(n));
       };
-      const __m128i digit = in_range(v, '-', 13);  // "-./0123456789", less the '/'
+      const __m128i digit = off_range(v, '-', 12);  // "-./0123456789", less the '/'
+      const __m128i alpha = off_range(_mm_or_si128(v, _mm_set1_epi8(0x20)), 'a', 25);
       const __m128i slash = _mm_cmpeq_epi8(v, _mm_set1_epi8('/'));
       const __m128i plus = _mm_cmpeq_epi8(v, _mm_set1_epi8('+'));
-      const __m128i alpha = in_range(_mm_or_si128(v, _mm_set1_epi8(0x20)), 'a', 26);
-      const __m128i in = _mm_or_si128(_mm_andnot_si128(slash, digit), _mm_or_si128(plus, alpha));
+      // In the subset: in one range (its distance zero), not '/', or '+'.
+      const __m128i in =
+          _mm_or_si128(_mm_andnot_si128(slash, _mm_cmpeq_epi8(_mm_min_epu8(digit, alpha), _mm_setzero_si128())), plus);
       return ~static_cast<unsigned>(_mm_movemask_epi8(in)) & 0xffffU;
     };
     // The first marked byte of p[0, 16) outside the class, or nullptr.
@@ -296,13 +299,18 @@ template <std::uint32_t Cls>
       }
       return nullptr;
     };
-    for (; e - p >= 16; p += 16) {
-      if (const unsigned m = others(p); m != 0) {
-        if (const char* const q = first_out(p, m)) return q;
-      }
-    }
     if (p == e) return e;
-    // [e - 16, e): the bytes before p in it were checked already.
+    // Whole blocks while more than 16 bytes are left: rare for the short runs
+    // here, and out of the way of the one test that most runs need.
+    if (e - p > 16) [[unlikely]] {
+      do {
+        if (const unsigned m = others(p); m != 0) {
+          if (const char* const q = first_out(p, m)) return q;
+        }
+        p += 16;
+      } while (e - p > 16);
+    }
+    // [e - 16, e) ends with [p, e), 1 to 16 bytes; those before p were checked.
     const unsigned m = others(e - 16) >> (16 - (e - p));
     if (m == 0) [[likely]]
       return e;
@@ -352,11 +360,18 @@ template <std::uint32_t Cls>
 // it, with no branch per 16 bytes; otherwise the search.
 [[gnu::always_inline]] inline const char* quoted_end(const char* p, const char* const e) noexcept {
 #if defined(__SSE2__)
-  if (e - p >= 10 && e[-1] == '"') {
-    auto special = [](__m128i v) {
+  if (e - p >= 18 && e[-1] == '"') {
+    // The content [a, z), 16 bytes or more: the last block first, then whole
+    // blocks from a up to it (overlapping it), all OR-ed into one test.
+    auto special = [](const char* at) {
+      const __m128i v = detail::load16(at);
       return _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
     };
-    if (detail::no_byte(p + 1, static_cast<std::size_t>(e - p - 2), special)) return e;
+    const char* const a = p + 1;
+    const char* const z = e - 1;
+    __m128i acc = special(z - 16);
+    for (const char* q = a; q < z - 16; q += 16) acc = _mm_or_si128(acc, special(q));
+    if (_mm_movemask_epi8(acc) == 0) return e;
   }
 #endif
   const char* const q = find_any<'"', '\\'>(p + 1, e);
@@ -505,11 +520,7 @@ bool detail::name_addr_fast(std::string_view s, bool allow_star, bool check_uri,
                             name_addr& na) noexcept {
   name_addr_head h;
   if (!name_addr_fast_head(s, allow_star, h) || (check_uri && !name_addr_uri_ok(h.uri))) return false;
-  na.display = h.display;
-  na.display_quoted = h.display_quoted;
-  na.uri = h.uri;
-  na.angle = h.angle;
-  na.params_indexed = true;
+  na = name_addr{h.display, h.display_quoted, h.uri, h.angle, false, {}, {}, true};
   return list_entry ? name_addr_fast_params<true>(s, h.rest, na) : name_addr_fast_params<false>(s, h.rest, na);
 }
 
