@@ -327,6 +327,8 @@ template <std::uint32_t Cls>
 // `is_tag` set), "reg-id", "expires" or "+sip.instance" (as written; another
 // case takes the class scan, which finds the same end). One or two word compares
 // where the scan is a loop; 0 for any other name.
+// `TagFirst` orders the compares for From and To (a tag), else for Contact.
+template <bool TagFirst>
 [[gnu::always_inline]] inline std::size_t known_param_name(const char* p, const char* const e, bool& is_tag) noexcept {
   constexpr std::uint64_t k_tag_eq = detail::word_of("tag=");
   constexpr std::uint64_t k_fold3 = detail::word_of("   ");  // 0x20 into the three letters
@@ -343,13 +345,18 @@ template <std::uint32_t Cls>
     return 0;
   }
   const std::uint64_t w = detail::load_le64(p);
-  if (((w & 0xffffffffU) | k_fold3) == k_tag_eq) {
+  const bool tag = ((w & 0xffffffffU) | k_fold3) == k_tag_eq;
+  if (TagFirst && tag) {
     is_tag = true;
     return 3;
   }
-  if ((w & 0x00ffffffffffffffULL) == k_reg_id_eq) return 6;
   if (w == k_sip_ins && n >= 14 && detail::load_le64(p + 6) == k_nstance_eq) return 13;
+  if ((w & 0x00ffffffffffffffULL) == k_reg_id_eq) return 6;
   if (w == k_expires_eq) return 7;
+  if (!TagFirst && tag) {
+    is_tag = true;
+    return 3;
+  }
   return 0;
 }
 
@@ -403,6 +410,16 @@ struct name_addr_head {
                                                        name_addr_head& h) noexcept {
   const char* p = s.data();
   const char* const e = p + s.size();
+  // "<" URI ">", from the '<' at lt: each display form goes straight here.
+  auto angle = [&h, e](const char* lt) {
+    const char* const us = lt + 1;
+    const char* const gt = find_any<'>'>(us, e);
+    if (gt == e || gt == us) return false;
+    h.angle = true;
+    h.uri = {us, static_cast<std::size_t>(gt - us)};
+    h.rest = gt + 1;
+    return true;
+  };
   if (p == e) return false;
   if (*p == '"') {
     const char* const ds = p + 1;
@@ -410,46 +427,41 @@ struct name_addr_head {
     if (q == e || *q != '"') return false;  // a quoted-pair, or unterminated
     h.display = {ds, static_cast<std::size_t>(q - ds)};
     h.display_quoted = true;
-    p = q + 1;
-    if (p < e && *p == ' ') ++p;  // one SP, or none; more LWS declines
-    if (p == e || *p != '<') return false;
-  } else if (*p == '<') {
-    h.display = s.substr(0, 0);  // the empty run of display tokens, where it would start
-  } else {
-    if (allow_star && *p == '*') return false;
-    // display-name = *(token LWS) before '<'; SP/HTAB only (a CR or LF may fold).
-    const char* last = p;
-    const char* q = p;
-    for (;;) {
-      const char* const t = chars::skip_run<chars::k_token>(q, e);
-      if (t == q) break;
-      last = t;
-      q = t;
-      while (q < e && chars::is_ws(*q)) ++q;
-    }
-    if (q < e && *q == '<') {
-      h.display = {p, static_cast<std::size_t>(last - p)};
-      p = q;
-    } else if (q < e && (*q == '\r' || *q == '\n')) {
-      return false;
-    }
+    // One SP, or none, then '<' (more LWS declines): one two-byte load, as a
+    // '<' needs a '>' after it anyway.
+    if (e - q < 3) return false;
+    const std::uint16_t w = detail::load_le16(q + 1);
+    if ((w & 0xffU) == '<') return angle(q + 1);
+    if (w == detail::word_of(" <")) return angle(q + 2);
+    return false;
   }
   if (*p == '<') {
-    ++p;
-    const char* const gt = find_any<'>'>(p, e);
-    if (gt == e || gt == p) return false;
-    h.angle = true;
-    h.uri = {p, static_cast<std::size_t>(gt - p)};
-    p = gt + 1;
-  } else {
-    // skip_run<k_addr_spec>() and then a search for '?' in one search: a '?'
-    // before the end declines (the general parser rejects a URI with one here).
-    const char* const ue = find_any<';', ',', ' ', '\t', '\r', '\n', '?'>(p, e);
-    if (ue == p || (ue != e && *ue == '?')) return false;
-    h.uri = {p, static_cast<std::size_t>(ue - p)};
-    p = ue;
+    h.display = s.substr(0, 0);  // the empty run of display tokens, where it would start
+    return angle(p);
   }
-  h.rest = p;
+  if (allow_star && *p == '*') return false;
+  // display-name = *(token LWS) before '<'; SP/HTAB only (a CR or LF may fold).
+  const char* last = p;
+  const char* q = p;
+  for (;;) {
+    const char* const t = chars::skip_run<chars::k_token>(q, e);
+    if (t == q) break;
+    last = t;
+    q = t;
+    while (q < e && chars::is_ws(*q)) ++q;
+  }
+  if (q < e && *q == '<') {
+    h.display = {p, static_cast<std::size_t>(last - p)};
+    return angle(q);
+  }
+  if (q < e && (*q == '\r' || *q == '\n')) return false;
+  // An addr-spec. skip_run<k_addr_spec>() and then a search for '?' in one
+  // search: a '?' before the end declines (the general parser rejects a URI
+  // with one here).
+  const char* const ue = find_any<';', ',', ' ', '\t', '\r', '\n', '?'>(p, e);
+  if (ue == p || (ue != e && *ue == '?')) return false;
+  h.uri = {p, static_cast<std::size_t>(ue - p)};
+  h.rest = ue;
   return true;
 }
 
@@ -477,8 +489,15 @@ template <bool ListEntry>
     const char* const ns = p;
     bool is_tag = false;
     bool has_value = true;
-    if (const std::size_t k = known_param_name(p, e, is_tag); k != 0) {
+    if (const std::size_t k = known_param_name<!ListEntry>(p, e, is_tag); k != 0) {
       p += k + 1;  // a token of k bytes, then '='
+      // A one-digit value and then the next param (";reg-id=1;"): no run to scan.
+      if (ListEntry && e - p >= 2 && static_cast<unsigned char>(p[0] - '0') < 10 && p[1] == ';') {
+        if (is_tag && !tag_seen) na.tag_param = {p, 1};
+        tag_seen = tag_seen || is_tag;
+        p += 2;
+        continue;
+      }
     } else {
       p = skip_run_wide<chars::k_token>(p, e, s.data());
       if (p == ns) return false;  // no name: also a trailing ';'
@@ -586,7 +605,7 @@ result<name_addr> detail::name_addr_general(std::string_view s, bool allow_star,
 namespace {
 
 template <bool CheckUri, bool ListEntry>
-result<name_addr> name_addr_impl(std::string_view s, bool allow_star) noexcept {
+[[gnu::always_inline]] inline result<name_addr> name_addr_impl(std::string_view s, bool allow_star) noexcept {
   // One object, built in place from the head and returned by name (no zeroing,
   // no copy of a name_addr on the fast path); the params step fills the rest, and
   // a declined fast path overwrites it.

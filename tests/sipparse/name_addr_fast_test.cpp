@@ -76,6 +76,7 @@ TEST(name_addr_fast, takes_the_common_shapes) {
       "Front Desk <sip:3004@voip.example.org>;TAG=1130741876",
       "Desk<sip:3004@voip.example.org>",
       R"(""<sip:a@b.example>)",
+      R"("a"<sip:a@b.example>;reg-id=1;tag=2;x)",
       R"(<sip:a@b.example>;lr;tag="q")",
       R"(<sip:a@b.example>;tag)",
       R"(<sip:a@b.example>;tag=1;tag=2)",
@@ -97,6 +98,10 @@ TEST(name_addr_fast, declines_the_rest) {
       "<sip:a@b.example>;tag= 1",            // LWS after '='
       R"("a\"b" <sip:a@b.example>)",         // a quoted-pair in the display
       R"("a"  <sip:a@b.example>)",           // two SP before '<'
+      "\"a\"\t<sip:a@b.example>",            // HTAB before '<'
+      R"("a" )",                             // no '<'
+      R"("a"<)",                             // no URI
+      R"("a" <)",                            // no URI
       R"("a"<sip:a@b.example>;x="a\"b")",    // a quoted-pair in a param value
       "<sip:a@b.example>;",                  // a trailing ';'
       "<sip:a@b.example>;tag=",              // '=' with no value
