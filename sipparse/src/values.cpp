@@ -614,7 +614,9 @@ template <bool CheckUri, bool ListEntry>
   result<name_addr> r =
       head ? result<name_addr>{name_addr{h.display, h.display_quoted, h.uri, h.angle, false, {}, {}, true}}
            : detail::name_addr_general(s, allow_star, CheckUri, ListEntry);
-  if (head && !((!CheckUri || name_addr_uri_ok(r->uri)) && name_addr_fast_params<ListEntry>(s, h.rest, r.value())))
+  // The URI last: only the result (in memory) and the arguments are live across
+  // its call, and it may decline as well as the params.
+  if (head && !(name_addr_fast_params<ListEntry>(s, h.rest, r.value()) && (!CheckUri || name_addr_uri_ok(r->uri))))
       [[unlikely]] {
     r = detail::name_addr_general(s, allow_star, CheckUri, ListEntry);
   }
