@@ -406,6 +406,7 @@ struct name_addr_head {
 //
 // In two steps, so that the result is built once from the head (no zeroing of a
 // whole name_addr first) and the params step writes only its own fields.
+template <bool ListEntry>
 [[gnu::always_inline]] inline bool name_addr_fast_head(std::string_view s, bool allow_star,
                                                        name_addr_head& h) noexcept {
   const char* p = s.data();
@@ -413,7 +414,18 @@ struct name_addr_head {
   // "<" URI ">", from the '<' at lt: each display form goes straight here.
   auto angle = [&h, e](const char* lt) {
     const char* const us = lt + 1;
-    const char* const gt = find_any<'>'>(us, e);
+    const char* gt = nullptr;
+#if defined(__SSE2__)
+    // A From or To without params ends with its '>': proven by one pass that
+    // finds no '>' before it, with no branch per 16 bytes.
+    if (!ListEntry && e[-1] == '>' && e - us > 16) {
+      auto hit = [](const char* at) { return _mm_cmpeq_epi8(detail::load16(at), _mm_set1_epi8('>')); };
+      __m128i acc = hit(e - 17);
+      for (const char* q = us; q < e - 17; q += 16) acc = _mm_or_si128(acc, hit(q));
+      if (_mm_movemask_epi8(acc) == 0) gt = e - 1;
+    }
+#endif
+    if (gt == nullptr) gt = find_any<'>'>(us, e);
     if (gt == e || gt == us) return false;
     h.angle = true;
     h.uri = {us, static_cast<std::size_t>(gt - us)};
@@ -538,7 +550,10 @@ template <bool ListEntry>
 bool detail::name_addr_fast(std::string_view s, bool allow_star, bool check_uri, bool list_entry,
                             name_addr& na) noexcept {
   name_addr_head h;
-  if (!name_addr_fast_head(s, allow_star, h) || (check_uri && !name_addr_uri_ok(h.uri))) return false;
+  if (!(list_entry ? name_addr_fast_head<true>(s, allow_star, h) : name_addr_fast_head<false>(s, allow_star, h)) ||
+      (check_uri && !name_addr_uri_ok(h.uri))) {
+    return false;
+  }
   na = name_addr{h.display, h.display_quoted, h.uri, h.angle, false, {}, {}, true};
   return list_entry ? name_addr_fast_params<true>(s, h.rest, na) : name_addr_fast_params<false>(s, h.rest, na);
 }
@@ -610,7 +625,7 @@ template <bool CheckUri, bool ListEntry>
   // no copy of a name_addr on the fast path); the params step fills the rest, and
   // a declined fast path overwrites it.
   name_addr_head h;
-  const bool head = name_addr_fast_head(s, allow_star, h);
+  const bool head = name_addr_fast_head<ListEntry>(s, allow_star, h);
   result<name_addr> r =
       head ? result<name_addr>{name_addr{h.display, h.display_quoted, h.uri, h.angle, false, {}, {}, true}}
            : detail::name_addr_general(s, allow_star, CheckUri, ListEntry);

@@ -178,6 +178,26 @@ TEST(name_addr_fast, uri_end_at_every_length) {
   }
 }
 
+// A From or To that ends with '>' is proven to hold no '>' before it: one more
+// '>' at every place of the URI (the general parser ends the URI there and then
+// rejects the rest), at every length around the 16-byte blocks.
+TEST(name_addr_fast, a_second_angle_before_the_last) {
+  for (std::size_t n = 1; n < 50; ++n) {
+    for (std::size_t at = 0; at < n; ++at) {
+      std::string uri = "sip:" + std::string(n, 'a') + "@h";
+      uri[4 + at] = '>';
+      for (const std::string& display : {std::string{}, std::string("\"Room 1001\" ")}) {
+        const std::string full = display + "<" + uri + ">";
+        const auto buf = std::make_unique<char[]>(full.size());
+        std::memcpy(buf.get(), full.data(), full.size());
+        const std::string_view v(buf.get(), full.size());
+        for (const mode m : k_modes) EXPECT_FALSE(fast_matches_general(v, m)) << v;
+        public_matches_general(v);
+      }
+    }
+  }
+}
+
 std::string cat(std::initializer_list<std::string_view> parts) {
   std::string r;
   for (const std::string_view p : parts) r.append(p);
