@@ -273,12 +273,12 @@ template <std::uint32_t Cls>
   static_assert(Cls == chars::k_token || Cls == chars::k_gen_value, "the subset is in these classes");
 #if defined(__SSE2__)
   if (e - lo >= 16) {
-    // The bytes of [at, at + 16) outside the subset, as a mask. A range [l, l + n)
-    // is one signed compare after moving l to -128.
+    // The bytes of [at, at + 16) outside the subset, as a mask.
     auto others = [](const char* at) {
       const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(at));  // NOLINT
-      // Zero where x is in [l, l + n]: x - l, less n with unsigned saturation.
-      // Every constant is a memory operand (no register loaded per call).
+      // Zero where x is in [l, l + n]: x - l, less n with unsigned saturation;
+      // the minimum of two such distances is zero in either range (one compare
+      // for both, where a signed compare per range needs an OR).
       auto off_range = [](__m128i x, char l, char n) {
         return _mm_subs_epu8(_mm_sub_epi8(x, _mm_set1_epi8(l)), _mm_set1_epi8(n));
       };
@@ -477,9 +477,9 @@ template <bool ListEntry>
   return true;
 }
 
-// The URI check of parse_name_addr(), after the head: its fast path, else the
-// general parser's answer. Out of the head so that nothing the head found has
-// to be kept in registers across the call.
+// The URI check of parse_name_addr() and first_name_addr(): its fast path,
+// else the general parser's answer. Run last, on the URI already in the result,
+// so that nothing the fast path found has to be kept across the call.
 inline bool name_addr_uri_ok(std::string_view u) noexcept {
   uri scratch;
   return detail::parse_uri_fast(u, scratch) || detail::parse_uri_general(u).ok();
