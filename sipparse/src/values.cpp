@@ -246,12 +246,14 @@ template <char... Cs>
       ((hit = _mm_or_si128(hit, _mm_cmpeq_epi8(v, _mm_set1_epi8(Cs)))), ...);
       return static_cast<unsigned>(_mm_movemask_epi8(hit));
     };
-    for (; e - p >= 16; p += 16) {
+    const char* const last = e - 16;  // the last whole block starts here
+    do {
       if (const unsigned m = hits(p); m != 0) return p + __builtin_ctz(m);
-    }
+      p += 16;
+    } while (p <= last);
     if (p == e) return e;
     // [e - 16, e): the bytes before p in it were searched already.
-    const unsigned m = hits(e - 16) >> (16 - (e - p));
+    const unsigned m = hits(last) >> (16 - (e - p));
     return m != 0 ? p + __builtin_ctz(m) : e;
   }
 #endif
@@ -271,19 +273,22 @@ template <std::uint32_t Cls>
   static_assert(Cls == chars::k_token || Cls == chars::k_gen_value, "the subset is in these classes");
 #if defined(__SSE2__)
   if (e - lo >= 16) {
-    // The bytes of [at, at + 16) outside the subset, as a mask. A range [l, l + n)
-    // is one signed compare after moving l to -128.
+    // The bytes of [at, at + 16) outside the subset, as a mask.
     auto others = [](const char* at) {
       const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(at));  // NOLINT
-      auto in_range = [](__m128i x, int l, int n) {
-        const __m128i z = _mm_add_epi8(x, _mm_set1_epi8(static_cast<char>(128 - l)));
-        return _mm_cmplt_epi8(z, _mm_set1_epi8(static_cast<char>(n - 128)));
+      // Zero where x is in [l, l + n]: x - l, less n with unsigned saturation;
+      // the minimum of two such distances is zero in either range (one compare
+      // for both, where a signed compare per range needs an OR).
+      auto off_range = [](__m128i x, char l, char n) {
+        return _mm_subs_epu8(_mm_sub_epi8(x, _mm_set1_epi8(l)), _mm_set1_epi8(n));
       };
-      const __m128i digit = in_range(v, '-', 13);  // "-./0123456789", less the '/'
+      const __m128i digit = off_range(v, '-', 12);  // "-./0123456789", less the '/'
+      const __m128i alpha = off_range(_mm_or_si128(v, _mm_set1_epi8(0x20)), 'a', 25);
       const __m128i slash = _mm_cmpeq_epi8(v, _mm_set1_epi8('/'));
       const __m128i plus = _mm_cmpeq_epi8(v, _mm_set1_epi8('+'));
-      const __m128i alpha = in_range(_mm_or_si128(v, _mm_set1_epi8(0x20)), 'a', 26);
-      const __m128i in = _mm_or_si128(_mm_andnot_si128(slash, digit), _mm_or_si128(plus, alpha));
+      // In the subset: in one range (its distance zero), not '/', or '+'.
+      const __m128i in =
+          _mm_or_si128(_mm_andnot_si128(slash, _mm_cmpeq_epi8(_mm_min_epu8(digit, alpha), _mm_setzero_si128())), plus);
       return ~static_cast<unsigned>(_mm_movemask_epi8(in)) & 0xffffU;
     };
     // The first marked byte of p[0, 16) outside the class, or nullptr.
@@ -294,13 +299,18 @@ template <std::uint32_t Cls>
       }
       return nullptr;
     };
-    for (; e - p >= 16; p += 16) {
-      if (const unsigned m = others(p); m != 0) {
-        if (const char* const q = first_out(p, m)) return q;
-      }
-    }
     if (p == e) return e;
-    // [e - 16, e): the bytes before p in it were checked already.
+    // Whole blocks while more than 16 bytes are left: rare for the short runs
+    // here, and out of the way of the one test that most runs need.
+    if (e - p > 16) [[unlikely]] {
+      do {
+        if (const unsigned m = others(p); m != 0) {
+          if (const char* const q = first_out(p, m)) return q;
+        }
+        p += 16;
+      } while (e - p > 16);
+    }
+    // [e - 16, e) ends with [p, e), 1 to 16 bytes; those before p were checked.
     const unsigned m = others(e - 16) >> (16 - (e - p));
     if (m == 0) [[likely]]
       return e;
@@ -312,19 +322,78 @@ template <std::uint32_t Cls>
   return chars::skip_run<Cls>(p, e);
 }
 
-// "tag=" in any case at p (four bytes readable): the From/To tag, recognised
-// without scanning its name. The '=' byte is compared exactly.
-[[gnu::always_inline]] inline bool is_tag_equal(const char* p) noexcept {
-  constexpr char k_tag[4] = {'t', 'a', 'g', '='};
-  constexpr char k_fold[4] = {0x20, 0x20, 0x20, 0};
-  std::uint32_t w = 0;
-  std::uint32_t tag = 0;
-  std::uint32_t fold = 0;
-  std::memcpy(&w, p, 4);
-  std::memcpy(&tag, k_tag, 4);
-  std::memcpy(&fold, k_fold, 4);
-  return (w | fold) == tag;
+// The length of the header-param name at p when it is one that phones send in
+// nearly every From, To and Contact, followed by its '=': "tag" (in any case,
+// `is_tag` set), "reg-id", "expires" or "+sip.instance" (as written; another
+// case takes the class scan, which finds the same end). One or two word compares
+// where the scan is a loop; 0 for any other name.
+// `TagFirst` orders the compares for From and To (a tag), else for Contact.
+template <bool TagFirst>
+[[gnu::always_inline]] inline std::size_t known_param_name(const char* p, const char* const e, bool& is_tag) noexcept {
+  constexpr std::uint64_t k_tag_eq = detail::word_of("tag=");
+  constexpr std::uint64_t k_fold3 = detail::word_of("   ");  // 0x20 into the three letters
+  constexpr std::uint64_t k_reg_id_eq = detail::word_of("reg-id=");
+  constexpr std::uint64_t k_expires_eq = detail::word_of("expires=");
+  constexpr std::uint64_t k_sip_ins = detail::word_of("+sip.ins");
+  constexpr std::uint64_t k_nstance_eq = detail::word_of("nstance=");  // "+sip.instance=" from byte 6
+  const std::ptrdiff_t n = e - p;
+  if (n < 8) {
+    if (n >= 4 && (detail::load_le32(p) | k_fold3) == k_tag_eq) {
+      is_tag = true;
+      return 3;
+    }
+    return 0;
+  }
+  const std::uint64_t w = detail::load_le64(p);
+  const bool tag = ((w & 0xffffffffU) | k_fold3) == k_tag_eq;
+  if (TagFirst && tag) {
+    is_tag = true;
+    return 3;
+  }
+  if (w == k_sip_ins && n >= 14 && detail::load_le64(p + 6) == k_nstance_eq) return 13;
+  if ((w & 0x00ffffffffffffffULL) == k_reg_id_eq) return 6;
+  if (w == k_expires_eq) return 7;
+  if (!TagFirst && tag) {
+    is_tag = true;
+    return 3;
+  }
+  return 0;
 }
+
+// Just past the quoted string that starts at p (*p == '"'), or nullptr when a
+// quoted-pair or the end comes before its closing quote (the fast path declines).
+// A quoted value mostly ends the params (+sip.instance): its closing quote is first
+// guessed at e - 1 and proven by one pass that finds no '"' or backslash before
+// it, with no branch per 16 bytes; otherwise the search.
+[[gnu::always_inline]] inline const char* quoted_end(const char* p, const char* const e) noexcept {
+#if defined(__SSE2__)
+  if (e - p >= 18 && e[-1] == '"') {
+    // The content [a, z), 16 bytes or more: the last block first, then whole
+    // blocks from a up to it (overlapping it), all OR-ed into one test.
+    auto special = [](const char* at) {
+      const __m128i v = detail::load16(at);
+      return _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
+    };
+    const char* const a = p + 1;
+    const char* const z = e - 1;
+    __m128i acc = special(z - 16);
+    for (const char* q = a; q < z - 16; q += 16) acc = _mm_or_si128(acc, special(q));
+    if (_mm_movemask_epi8(acc) == 0) return e;
+  }
+#endif
+  const char* const q = find_any<'"', '\\'>(p + 1, e);
+  return q != e && *q == '"' ? q + 1 : nullptr;
+}
+
+// What the fast path reads before the params: the fields of a name_addr up to
+// its URI, and where the rest starts.
+struct name_addr_head {
+  std::string_view display;
+  std::string_view uri;
+  const char* rest = nullptr;
+  bool display_quoted = false;
+  bool angle = false;
+};
 
 // The shapes phones send: ["quoted display" / token display] <URI> or a bare
 // sip:URI, then ;name[=token|"quoted"] params, with no LWS but SP/HTAB between
@@ -334,61 +403,93 @@ template <std::uint32_t Cls>
 // what is wrong. Leading or trailing LWS needs no test of its own: no step here
 // consumes an LWS byte at either end (it would have to end a token, a URI or a
 // quoted string, and none of those may be followed by LWS here).
-template <bool CheckUri, bool ListEntry>
-[[gnu::always_inline]] inline bool name_addr_fast_impl(std::string_view s, bool allow_star, name_addr& na) noexcept {
+//
+// In two steps, so that the result is built once from the head (no zeroing of a
+// whole name_addr first) and the params step writes only its own fields.
+template <bool ListEntry>
+[[gnu::always_inline]] inline bool name_addr_fast_head(std::string_view s, bool allow_star,
+                                                       name_addr_head& h) noexcept {
   const char* p = s.data();
   const char* const e = p + s.size();
+  // "<" URI ">", from the '<' at lt: each display form goes straight here.
+  auto angle = [&h, e](const char* lt) {
+    const char* const us = lt + 1;
+    const char* gt = nullptr;
+#if defined(__SSE2__)
+    // A From or To without params ends with its '>': proven by one pass that
+    // finds no '>' before it, with no branch per 16 bytes.
+    if (!ListEntry && e[-1] == '>' && e - us > 16) {
+      auto hit = [](const char* at) { return _mm_cmpeq_epi8(detail::load16(at), _mm_set1_epi8('>')); };
+      __m128i acc = hit(e - 17);
+      for (const char* q = us; q < e - 17; q += 16) acc = _mm_or_si128(acc, hit(q));
+      if (_mm_movemask_epi8(acc) == 0) gt = e - 1;
+    }
+#endif
+    if (gt == nullptr) gt = find_any<'>'>(us, e);
+    if (gt == e || gt == us) return false;
+    h.angle = true;
+    h.uri = {us, static_cast<std::size_t>(gt - us)};
+    h.rest = gt + 1;
+    return true;
+  };
   if (p == e) return false;
-  na.params_indexed = true;
   if (*p == '"') {
     const char* const ds = p + 1;
     const char* const q = find_any<'"', '\\'>(ds, e);
     if (q == e || *q != '"') return false;  // a quoted-pair, or unterminated
-    na.display = {ds, static_cast<std::size_t>(q - ds)};
-    na.display_quoted = true;
-    p = q + 1;
-    if (p < e && *p == ' ') ++p;  // one SP, or none; more LWS declines
-    if (p == e || *p != '<') return false;
-  } else if (*p == '<') {
-    na.display = s.substr(0, 0);  // the empty run of display tokens, where it would start
-  } else {
-    if (allow_star && *p == '*') return false;
-    // display-name = *(token LWS) before '<'; SP/HTAB only (a CR or LF may fold).
-    const char* last = p;
-    const char* q = p;
-    for (;;) {
-      const char* const t = chars::skip_run<chars::k_token>(q, e);
-      if (t == q) break;
-      last = t;
-      q = t;
-      while (q < e && chars::is_ws(*q)) ++q;
-    }
-    if (q < e && *q == '<') {
-      na.display = {p, static_cast<std::size_t>(last - p)};
-      p = q;
-    } else if (q < e && (*q == '\r' || *q == '\n')) {
-      return false;
-    }
+    h.display = {ds, static_cast<std::size_t>(q - ds)};
+    h.display_quoted = true;
+    // One SP, or none, then '<' (more LWS declines): one two-byte load, as a
+    // '<' needs a '>' after it anyway.
+    if (e - q < 3) return false;
+    const std::uint16_t w = detail::load_le16(q + 1);
+    if ((w & 0xffU) == '<') return angle(q + 1);
+    if (w == detail::word_of(" <")) return angle(q + 2);
+    return false;
   }
   if (*p == '<') {
-    ++p;
-    const char* const gt = find_any<'>'>(p, e);
-    if (gt == e || gt == p) return false;
-    na.angle = true;
-    na.uri = {p, static_cast<std::size_t>(gt - p)};
-    p = gt + 1;
-  } else {
-    // skip_run<k_addr_spec>() and then a search for '?' in one search: a '?'
-    // before the end declines (the general parser rejects a URI with one here).
-    const char* const ue = find_any<';', ',', ' ', '\t', '\r', '\n', '?'>(p, e);
-    if (ue == p || (ue != e && *ue == '?')) return false;
-    na.uri = {p, static_cast<std::size_t>(ue - p)};
-    p = ue;
+    h.display = s.substr(0, 0);  // the empty run of display tokens, where it would start
+    return angle(p);
   }
-  if constexpr (CheckUri) {
-    uri u;
-    if (!detail::parse_uri_fast(na.uri, u) && !detail::parse_uri_general(na.uri)) return false;
+  if (allow_star && *p == '*') return false;
+  // display-name = *(token LWS) before '<'; SP/HTAB only (a CR or LF may fold).
+  const char* last = p;
+  const char* q = p;
+  for (;;) {
+    const char* const t = chars::skip_run<chars::k_token>(q, e);
+    if (t == q) break;
+    last = t;
+    q = t;
+    while (q < e && chars::is_ws(*q)) ++q;
   }
+  if (q < e && *q == '<') {
+    h.display = {p, static_cast<std::size_t>(last - p)};
+    return angle(q);
+  }
+  if (q < e && (*q == '\r' || *q == '\n')) return false;
+  // An addr-spec. skip_run<k_addr_spec>() and then a search for '?' in one
+  // search: a '?' before the end declines (the general parser rejects a URI
+  // with one here).
+  const char* const ue = find_any<';', ',', ' ', '\t', '\r', '\n', '?'>(p, e);
+  if (ue == p || (ue != e && *ue == '?')) return false;
+  h.uri = {p, static_cast<std::size_t>(ue - p)};
+  h.rest = ue;
+  return true;
+}
+
+// The URI check of parse_name_addr() and first_name_addr(): its fast path,
+// else the general parser's answer. Run last, on the URI already in the result,
+// so that nothing the fast path found has to be kept across the call.
+inline bool name_addr_uri_ok(std::string_view u) noexcept {
+  uri scratch;
+  return detail::parse_uri_fast(u, scratch) || detail::parse_uri_general(u).ok();
+}
+
+// The params from `p` (just after the URI) to the end of `s`: na.params and
+// na.tag_param, the only fields it writes.
+template <bool ListEntry>
+[[gnu::always_inline]] inline bool name_addr_fast_params(std::string_view s, const char* p, name_addr& na) noexcept {
+  const char* const e = s.data() + s.size();
   if (p == e || (ListEntry && *p == ',')) return true;
   if (*p != ';') return false;
   const char* const ps = ++p;
@@ -399,32 +500,40 @@ template <bool CheckUri, bool ListEntry>
   for (;;) {
     const char* const ns = p;
     bool is_tag = false;
-    if (e - p >= 4 && is_tag_equal(p)) {
-      p += 3;  // a token of three, then '='
-      is_tag = true;
+    bool has_value = true;
+    if (const std::size_t k = known_param_name<!ListEntry>(p, e, is_tag); k != 0) {
+      p += k + 1;  // a token of k bytes, then '='
+      // A one-digit value and then the next param (";reg-id=1;"): no run to scan.
+      if (ListEntry && e - p >= 2 && static_cast<unsigned char>(p[0] - '0') < 10 && p[1] == ';') {
+        if (is_tag && !tag_seen) na.tag_param = {p, 1};
+        tag_seen = tag_seen || is_tag;
+        p += 2;
+        continue;
+      }
     } else {
       p = skip_run_wide<chars::k_token>(p, e, s.data());
       if (p == ns) return false;  // no name: also a trailing ';'
       is_tag = p - ns == 3 && (ns[0] | 0x20) == 't' && (ns[1] | 0x20) == 'a' && (ns[2] | 0x20) == 'g';
+      has_value = p < e && *p == '=';
+      p += has_value ? 1 : 0;
     }
-    const char* vs = p;
-    if (p < e && *p == '=') {
-      vs = ++p;
+    if (has_value) {
+      const char* const vs = p;
       if (p < e && *p == '"') {
-        const char* const q = find_any<'"', '\\'>(p + 1, e);
-        if (q == e || *q != '"') return false;
-        p = q + 1;
+        p = quoted_end(p, e);
+        if (p == nullptr) return false;
+        // unquote() of the value, which has both quotes.
+        if (is_tag && !tag_seen) na.tag_param = {vs + 1, static_cast<std::size_t>(p - vs - 2)};
       } else {
         // Tags are long (8 to 40 bytes); other values mostly a few bytes.
         p = is_tag ? skip_run_wide<chars::k_gen_value>(p, e, s.data()) : chars::skip_run<chars::k_gen_value>(p, e);
         if (p == vs) return false;
+        // No quote in the run: unquote() leaves it as it is.
+        if (is_tag && !tag_seen) na.tag_param = {vs, static_cast<std::size_t>(p - vs)};
       }
     }
-    if (is_tag && !tag_seen) {
-      // unquote() of the value; a name without '=' has the empty (null) value.
-      if (vs != ns + 3) na.tag_param = unquote({vs, static_cast<std::size_t>(p - vs)});
-      tag_seen = true;
-    }
+    // The first tag decides; one without a value leaves tag_param empty (null).
+    tag_seen = tag_seen || is_tag;
     if (p == e) return true;
     if (*p == ';') {
       ++p;
@@ -440,12 +549,13 @@ template <bool CheckUri, bool ListEntry>
 
 bool detail::name_addr_fast(std::string_view s, bool allow_star, bool check_uri, bool list_entry,
                             name_addr& na) noexcept {
-  if (check_uri) {
-    return list_entry ? name_addr_fast_impl<true, true>(s, allow_star, na)
-                      : name_addr_fast_impl<true, false>(s, allow_star, na);
+  name_addr_head h;
+  if (!(list_entry ? name_addr_fast_head<true>(s, allow_star, h) : name_addr_fast_head<false>(s, allow_star, h)) ||
+      (check_uri && !name_addr_uri_ok(h.uri))) {
+    return false;
   }
-  return list_entry ? name_addr_fast_impl<false, true>(s, allow_star, na)
-                    : name_addr_fast_impl<false, false>(s, allow_star, na);
+  na = name_addr{h.display, h.display_quoted, h.uri, h.angle, false, {}, {}, true};
+  return list_entry ? name_addr_fast_params<true>(s, h.rest, na) : name_addr_fast_params<false>(s, h.rest, na);
 }
 
 // With `list_entry`, `s` is the rest of a comma-separated value and the entry
@@ -510,11 +620,19 @@ result<name_addr> detail::name_addr_general(std::string_view s, bool allow_star,
 namespace {
 
 template <bool CheckUri, bool ListEntry>
-result<name_addr> name_addr_impl(std::string_view s, bool allow_star) noexcept {
-  // Filled in place and returned by name (one object, no copy of a name_addr on
-  // the fast path); a declined fast path leaves it to be overwritten.
-  result<name_addr> r{name_addr{}};
-  if (!name_addr_fast_impl<CheckUri, ListEntry>(s, allow_star, r.value())) {
+[[gnu::always_inline]] inline result<name_addr> name_addr_impl(std::string_view s, bool allow_star) noexcept {
+  // One object, built in place from the head and returned by name (no zeroing,
+  // no copy of a name_addr on the fast path); the params step fills the rest, and
+  // a declined fast path overwrites it.
+  name_addr_head h;
+  const bool head = name_addr_fast_head<ListEntry>(s, allow_star, h);
+  result<name_addr> r =
+      head ? result<name_addr>{name_addr{h.display, h.display_quoted, h.uri, h.angle, false, {}, {}, true}}
+           : detail::name_addr_general(s, allow_star, CheckUri, ListEntry);
+  // The URI last: only the result (in memory) and the arguments are live across
+  // its call, and it may decline as well as the params.
+  if (head && !(name_addr_fast_params<ListEntry>(s, h.rest, r.value()) && (!CheckUri || name_addr_uri_ok(r->uri))))
+      [[unlikely]] {
     r = detail::name_addr_general(s, allow_star, CheckUri, ListEntry);
   }
   return r;

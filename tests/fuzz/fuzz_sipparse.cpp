@@ -320,6 +320,22 @@ void check_name_addr_fast(std::string_view v) {
     FUZZ_CHECK(identical(fast.params, g.params) && identical(fast.tag_param, g.tag_param));
     FUZZ_CHECK(fast.params_indexed == g.params_indexed);
   }
+  // The public entry points put the fast path's steps together in their own
+  // order (the URI last): they too answer exactly what the general parser does.
+  for (const bool allow_star : {false, true}) {
+    for (const bool check_uri : {false, true}) {
+      const auto pub = check_uri ? sip::parse_name_addr(s, allow_star) : sip::split_name_addr(s, allow_star);
+      const auto general = sip::detail::name_addr_general(s, allow_star, check_uri, false);
+      FUZZ_CHECK(pub.error() == general.error());
+      if (!pub.ok()) continue;
+      const sip::name_addr& f = *pub;
+      const sip::name_addr& g = *general;
+      FUZZ_CHECK(identical(f.display, g.display) && f.display_quoted == g.display_quoted);
+      FUZZ_CHECK(identical(f.uri, g.uri) && f.angle == g.angle && f.star == g.star);
+      FUZZ_CHECK(identical(f.params, g.params) && identical(f.tag_param, g.tag_param));
+      FUZZ_CHECK(f.params_indexed == g.params_indexed);
+    }
+  }
 }
 
 // The fast paths of the scalar accessors against the general code they stand in

@@ -76,6 +76,7 @@ TEST(name_addr_fast, takes_the_common_shapes) {
       "Front Desk <sip:3004@voip.example.org>;TAG=1130741876",
       "Desk<sip:3004@voip.example.org>",
       R"(""<sip:a@b.example>)",
+      R"("a"<sip:a@b.example>;reg-id=1;tag=2;x)",
       R"(<sip:a@b.example>;lr;tag="q")",
       R"(<sip:a@b.example>;tag)",
       R"(<sip:a@b.example>;tag=1;tag=2)",
@@ -97,6 +98,10 @@ TEST(name_addr_fast, declines_the_rest) {
       "<sip:a@b.example>;tag= 1",            // LWS after '='
       R"("a\"b" <sip:a@b.example>)",         // a quoted-pair in the display
       R"("a"  <sip:a@b.example>)",           // two SP before '<'
+      "\"a\"\t<sip:a@b.example>",            // HTAB before '<'
+      R"("a" )",                             // no '<'
+      R"("a"<)",                             // no URI
+      R"("a" <)",                            // no URI
       R"("a"<sip:a@b.example>;x="a\"b")",    // a quoted-pair in a param value
       "<sip:a@b.example>;",                  // a trailing ';'
       "<sip:a@b.example>;tag=",              // '=' with no value
@@ -169,6 +174,26 @@ TEST(name_addr_fast, uri_end_at_every_length) {
       const std::string_view cut = v.substr(0, v.size() - 1);  // the last byte (or the '>') missing
       for (const mode m : k_modes) fast_matches_general(cut, m);
       public_matches_general(cut);
+    }
+  }
+}
+
+// A From or To that ends with '>' is proven to hold no '>' before it: one more
+// '>' at every place of the URI (the general parser ends the URI there and then
+// rejects the rest), at every length around the 16-byte blocks.
+TEST(name_addr_fast, a_second_angle_before_the_last) {
+  for (std::size_t n = 1; n < 50; ++n) {
+    for (std::size_t at = 0; at < n; ++at) {
+      std::string uri = "sip:" + std::string(n, 'a') + "@h";
+      uri[4 + at] = '>';
+      for (const std::string& display : {std::string{}, std::string("\"Room 1001\" ")}) {
+        const std::string full = display + "<" + uri + ">";
+        const auto buf = std::make_unique<char[]>(full.size());
+        std::memcpy(buf.get(), full.data(), full.size());
+        const std::string_view v(buf.get(), full.size());
+        for (const mode m : k_modes) EXPECT_FALSE(fast_matches_general(v, m)) << v;
+        public_matches_general(v);
+      }
     }
   }
 }
@@ -259,6 +284,72 @@ TEST(name_addr_fast, long_and_odd_tags) {
   for (std::string_view s : outside) {
     for (const mode m : k_modes) EXPECT_FALSE(fast_matches_general(s, m)) << s;
     public_matches_general(s);
+  }
+}
+
+// The names taken by word compares (tag, reg-id, expires, +sip.instance, each
+// with its '='): at the end, before another param, cut short, in another case,
+// as the start of a longer name and without a value. Each must answer what the
+// class scan answers.
+TEST(name_addr_fast, known_param_names) {
+  const std::string_view names[] = {
+      "tag",           "TAG",     "reg-id",   "REG-ID",         "expires",  "Expires", "+sip.instance",
+      "+SIP.instance", "reg-idx", "expiresx", "+sip.instancex", "+sip.ins", "tags"};
+  for (const std::string& prefix : {std::string("<sip:a@b.example>"), std::string("<sip:a>"), std::string("sip:a")}) {
+    for (const std::string_view n : names) {
+      for (const std::string_view v : {"=1", "=3600", "=\"<urn:uuid:0>\"", "", "=", "=\"", "=;x"}) {
+        for (const std::string_view tail : {"", ";x=1", ",<sip:c>", ";"}) {
+          const exact_copy c(cat({prefix, ";", n, v, tail}));
+          const bool valid = !v.empty() && v != "=" && v != "=\"" && v != "=;x" && tail != ";";
+          for (const mode m : k_modes) {
+            const bool took = fast_matches_general(c.v, m);
+            if (!m.check_uri && (tail.empty() || tail == ";x=1")) {
+              EXPECT_EQ(took, valid || v.empty()) << c.v;
+            }
+          }
+          public_matches_general(c.v);
+          // Every cut of it too: a name or value that ends early.
+          for (std::size_t k = prefix.size(); k < c.v.size(); ++k) {
+            const exact_copy cut(std::string(c.v.substr(0, k)));
+            for (const mode m : k_modes) fast_matches_general(cut.v, m);
+            public_matches_general(cut.v);
+          }
+        }
+      }
+    }
+  }
+  sip::name_addr na;
+  ASSERT_TRUE(sip::detail::name_addr_fast("<sip:a>;TAG=\"q\";tag=x", false, false, false, na));
+  EXPECT_EQ(na.tag_param, "q");
+  ASSERT_TRUE(sip::detail::name_addr_fast("<sip:a>;tag;tag=x", false, false, false, na));
+  EXPECT_TRUE(na.tag_param.empty() && na.tag_param.data() == nullptr);
+}
+
+// A quoted value that ends the params is proven by one pass over its content for
+// a '"' or backslash; one that does not end them (or holds one) is searched for:
+// every length around the block boundaries, with the odd byte at every place.
+TEST(name_addr_fast, quoted_value_at_the_end) {
+  for (std::size_t n = 0; n < 70; ++n) {
+    for (std::size_t at = 0; at <= n; ++at) {
+      for (const char c : {'q', '"', '\\', ','}) {
+        std::string content(n, 'q');
+        if (at < n) content[at] = c;
+        for (const std::string_view tail : {"", ";x=1", ",<sip:c>", "\""}) {
+          const exact_copy v(cat({"<sip:a@b.example>;+sip.instance=\"", content, "\"", tail}));
+          const bool plain = c == 'q' || c == ',' || at == n;
+          for (const mode m : k_modes) {
+            const bool took = fast_matches_general(v.v, m);
+            if (!m.check_uri && !m.list_entry && tail.empty() && plain) {
+              EXPECT_TRUE(took) << v.v;
+            }
+            if (c == '\\' && at < n) {
+              EXPECT_FALSE(took) << v.v;
+            }
+          }
+          public_matches_general(v.v);
+        }
+      }
+    }
   }
 }
 
