@@ -935,8 +935,8 @@ namespace {
 // The via-params of a fast_via() entry from `p`, the start of one (`params`
 // the first's), into `v` (params, branch, received, maddr, rport, ttl); the same
 // answers as fast_via() from there: false declines.
-[[gnu::always_inline]] inline bool fast_via_param_list(const char* const params, const char* p, const char* e,
-                                                       const char* lo, bool list_entry, via& v) noexcept {
+[[gnu::noinline]] bool fast_via_param_list(const char* const params, const char* p, const char* e, const char* lo,
+                                           bool list_entry, via& v) noexcept {
   // ["=" value] at `p`: an empty view when there is no '=', false when the value is empty.
   auto value = [&p, e, lo](std::string_view& val) {
     if (p < e && *p == '=') {
@@ -1093,11 +1093,23 @@ namespace {
                              .ttl = 0,
                              .has_ttl = false};
                 }};
-  // A ";branch=" value that via_impl() read, a ';' after it: on from there.
-  const bool ok = branch_end != nullptr && branch_end < e && *branch_end == ';' && branch_end != p + 8
-                      ? (r.value().branch = {p + 8, static_cast<std::size_t>(branch_end - (p + 8))},
-                         fast_via_param_list(p + 1, branch_end + 1, e, b, list_entry, r.value()))
-                      : fast_via_params(p, e, b, list_entry, r.value());
+  // A ";branch=" value that via_impl() read, a ';' after it: on from there. One
+  // copy of the param loop for both starts (the unit's inlining budget).
+  bool ok = true;
+  const char* from = nullptr;
+  if (branch_end != nullptr && branch_end < e && *branch_end == ';' && branch_end != p + 8) {
+    r.value().branch = {p + 8, static_cast<std::size_t>(branch_end - (p + 8))};
+    from = branch_end + 1;
+  } else if (p == e) {
+    ok = true;
+  } else if (*p == ',') {
+    ok = list_entry;
+  } else if (*p == ';') {
+    from = p + 1;
+  } else {
+    ok = false;
+  }
+  if (from != nullptr) ok = fast_via_param_list(p + 1, from, e, b, list_entry, r.value());
   if (!ok) [[unlikely]] {
     r = detail::via_general({b, static_cast<std::size_t>(e - b)}, list_entry);
   }
