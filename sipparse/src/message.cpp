@@ -149,7 +149,7 @@ struct start_line_parser {
     if (!all_bytes(u, un, [](__m128i v) noexcept {
           const __m128i special = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
                                                _mm_cmpeq_epi8(_mm_or_si128(v, _mm_set1_epi8(2)), _mm_set1_epi8('>')));
-          return _mm_andnot_si128(special, in_range<0x21, 0x7e>(v));  // '<' or '>' above
+          return _mm_andnot_si128(special, in_range_top<0x21, 0x7e>(v));  // '<' or '>' above
         })) {
       return false;
     }

@@ -84,6 +84,16 @@ inline __m128i in_range(__m128i v) noexcept {
   return _mm_cmplt_epi8(t, _mm_set1_epi8(static_cast<char>(-128 + (Hi - Lo + 1))));
 }
 
+/// Bytes of v in [lo, hi] (unsigned), as in_range(), with the compare's result in
+/// the shifted copy (the range moved to the top, [127 - (hi - lo), 127]) rather
+/// than in a copy of the constant: one register move fewer per use.
+template <unsigned char Lo, unsigned char Hi>
+inline __m128i in_range_top(__m128i v) noexcept {
+  static_assert(Lo <= Hi);
+  const __m128i t = _mm_add_epi8(v, _mm_set1_epi8(static_cast<char>(127 - Hi)));
+  return _mm_cmpgt_epi8(t, _mm_set1_epi8(static_cast<char>(126 - (Hi - Lo))));
+}
+
 inline __m128i load8x2(const char* p, const char* q) noexcept {
   return _mm_unpacklo_epi64(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)),   // NOLINT
                             _mm_loadl_epi64(reinterpret_cast<const __m128i*>(q)));  // NOLINT
@@ -121,6 +131,24 @@ inline run_class classify_run(const char* p, std::size_t n, In in, Mark mark) no
     r.mark |= static_cast<std::uint64_t>(static_cast<std::uint32_t>(_mm_movemask_epi8(mark(v)))) << off;
   }
   r.all_in = _mm_movemask_epi8(acc) == 0xffff;
+  return r;
+}
+
+/// The bytes of [p, p+n), 8 <= n <= 64, that `mark` flags (a function of one
+/// vector giving 0xff per marked byte): bit i for byte i, loads as classify_run().
+/// One mask serves as both the class test (zero) and the positions of the
+/// exceptions a caller then looks at.
+template <class Mark>
+inline std::uint64_t mark_run(const char* p, std::size_t n, Mark mark) noexcept {
+  const auto bits = [&](__m128i v) noexcept {
+    return std::uint64_t{static_cast<std::uint32_t>(_mm_movemask_epi8(mark(v)))};
+  };
+  if (n < 16) {
+    const std::uint64_t m = bits(load8x2(p, p + n - 8));
+    return (m & 0xffU) | ((m >> 8) << (n - 8));
+  }
+  std::uint64_t r = bits(load16(p)) | (bits(load16(p + n - 16)) << (n - 16));
+  for (std::size_t off = 16; off < n - 16; off += 16) r |= bits(load16(p + off)) << off;
   return r;
 }
 

@@ -1134,22 +1134,23 @@ inline bool cseq_fast(std::string_view s, cseq& out) noexcept {
 }
 
 // A Call-ID of 8..64 bytes from the common alphabet, checked 16 bytes at a time:
-// letters, digits, "-./:`" and at most one '@', not at either end. All of these
+// letters, digits, "-./:" and at most one '@', not at either end. All of these
 // are word characters, so such a Call-ID is word ["@" word]; other word
 // characters make it decline.
 inline bool call_id_fast(std::string_view s) noexcept {
 #if defined(__SSE2__)
   const std::size_t n = s.size();
   if (n < 8 || n > 64) return false;
-  const detail::run_class r = detail::classify_run(
-      s.data(), n,
-      [](__m128i v) noexcept {
-        // OR 0x20 folds 0x40..0x5a ('@', A-Z) onto 0x60..0x7a ('`', a-z); 0x2d..0x3a is "-./0-9:".
-        return _mm_or_si128(detail::in_range<0x60, 0x7a>(_mm_or_si128(v, _mm_set1_epi8(0x20))),
-                            detail::in_range<0x2d, 0x3a>(v));
-      },
-      [](__m128i v) noexcept { return _mm_cmpeq_epi8(v, _mm_set1_epi8('@')); });
-  return r.all_in && (r.mark & (r.mark - 1)) == 0 && s.front() != '@' && s.back() != '@';
+  // The bytes outside letters, digits and "-./:": none, or one '@' inside.
+  const std::uint64_t miss = detail::mark_run(s.data(), n, [](__m128i v) noexcept {
+    // OR 0x20 folds A-Z onto a-z (and '@' onto '`', both left out); 0x2d..0x3a is "-./0-9:".
+    const __m128i good = _mm_or_si128(detail::in_range_top<0x61, 0x7a>(_mm_or_si128(v, _mm_set1_epi8(0x20))),
+                                      detail::in_range_top<0x2d, 0x3a>(v));
+    return _mm_xor_si128(good, _mm_set1_epi8(-1));
+  });
+  if (miss == 0) return true;
+  const auto at = static_cast<std::size_t>(std::countr_zero(miss));
+  return (miss & (miss - 1)) == 0 && s[at] == '@' && at - 1 < n - 2;
 #else
   (void)s;
   return false;
