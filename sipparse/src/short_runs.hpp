@@ -156,9 +156,14 @@ inline std::uint64_t mark_run(const char* p, std::size_t n, Mark mark) noexcept 
 /// vector giving 0xff per bad byte). Any length: the last load ends at p+n.
 template <class Bad>
 inline bool no_byte(const char* p, std::size_t n, Bad bad) noexcept {
-  if (n < 16) return _mm_movemask_epi8(bad(load8x2(p, p + n - 8))) == 0;
-  __m128i acc = _mm_or_si128(bad(load16(p)), bad(load16(p + n - 16)));
-  for (std::size_t off = 16; off + 16 < n; off += 16) acc = _mm_or_si128(acc, bad(load16(p + off)));
+  // One movemask and compare for every length, so that a caller's branch is on it.
+  __m128i acc;
+  if (n < 16) {
+    acc = bad(load8x2(p, p + n - 8));
+  } else {
+    acc = _mm_or_si128(bad(load16(p)), bad(load16(p + n - 16)));
+    for (std::size_t off = 16; off + 16 < n; off += 16) acc = _mm_or_si128(acc, bad(load16(p + off)));
+  }
   return _mm_movemask_epi8(acc) == 0;
 }
 
@@ -166,9 +171,13 @@ inline bool no_byte(const char* p, std::size_t n, Bad bad) noexcept {
 /// one vector giving 0xff per good byte). Any length, as no_byte().
 template <class Good>
 inline bool all_bytes(const char* p, std::size_t n, Good good) noexcept {
-  if (n < 16) return _mm_movemask_epi8(good(load8x2(p, p + n - 8))) == 0xffff;
-  __m128i acc = _mm_and_si128(good(load16(p)), good(load16(p + n - 16)));
-  for (std::size_t off = 16; off + 16 < n; off += 16) acc = _mm_and_si128(acc, good(load16(p + off)));
+  __m128i acc;  // as no_byte(): one movemask and compare
+  if (n < 16) {
+    acc = good(load8x2(p, p + n - 8));
+  } else {
+    acc = _mm_and_si128(good(load16(p)), good(load16(p + n - 16)));
+    for (std::size_t off = 16; off + 16 < n; off += 16) acc = _mm_and_si128(acc, good(load16(p + off)));
+  }
   return _mm_movemask_epi8(acc) == 0xffff;
 }
 #endif

@@ -1107,6 +1107,17 @@ inline bool small_uint(std::string_view s, std::uint32_t& v) noexcept {
   return true;
 }
 
+// CSeq's method: a well-known one (all token bytes) of the n >= 3 bytes at m, up
+// to the value's end.
+inline bool cseq_method(const char* m, std::size_t n, std::uint32_t number, cseq& out) noexcept {
+  method meth = method::extension;
+  if (!detail::find_method_word(m, n, detail::method_word(m, n), meth)) return false;
+  out.number = number;
+  out.method_token = {m, n};
+  out.method = meth;
+  return true;
+}
+
 // CSeq as every UA sends it: 1..9 digits (no overflow possible), one SP, a
 // well-known method (all token bytes) up to the end. Nothing to trim then: the
 // first byte is a digit and the last a letter.
@@ -1114,23 +1125,17 @@ inline bool cseq_fast(std::string_view s, cseq& out) noexcept {
   const char* const p = s.data();
   const std::size_t n = s.size();
   if (n < 5) return false;
-  std::size_t i = 1;
   std::uint32_t v = static_cast<unsigned char>(p[0]) - unsigned{'0'};
   if (v > 9) return false;
-  if (p[1] != ' ') {  // "1 REGISTER" is the common case: one digit
-    // At most 9 digits, and room behind them for SP and a 3-byte method, so p[i]
-    // below is inside `s`.
-    const std::size_t lim = std::min<std::size_t>(n - 4, 9);
-    for (unsigned d = 0; i < lim && (d = static_cast<unsigned char>(p[i]) - unsigned{'0'}) <= 9; ++i) v = v * 10 + d;
-    if (p[i] != ' ') return false;
-  }
-  const std::string_view m{p + i + 1, n - i - 1};  // 3 bytes or more: method_word() may read it
-  method meth = method::extension;
-  if (!detail::find_method_word(m.data(), m.size(), detail::method_word(m.data(), m.size()), meth)) return false;
-  out.number = v;
-  out.method_token = m;
-  out.method = meth;
-  return true;
+  // "1 REGISTER", the common case: one digit, the method at a fixed place.
+  if (p[1] == ' ') return cseq_method(p + 2, n - 2, v, out);
+  // At most 9 digits, and room behind them for SP and a 3-byte method, so p[i]
+  // below is inside `s`.
+  const std::size_t lim = std::min<std::size_t>(n - 4, 9);
+  std::size_t i = 1;
+  for (unsigned d = 0; i < lim && (d = static_cast<unsigned char>(p[i]) - unsigned{'0'}) <= 9; ++i) v = v * 10 + d;
+  if (p[i] != ' ') return false;
+  return cseq_method(p + i + 1, n - i - 1, v, out);
 }
 
 // A Call-ID of 8..64 bytes from the common alphabet, checked 16 bytes at a time:
