@@ -84,6 +84,16 @@ inline __m128i in_range(__m128i v) noexcept {
   return _mm_cmplt_epi8(t, _mm_set1_epi8(static_cast<char>(-128 + (Hi - Lo + 1))));
 }
 
+/// Bytes of v in [lo, hi] (unsigned), as in_range(), with the compare's result in
+/// the shifted copy (the range moved to the top, [127 - (hi - lo), 127]) rather
+/// than in a copy of the constant: one register move fewer per use.
+template <unsigned char Lo, unsigned char Hi>
+inline __m128i in_range_top(__m128i v) noexcept {
+  static_assert(Lo <= Hi);
+  const __m128i t = _mm_add_epi8(v, _mm_set1_epi8(static_cast<char>(127 - Hi)));
+  return _mm_cmpgt_epi8(t, _mm_set1_epi8(static_cast<char>(126 - (Hi - Lo))));
+}
+
 inline __m128i load8x2(const char* p, const char* q) noexcept {
   return _mm_unpacklo_epi64(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)),   // NOLINT
                             _mm_loadl_epi64(reinterpret_cast<const __m128i*>(q)));  // NOLINT
@@ -124,13 +134,36 @@ inline run_class classify_run(const char* p, std::size_t n, In in, Mark mark) no
   return r;
 }
 
+/// The bytes of [p, p+n), 8 <= n <= 64, that `mark` flags (a function of one
+/// vector giving 0xff per marked byte): bit i for byte i, loads as classify_run().
+/// One mask serves as both the class test (zero) and the positions of the
+/// exceptions a caller then looks at.
+template <class Mark>
+inline std::uint64_t mark_run(const char* p, std::size_t n, Mark mark) noexcept {
+  const auto bits = [&](__m128i v) noexcept {
+    return std::uint64_t{static_cast<std::uint32_t>(_mm_movemask_epi8(mark(v)))};
+  };
+  if (n < 16) {
+    const std::uint64_t m = bits(load8x2(p, p + n - 8));
+    return (m & 0xffU) | ((m >> 8) << (n - 8));
+  }
+  std::uint64_t r = bits(load16(p)) | (bits(load16(p + n - 16)) << (n - 16));
+  for (std::size_t off = 16; off < n - 16; off += 16) r |= bits(load16(p + off)) << off;
+  return r;
+}
+
 /// True when no byte of [p, p+n), n >= 8, is one `bad` flags (a function of one
 /// vector giving 0xff per bad byte). Any length: the last load ends at p+n.
 template <class Bad>
 inline bool no_byte(const char* p, std::size_t n, Bad bad) noexcept {
-  if (n < 16) return _mm_movemask_epi8(bad(load8x2(p, p + n - 8))) == 0;
-  __m128i acc = _mm_or_si128(bad(load16(p)), bad(load16(p + n - 16)));
-  for (std::size_t off = 16; off + 16 < n; off += 16) acc = _mm_or_si128(acc, bad(load16(p + off)));
+  // One movemask and compare for every length, so that a caller's branch is on it.
+  __m128i acc;
+  if (n < 16) {
+    acc = bad(load8x2(p, p + n - 8));
+  } else {
+    acc = _mm_or_si128(bad(load16(p)), bad(load16(p + n - 16)));
+    for (std::size_t off = 16; off + 16 < n; off += 16) acc = _mm_or_si128(acc, bad(load16(p + off)));
+  }
   return _mm_movemask_epi8(acc) == 0;
 }
 
@@ -138,9 +171,13 @@ inline bool no_byte(const char* p, std::size_t n, Bad bad) noexcept {
 /// one vector giving 0xff per good byte). Any length, as no_byte().
 template <class Good>
 inline bool all_bytes(const char* p, std::size_t n, Good good) noexcept {
-  if (n < 16) return _mm_movemask_epi8(good(load8x2(p, p + n - 8))) == 0xffff;
-  __m128i acc = _mm_and_si128(good(load16(p)), good(load16(p + n - 16)));
-  for (std::size_t off = 16; off + 16 < n; off += 16) acc = _mm_and_si128(acc, good(load16(p + off)));
+  __m128i acc;  // as no_byte(): one movemask and compare
+  if (n < 16) {
+    acc = good(load8x2(p, p + n - 8));
+  } else {
+    acc = _mm_and_si128(good(load16(p)), good(load16(p + n - 16)));
+    for (std::size_t off = 16; off + 16 < n; off += 16) acc = _mm_and_si128(acc, good(load16(p + off)));
+  }
   return _mm_movemask_epi8(acc) == 0xffff;
 }
 #endif
