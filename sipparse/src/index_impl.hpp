@@ -98,13 +98,14 @@ struct line_walker {
         lf &= lf - 1;
         return true;
       }
-      const std::size_t next = block + 64;
-      if (next <= last_whole) [[likely]] {
-        block = next;
-        lf = classify(base + next).lf;
+      // Stepped in place (no copy of the old offset kept for the paths below). At
+      // the end it keeps stepping on each call, never past size + 64 * calls.
+      block += 64;
+      if (block <= last_whole) [[likely]] {
+        lf = classify(base + block).lf;
         continue;
       }
-      if (next >= size - 1) {
+      if (block >= size - 1) {
         at = tail;
         tail = size;
         return false;
@@ -112,8 +113,7 @@ struct line_walker {
       // The last, partial block of a datagram of more than one block: its last 64
       // bytes (an in-bounds load overlapping the block before), the bits already
       // walked shifted out, the last byte's cleared.
-      block = next;
-      lf = (classify(base + size - 64).lf & ~(std::uint64_t{1} << 63)) >> (64 - (size - next));
+      lf = (classify(base + size - 64).lf & ~(std::uint64_t{1} << 63)) >> (64 - (size - block));
     }
   }
 

@@ -35,13 +35,13 @@ struct avx2_classifier {
     std::uint64_t lo;
     std::uint64_t hi;
     asm("vmovdqa %[k], %%ymm0\n\t"
-        "vpcmpeqb (%[p]), %%ymm0, %%ymm1\n\t"
-        "vpcmpeqb 32(%[p]), %%ymm0, %%ymm0\n\t"
+        "vpcmpeqb %[a], %%ymm0, %%ymm1\n\t"
+        "vpcmpeqb %[b], %%ymm0, %%ymm0\n\t"
         "vpmovmskb %%ymm1, %k[lo]\n\t"
-        "vpmovmskb %%ymm0, %k[hi]\n\t"
-        "vzeroupper"
+        "vpmovmskb %%ymm0, %k[hi]"
         : [lo] "=r"(lo), [hi] "=r"(hi)
-        : [p] "r"(p), [k] "m"(k_lf32), "m"(*reinterpret_cast<const char(*)[64]>(p))  // NOLINT
+        : [k] "m"(k_lf32), [a] "m"(*reinterpret_cast<const char(*)[32]>(p)),  // NOLINT
+          [b] "m"(*reinterpret_cast<const char(*)[32]>(p + 32))                // NOLINT
         : "xmm0", "xmm1");
     return {lo | (hi << 32), 0};
   }
