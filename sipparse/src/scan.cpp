@@ -1,5 +1,6 @@
 #include "sipfront/sipparse/scan.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #if defined(__SSE2__)
@@ -108,8 +109,9 @@ errc indexer::reference(message& m, std::string_view datagram) noexcept {
 
 // `known`, when not null, is the line's known name, ending at `colon`. Else a colon
 // among the 16 bytes at the line start and before lf1 is the line's first, and
-// match_name16() has ruled out every known long-form name that ends there; 0 when
-// the loop did not look (the name is then looked up).
+// match_name16() has ruled out every known long-form name that ends there; or it is
+// line_start + k_max_known_name, for no colon among those 16 bytes; 0 when the loop
+// did not look (the name is then looked up).
 line_result indexer::general_line(message& m, std::size_t line_start, std::size_t lf1, std::size_t eol, std::size_t n,
                                   const name_slot_entry* known, std::size_t colon) noexcept {
   const char* const b = m.base_;
@@ -125,7 +127,9 @@ line_result indexer::general_line(message& m, std::size_t line_start, std::size_
     id = known->id;
   } else {
     if (!in_head) {
-      colon = find_colon(b, line_start, lf1);
+      // The loop's stand-in colon: none among the 16 bytes at the line start.
+      const std::size_t from = colon - line_start == k_max_known_name ? std::min(line_start + 16, lf1) : line_start;
+      colon = find_colon(b, from, lf1);
       if (colon == lf1) [[unlikely]]
         return {errc::bad_header_line, header_id::other, false};  // skipped; the index goes on
     }

@@ -41,7 +41,7 @@ struct avx2_classifier {
         "vpmovmskb %%ymm0, %k[hi]"
         : [lo] "=r"(lo), [hi] "=r"(hi)
         : [k] "m"(k_lf32), [a] "m"(*reinterpret_cast<const char(*)[32]>(p)),  // NOLINT
-          [b] "m"(*reinterpret_cast<const char(*)[32]>(p + 32))                // NOLINT
+          [b] "m"(*reinterpret_cast<const char(*)[32]>(p + 32))               // NOLINT
         : "xmm0", "xmm1");
     return {lo | (hi << 32), 0};
   }
