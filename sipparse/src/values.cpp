@@ -477,12 +477,22 @@ template <bool ListEntry>
   return true;
 }
 
-// The URI check of parse_name_addr() and first_name_addr(): its fast path,
-// else the general parser's answer. Run last, on the URI already in the result,
-// so that nothing the fast path found has to be kept across the call.
-inline bool name_addr_uri_ok(std::string_view u) noexcept {
+// parse_uri(u).ok() for the shapes uri_ok_fast() leaves: parse_uri()'s fast
+// path into a scratch uri, else the general parser. Out of line, so that the
+// scratch uri (zeroed) is not in the frame of every call.
+[[gnu::noinline]] bool uri_ok_rest(std::string_view u) noexcept {
   uri scratch;
   return detail::parse_uri_fast(u, scratch) || detail::parse_uri_general(u).ok();
+}
+
+// The URI check of parse_name_addr() and first_name_addr(): a check that builds
+// no uri, else parse_uri()'s answer. Run last, on the URI already in the result,
+// so that nothing the fast path found has to be kept across the call.
+inline bool name_addr_uri_ok(std::string_view u) noexcept {
+#if defined(__SSE2__)
+  if (detail::uri_ok_fast(u)) return true;
+#endif
+  return uri_ok_rest(u);
 }
 
 // The params from `p` (just after the URI) to the end of `s`: na.params and
