@@ -64,13 +64,6 @@ constexpr std::uint64_t word_of(std::string_view s) noexcept {
 }
 
 #if defined(__SSE2__)
-/// What classify_run() finds in a run: whether every byte is in the class, and
-/// where the marked bytes are (bit i for byte i).
-struct run_class {
-  bool all_in = false;
-  std::uint64_t mark = 0;
-};
-
 inline __m128i load16(const char* p) noexcept {
   return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast)
 }
@@ -99,43 +92,11 @@ inline __m128i load8x2(const char* p, const char* q) noexcept {
                             _mm_loadl_epi64(reinterpret_cast<const __m128i*>(q)));  // NOLINT
 }
 
-/// Classifies [p, p+n), 8 <= n <= 64: `in` and `mark` map a vector to 0xff per
-/// byte in the class / marked. Below 16 bytes the vector is the two 8-byte halves
-/// [p, p+8) and [p+n-8, p+n); up to 32, the 16-byte loads at p and at p+n-16;
-/// beyond, 16-byte steps with the last load ending at p+n. Where loads overlap a
-/// byte lands on the same bit twice, so the result is exact.
-template <class In, class Mark>
-inline run_class classify_run(const char* p, std::size_t n, In in, Mark mark) noexcept {
-  run_class r;
-  if (n < 16) {
-    const __m128i v = load8x2(p, p + n - 8);
-    const auto m = static_cast<std::uint32_t>(_mm_movemask_epi8(mark(v)));
-    r.all_in = _mm_movemask_epi8(in(v)) == 0xffff;
-    r.mark = (m & 0xffU) | (static_cast<std::uint64_t>(m >> 8) << (n - 8));
-    return r;
-  }
-  const __m128i a = load16(p);
-  const __m128i b = load16(p + n - 16);
-  if (n <= 32) {
-    r.all_in = _mm_movemask_epi8(_mm_and_si128(in(a), in(b))) == 0xffff;
-    r.mark = static_cast<std::uint32_t>(_mm_movemask_epi8(mark(a))) |
-             (static_cast<std::uint64_t>(static_cast<std::uint32_t>(_mm_movemask_epi8(mark(b)))) << (n - 16));
-    return r;
-  }
-  __m128i acc = _mm_and_si128(in(a), in(b));
-  r.mark = static_cast<std::uint32_t>(_mm_movemask_epi8(mark(a))) |
-           (static_cast<std::uint64_t>(static_cast<std::uint32_t>(_mm_movemask_epi8(mark(b)))) << (n - 16));
-  for (std::size_t off = 16; off < n - 16; off += 16) {
-    const __m128i v = load16(p + off);
-    acc = _mm_and_si128(acc, in(v));
-    r.mark |= static_cast<std::uint64_t>(static_cast<std::uint32_t>(_mm_movemask_epi8(mark(v)))) << off;
-  }
-  r.all_in = _mm_movemask_epi8(acc) == 0xffff;
-  return r;
-}
-
 /// The bytes of [p, p+n), 8 <= n <= 64, that `mark` flags (a function of one
-/// vector giving 0xff per marked byte): bit i for byte i, loads as classify_run().
+/// vector giving 0xff per marked byte): bit i for byte i. Below 16 bytes the vector is
+/// the two 8-byte halves [p, p+8) and [p+n-8, p+n); up to 32, the 16-byte loads at
+/// p and at p+n-16; beyond, 16-byte steps with the last load ending at p+n. Where
+/// loads overlap a byte lands on the same bit twice, so the result is exact.
 /// One mask serves as both the class test (zero) and the positions of the
 /// exceptions a caller then looks at.
 template <class Mark>
