@@ -119,7 +119,11 @@ constexpr std::uint32_t line_word(std::string_view n) noexcept {
 // a shift; the arrays are long enough for 16-byte compares at 0 and at len - 16.
 struct alignas(64) name_slot_entry {
   std::array<char, k_max_known_name> fold{};
-  std::array<char, 32> lower{};
+  std::array<char, k_max_known_name> lower{};
+  // The header_entry of a line with this name in the index's common shape (": "
+  // before the value, CR LF after it), less its offsets: line_start * 0x10001 +
+  // ((line end - line_start) << 32) added to it (mod 2^64) gives the entry's bits.
+  std::uint64_t entry = 0;
   // Bit i set for the bytes of the name and its colon among the first 16; all 16 in
   // an empty slot, which so matches no header line (see match_name16()).
   std::uint16_t head_mask = 0xffff;
@@ -138,7 +142,9 @@ constexpr name_index make_name_index() {
   name_index x{};
   for (std::size_t i = 1; i < k_headers.size(); ++i) {
     const std::string_view n = k_headers[i].name;
-    if (n.size() > k_max_known_name || n.size() < 2) {
+    // Shorter than k_max_known_name: the colon fits in lower, and match_name16()
+    // can take a name length of k_max_known_name for "no colon".
+    if (n.size() >= k_max_known_name || n.size() < 2) {
       x.collision_free = false;
       continue;
     }
@@ -147,6 +153,11 @@ constexpr name_index make_name_index() {
     e.len = static_cast<std::uint8_t>(n.size());
     e.head_mask = static_cast<std::uint16_t>((1U << (n.size() < 16 ? n.size() + 1 : 16)) - 1);
     e.id = k_headers[i].id;
+    {
+      const std::uint64_t len = n.size();
+      e.entry =
+          ((len + 2) << 16) - ((len + 3) << 32) + (len << 48) + (std::uint64_t{static_cast<std::uint8_t>(e.id)} << 56);
+    }
     for (std::size_t j = 0; j < n.size(); ++j) {
       e.lower[j] = chars::lower(n[j]);
       e.fold[j] = chars::is_alpha(n[j]) ? '\x20' : '\0';

@@ -10,6 +10,7 @@
 #include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 
 #if defined(__SSE2__)
@@ -23,6 +24,12 @@
 
 namespace sipfront::sip {
 namespace detail {
+
+// The common line's entry is built in one 64-bit value (name_slot_entry::entry).
+static_assert(std::endian::native == std::endian::little);
+static_assert(offsetof(header_entry, name_off) == 0 && offsetof(header_entry, value_off) == 2 &&
+              offsetof(header_entry, value_len) == 4 && offsetof(header_entry, name_len) == 6 &&
+              offsetof(header_entry, id) == 7);
 
 /// The index of the lowest set bit of x != 0. In asm: for __builtin_ctzll GCC puts
 /// a dependency-breaking xor before each tzcnt (a false output dependency of CPUs
@@ -91,13 +98,14 @@ struct line_walker {
         lf &= lf - 1;
         return true;
       }
-      const std::size_t next = block + 64;
-      if (next <= last_whole) [[likely]] {
-        block = next;
-        lf = classify(base + next).lf;
+      // Stepped in place (no copy of the old offset kept for the paths below). At
+      // the end it keeps stepping on each call, never past size + 64 * calls.
+      block += 64;
+      if (block <= last_whole) [[likely]] {
+        lf = classify(base + block).lf;
         continue;
       }
-      if (next >= size - 1) {
+      if (block >= size - 1) {
         at = tail;
         tail = size;
         return false;
@@ -105,8 +113,7 @@ struct line_walker {
       // The last, partial block of a datagram of more than one block: its last 64
       // bytes (an in-bounds load overlapping the block before), the bits already
       // walked shifted out, the last byte's cleared.
-      block = next;
-      lf = (classify(base + size - 64).lf & ~(std::uint64_t{1} << 63)) >> (64 - (size - next));
+      lf = (classify(base + size - 64).lf & ~(std::uint64_t{1} << 63)) >> (64 - (size - block));
     }
   }
 
@@ -138,9 +145,45 @@ inline std::size_t find_colon(const char* b, std::size_t from, std::size_t to) n
   return from;
 }
 
+/// x * 0x10001 (x < 2^16: x in bits 0 and 16): one imul, where GCC would make
+/// it a copy, a shift and an add.
+[[gnu::always_inline]] inline std::uint64_t times_0x10001(std::uint64_t x) noexcept {
+#if defined(__x86_64__) && defined(__GNUC__)
+  std::uint64_t r;
+  asm("imul $0x10001, %1, %0" : "=r"(r) : "r"(x));
+  return r;
+#else
+  return x * 0x10001;
+#endif
+}
+
+/// x |= 1 << i as one bts: for a shift GCC copies i to rcx, and on the common line,
+/// ahead of the branch that rarely needs it.
+[[gnu::always_inline]] inline void set_bit(std::uint64_t& x, std::size_t i) noexcept {
+#if defined(__x86_64__) && defined(__GNUC__)
+  asm("bts %1, %0" : "+r"(x) : "r"(i) : "cc");
+#else
+  x |= std::uint64_t{1} << i;
+#endif
+}
+
+/// What indexer::general_line() did with a line: its error (the line skipped), or
+/// the entry it added, its id and whether that id was seen before.
+struct line_result {
+  errc error;
+  header_id id;
+  bool repeat;
+};
+
 /// Runs the index with a given classifier; the friend through which the per-ISA
 /// entry points reach message's private loop.
 struct indexer {
+  /// One header line in any shape but the index loop's common one (see there).
+  /// Cold: the loop then lays out its common line as the straight path.
+  [[gnu::cold, gnu::noinline]] static line_result general_line(message& m, std::size_t line_start, std::size_t lf1,
+                                                               std::size_t eol, std::size_t n,
+                                                               const name_slot_entry* known,
+                                                               std::size_t colon) noexcept;
   template <class Classify>
   [[gnu::always_inline]] static errc run(message& m, std::string_view datagram, Classify classify) noexcept {
     return m.index_with(datagram, classify);
@@ -207,93 +250,57 @@ template <class Classify>
     return finish(first_error != errc::ok ? first_error : e);
   };
   // One header line: b[line_start, eol] with its folded continuation lines, lf1 its
-  // first line end (the colon must come before it). A malformed line is skipped,
-  // its error kept, so a 400 can still be built.
+  // first line end (the colon must come before it). Here only the common shape, the
+  // rest in indexer::general_line(), out of line: its loops and lookups would take
+  // registers from this loop. A malformed line is skipped, its error kept, so a 400
+  // can still be built.
   auto index_line = [&](std::size_t line_start, std::size_t lf1, std::size_t eol) {
-    // The name ends at the line's first colon; without one the line is malformed.
-    // Trailing white space before the colon is not part of the name.
-    const char* name = b + line_start;
-    std::size_t name_len;
-    std::size_t colon;
-    header_id id;
+    const detail::name_slot_entry* known = nullptr;
+    std::size_t colon = 0;  // 0 when not searched: a header line never starts at 0
 #if defined(__SSE2__)
     // The common shape, taken from one 16-byte load at the line start: 16 bytes
     // remain (all but a datagram's last lines), the colon is among them, before the
-    // line end, and the name before it is a known one, spelled without white space.
-    // The same load serves the colon search and the name compare.
-    const detail::name_slot_entry* known = nullptr;
-    bool in_head = false;  // the colon was found among the 16 bytes, before the line end
+    // line end, the name before it is a known one, spelled without white space, and
+    // the value has ": " before it and CR LF after it. The same load serves the
+    // colon search and the name compare.
     if (line_start <= last16) [[likely]] {
+      const char* name = b + line_start;
       const __m128i head = _mm_loadu_si128(reinterpret_cast<const __m128i*>(name));  // NOLINT
-      const auto colons = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(head, _mm_set1_epi8(':'))));
-      if (colons != 0) [[likely]] {
-        name_len = detail::low_bit(colons);
-        colon = line_start + name_len;
-        in_head = colon < lf1;
-        if (in_head) [[likely]]
-          // name[-1] is the line end before the line: line_word() of the name.
-          known = detail::match_name16(head, detail::load<std::uint32_t>(name - 1), name_len);
-      }
-    }
-    if (known != nullptr) [[likely]] {
-      id = known->id;
-    } else
-#endif
-    {
-#if !defined(__SSE2__)
-      const bool in_head = false;
-#endif
-      if (!in_head) {
-        colon = detail::find_colon(b, line_start, lf1);
-        if (colon == lf1) [[unlikely]] {
-          if (first_error == errc::ok) first_error = errc::bad_header_line;
-          return;  // skip the line; keep indexing so a 400 can still be built
+      // Without a colon among the 16 bytes, the bit past them stands for one at
+      // k_max_known_name: no known name is that long, so nothing matches it. No
+      // test and branch for it here.
+      const auto colons = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(head, _mm_set1_epi8(':')))) |
+                          (1U << detail::k_max_known_name);
+      const std::size_t name_len = detail::low_bit(colons);
+      colon = line_start + name_len;
+      if (colon < lf1) [[likely]] {
+        // name[-1] is the line end before the line: line_word() of the name.
+        known = detail::match_name16(head, detail::load<std::uint32_t>(name - 1), name_len);
+        // The value tests of general_line(), in its order; b[eol - 2, eol) is read
+        // as one word (CR, then a byte above ' ').
+        if (known != nullptr && n != max_headers && b[colon + 1] == ' ' && !low(b[colon + 2]) &&
+            detail::load<std::uint16_t>(b + eol - 2) - std::uint32_t{0x0d21} <= 0xde) [[likely]] {
+          const std::uint64_t e =
+              detail::times_0x10001(line_start) + (std::uint64_t{eol - line_start} << 32) + known->entry;
+          std::memcpy(&headers_[n], &e, sizeof e);
+          const auto idx = static_cast<std::size_t>(known->id);
+          if (first_[idx] == npos8) [[likely]] {
+            first_[idx] = static_cast<std::uint8_t>(n);
+          } else {
+            detail::set_bit(repeated, idx);
+          }
+          ++n;
+          return;
         }
       }
-      name_len = colon - line_start;
-      // match_name16() has ruled out every known long-form name that ends at the
-      // colon; a compact form, a name followed by white space (b[colon - 1] is in
-      // the datagram even for an empty name: the previous line's LF) or a colon
-      // found the slow way still need the lookup.
-      id = header_id::other;
-      if (!in_head || name_len == 1 || low(b[colon - 1])) {
-        while (name_len > 0 && chars::is_ws(name[name_len - 1])) --name_len;
-        id = detail::lookup_name(name, name_len);
-      }
-      // A known name is a token by construction; only unknown ones need the character check.
-      if (id == header_id::other && (name_len > 255 || !chars::is_token_string({name, name_len}))) [[unlikely]] {
-        if (first_error == errc::ok) first_error = errc::bad_header_line;
-        return;
-      }
     }
-    if (n == max_headers) [[unlikely]] {
-      if (first_error == errc::ok) first_error = errc::too_many_headers;
+#endif
+    const detail::line_result r = detail::indexer::general_line(*this, line_start, lf1, eol, n, known, colon);
+    if (r.error != errc::ok) [[unlikely]] {
+      if (first_error == errc::ok) first_error = r.error;
       return;
     }
-    // The value without surrounding LWS: nearly always one SP before it and CR
-    // after it, tested first; the loops only for the rest. No bound checks are
-    // needed: b[colon] is ':', so a CR before the LF lies after it, and when the
-    // value is empty b[vb] is that CR or the LF, never SP.
-    std::size_t vb = colon + 2;
-    std::size_t ve = eol - 1;
-    if (b[colon + 1] != ' ' || low(b[vb]) || b[ve] != '\r' || low(b[ve - 1])) [[unlikely]] {
-      --vb;
-      ve = eol - static_cast<std::size_t>(b[eol - 1] == '\r');
-      while (vb < ve && detail::lws_byte(b[vb])) ++vb;
-      while (ve > vb && detail::lws_byte(b[ve - 1])) --ve;
-    }
-    header_entry& h = headers_[n];
-    h.name_off = static_cast<std::uint16_t>(line_start);
-    h.name_len = static_cast<std::uint8_t>(name_len);
-    h.value_off = static_cast<std::uint16_t>(vb);
-    h.value_len = static_cast<std::uint16_t>(ve - vb);
-    h.id = id;
-    const auto idx = static_cast<std::size_t>(id);
-    if (first_[idx] == npos8) [[likely]] {
-      first_[idx] = static_cast<std::uint8_t>(n);
-    } else {
-      repeated |= std::uint64_t{1} << idx;
-    }
+    repeated |= std::uint64_t{r.repeat} << static_cast<std::size_t>(r.id);
     ++n;
   };
   for (;;) {

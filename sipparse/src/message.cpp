@@ -108,9 +108,11 @@ struct start_line_parser {
   static constexpr std::uint64_t k_version_sp = word_of("SIP/2.0 ");
   static constexpr std::uint64_t k_sp_version = word_of(" SIP/2.0");
 
+  // Requests first: a line ending in " SIP/2.0" that request_fast() declines may
+  // still be a status line ("SIP/2.0 200 SIP/2.0").
   static bool fast(message& m, std::string_view line) noexcept {
-    if (line.size() >= 8 && load_le64(line.data()) == k_version_sp) return status_fast(m, line);
-    return request_fast(m, line);
+    if (request_fast(m, line)) return true;
+    return line.size() >= 8 && load_le64(line.data()) == k_version_sp && status_fast(m, line);
   }
 
   static void reset(message& m, std::string_view line) noexcept { m.reset(line); }
@@ -133,8 +135,8 @@ struct start_line_parser {
     const auto sp1 = static_cast<std::size_t>(std::countr_zero(sp | 0x10000U));
     // The method's method_word() is the line's first 8 bytes cut to its length.
     const std::uint64_t head = load_le64(p);
-    const method meth = lookup_method_word(p, sp1, sp1 >= 8 ? head : head & ((1ULL << (8 * sp1)) - 1));
-    if (meth == method::extension) return false;
+    method meth = method::extension;
+    if (!find_method_word(p, sp1, sp1 >= 8 ? head : head & ((1ULL << (8 * sp1)) - 1), meth)) return false;
     const char* const u = p + sp1 + 1;
     const std::size_t un = n - 8 - (sp1 + 1);  // wraps to a huge value when the URI would be empty
     if (un < 8 || un > message::max_datagram) return false;
@@ -147,7 +149,7 @@ struct start_line_parser {
     if (!all_bytes(u, un, [](__m128i v) noexcept {
           const __m128i special = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
                                                _mm_cmpeq_epi8(_mm_or_si128(v, _mm_set1_epi8(2)), _mm_set1_epi8('>')));
-          return _mm_andnot_si128(special, in_range<0x21, 0x7e>(v));  // '<' or '>' above
+          return _mm_andnot_si128(special, in_range_top<0x21, 0x7e>(v));  // '<' or '>' above
         })) {
       return false;
     }

@@ -77,13 +77,21 @@ static_assert(
     }(),
     "two well-known methods share a hash slot, or one is outside 3..9 bytes");
 
-/// The well-known method a token of n bytes at p is, given its method_word()
-/// (any n: a slot's length, 3..9 or 0, must match).
-inline method lookup_method_word(const char* p, std::size_t n, std::uint64_t word) noexcept {
+/// Whether a token of n bytes at p, given its method_word(), is a well-known
+/// method (any n: a slot's length, 3..9 or 0, must match), and which. A bool
+/// rather than method::extension, so that callers branch on the compares alone.
+inline bool find_method_word(const char* p, std::size_t n, std::uint64_t word, method& out) noexcept {
   const std::size_t h = method_hash(static_cast<char>(word & 0xff), n);
-  if (k_method_slots.len[h] != n || k_method_slots.word[h] != word) return method::extension;
-  if (n == k_max_method && p[8] != k_method_slots.ninth[h]) return method::extension;
-  return k_method_slots.m[h];
+  if (k_method_slots.len[h] != n || k_method_slots.word[h] != word) return false;
+  if (n == k_max_method && p[8] != k_method_slots.ninth[h]) return false;
+  out = k_method_slots.m[h];
+  return true;
+}
+
+/// The well-known method a token of n bytes at p is, given its method_word().
+inline method lookup_method_word(const char* p, std::size_t n, std::uint64_t word) noexcept {
+  method m = method::extension;
+  return find_method_word(p, n, word, m) ? m : method::extension;
 }
 
 inline method lookup_method(std::string_view token) noexcept {

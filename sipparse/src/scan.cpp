@@ -1,5 +1,6 @@
 #include "sipfront/sipparse/scan.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #if defined(__SSE2__)
@@ -104,6 +105,70 @@ errc indexer::reference(message& m, std::string_view datagram) noexcept {
   const errc framing = m.frame_body();
   if (first_error == errc::ok) first_error = framing;
   return m.error_ = first_error;
+}
+
+// `known`, when not null, is the line's known name, ending at `colon`. Else a colon
+// among the 16 bytes at the line start and before lf1 is the line's first, and
+// match_name16() has ruled out every known long-form name that ends there; or it is
+// line_start + k_max_known_name, for no colon among those 16 bytes; 0 when the loop
+// did not look (the name is then looked up).
+line_result indexer::general_line(message& m, std::size_t line_start, std::size_t lf1, std::size_t eol, std::size_t n,
+                                  const name_slot_entry* known, std::size_t colon) noexcept {
+  const char* const b = m.base_;
+  auto low = [](char c) { return static_cast<unsigned char>(c) <= ' '; };
+  // The name ends at the line's first colon; without one the line is malformed.
+  // Trailing white space before the colon is not part of the name.
+  const char* name = b + line_start;
+  const bool in_head = colon != 0 && colon < lf1 && colon - line_start < 16;
+  header_id id = header_id::other;
+  std::size_t name_len;
+  if (known != nullptr) {
+    name_len = colon - line_start;
+    id = known->id;
+  } else {
+    if (!in_head) {
+      // The loop's stand-in colon: none among the 16 bytes at the line start.
+      const std::size_t from = colon - line_start == k_max_known_name ? std::min(line_start + 16, lf1) : line_start;
+      colon = find_colon(b, from, lf1);
+      if (colon == lf1) [[unlikely]]
+        return {errc::bad_header_line, header_id::other, false};  // skipped; the index goes on
+    }
+    name_len = colon - line_start;
+    // A compact form, a name followed by white space (b[colon - 1] is in the datagram
+    // even for an empty name: the previous line's LF) or a colon found the slow way
+    // still need the lookup.
+    if (!in_head || name_len == 1 || low(b[colon - 1])) {
+      while (name_len > 0 && chars::is_ws(name[name_len - 1])) --name_len;
+      id = lookup_name(name, name_len);
+    }
+    // A known name is a token by construction; only unknown ones need the character check.
+    if (id == header_id::other && (name_len > 255 || !chars::is_token_string({name, name_len}))) [[unlikely]]
+      return {errc::bad_header_line, header_id::other, false};
+  }
+  if (n == message::max_headers) [[unlikely]]
+    return {errc::too_many_headers, header_id::other, false};
+  // The value without surrounding LWS: nearly always one SP before it and CR
+  // after it, tested first; the loops only for the rest. No bound checks are
+  // needed: b[colon] is ':', so a CR before the LF lies after it, and when the
+  // value is empty b[vb] is that CR or the LF, never SP.
+  std::size_t vb = colon + 2;
+  std::size_t ve = eol - 1;
+  if (b[colon + 1] != ' ' || low(b[vb]) || b[ve] != '\r' || low(b[ve - 1])) {
+    --vb;
+    ve = eol - static_cast<std::size_t>(b[eol - 1] == '\r');
+    while (vb < ve && lws_byte(b[vb])) ++vb;
+    while (ve > vb && lws_byte(b[ve - 1])) --ve;
+  }
+  header_entry& h = m.headers_[n];
+  h.name_off = static_cast<std::uint16_t>(line_start);
+  h.name_len = static_cast<std::uint8_t>(name_len);
+  h.value_off = static_cast<std::uint16_t>(vb);
+  h.value_len = static_cast<std::uint16_t>(ve - vb);
+  h.id = id;
+  const auto idx = static_cast<std::size_t>(id);
+  if (m.first_[idx] != message::npos8) return {errc::ok, id, true};
+  m.first_[idx] = static_cast<std::uint8_t>(n);
+  return {errc::ok, id, false};
 }
 
 errc index_reference(message& m, std::string_view datagram) noexcept { return indexer::reference(m, datagram); }

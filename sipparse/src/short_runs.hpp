@@ -64,13 +64,6 @@ constexpr std::uint64_t word_of(std::string_view s) noexcept {
 }
 
 #if defined(__SSE2__)
-/// What classify_run() finds in a run: whether every byte is in the class, and
-/// where the marked bytes are (bit i for byte i).
-struct run_class {
-  bool all_in = false;
-  std::uint64_t mark = 0;
-};
-
 inline __m128i load16(const char* p) noexcept {
   return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast)
 }
@@ -84,43 +77,39 @@ inline __m128i in_range(__m128i v) noexcept {
   return _mm_cmplt_epi8(t, _mm_set1_epi8(static_cast<char>(-128 + (Hi - Lo + 1))));
 }
 
+/// Bytes of v in [lo, hi] (unsigned), as in_range(), with the compare's result in
+/// the shifted copy (the range moved to the top, [127 - (hi - lo), 127]) rather
+/// than in a copy of the constant: one register move fewer per use.
+template <unsigned char Lo, unsigned char Hi>
+inline __m128i in_range_top(__m128i v) noexcept {
+  static_assert(Lo <= Hi);
+  const __m128i t = _mm_add_epi8(v, _mm_set1_epi8(static_cast<char>(127 - Hi)));
+  return _mm_cmpgt_epi8(t, _mm_set1_epi8(static_cast<char>(126 - (Hi - Lo))));
+}
+
 inline __m128i load8x2(const char* p, const char* q) noexcept {
   return _mm_unpacklo_epi64(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)),   // NOLINT
                             _mm_loadl_epi64(reinterpret_cast<const __m128i*>(q)));  // NOLINT
 }
 
-/// Classifies [p, p+n), 8 <= n <= 64: `in` and `mark` map a vector to 0xff per
-/// byte in the class / marked. Below 16 bytes the vector is the two 8-byte halves
-/// [p, p+8) and [p+n-8, p+n); up to 32, the 16-byte loads at p and at p+n-16;
-/// beyond, 16-byte steps with the last load ending at p+n. Where loads overlap a
-/// byte lands on the same bit twice, so the result is exact.
-template <class In, class Mark>
-inline run_class classify_run(const char* p, std::size_t n, In in, Mark mark) noexcept {
-  run_class r;
+/// The bytes of [p, p+n), 8 <= n <= 64, that `mark` flags (a function of one
+/// vector giving 0xff per marked byte): bit i for byte i. Below 16 bytes the vector is
+/// the two 8-byte halves [p, p+8) and [p+n-8, p+n); up to 32, the 16-byte loads at
+/// p and at p+n-16; beyond, 16-byte steps with the last load ending at p+n. Where
+/// loads overlap a byte lands on the same bit twice, so the result is exact.
+/// One mask serves as both the class test (zero) and the positions of the
+/// exceptions a caller then looks at.
+template <class Mark>
+inline std::uint64_t mark_run(const char* p, std::size_t n, Mark mark) noexcept {
+  const auto bits = [&](__m128i v) noexcept {
+    return std::uint64_t{static_cast<std::uint32_t>(_mm_movemask_epi8(mark(v)))};
+  };
   if (n < 16) {
-    const __m128i v = load8x2(p, p + n - 8);
-    const auto m = static_cast<std::uint32_t>(_mm_movemask_epi8(mark(v)));
-    r.all_in = _mm_movemask_epi8(in(v)) == 0xffff;
-    r.mark = (m & 0xffU) | (static_cast<std::uint64_t>(m >> 8) << (n - 8));
-    return r;
+    const std::uint64_t m = bits(load8x2(p, p + n - 8));
+    return (m & 0xffU) | ((m >> 8) << (n - 8));
   }
-  const __m128i a = load16(p);
-  const __m128i b = load16(p + n - 16);
-  if (n <= 32) {
-    r.all_in = _mm_movemask_epi8(_mm_and_si128(in(a), in(b))) == 0xffff;
-    r.mark = static_cast<std::uint32_t>(_mm_movemask_epi8(mark(a))) |
-             (static_cast<std::uint64_t>(static_cast<std::uint32_t>(_mm_movemask_epi8(mark(b)))) << (n - 16));
-    return r;
-  }
-  __m128i acc = _mm_and_si128(in(a), in(b));
-  r.mark = static_cast<std::uint32_t>(_mm_movemask_epi8(mark(a))) |
-           (static_cast<std::uint64_t>(static_cast<std::uint32_t>(_mm_movemask_epi8(mark(b)))) << (n - 16));
-  for (std::size_t off = 16; off < n - 16; off += 16) {
-    const __m128i v = load16(p + off);
-    acc = _mm_and_si128(acc, in(v));
-    r.mark |= static_cast<std::uint64_t>(static_cast<std::uint32_t>(_mm_movemask_epi8(mark(v)))) << off;
-  }
-  r.all_in = _mm_movemask_epi8(acc) == 0xffff;
+  std::uint64_t r = bits(load16(p)) | (bits(load16(p + n - 16)) << (n - 16));
+  for (std::size_t off = 16; off < n - 16; off += 16) r |= bits(load16(p + off)) << off;
   return r;
 }
 
@@ -128,9 +117,14 @@ inline run_class classify_run(const char* p, std::size_t n, In in, Mark mark) no
 /// vector giving 0xff per bad byte). Any length: the last load ends at p+n.
 template <class Bad>
 inline bool no_byte(const char* p, std::size_t n, Bad bad) noexcept {
-  if (n < 16) return _mm_movemask_epi8(bad(load8x2(p, p + n - 8))) == 0;
-  __m128i acc = _mm_or_si128(bad(load16(p)), bad(load16(p + n - 16)));
-  for (std::size_t off = 16; off + 16 < n; off += 16) acc = _mm_or_si128(acc, bad(load16(p + off)));
+  // One movemask and compare for every length, so that a caller's branch is on it.
+  __m128i acc;
+  if (n < 16) {
+    acc = bad(load8x2(p, p + n - 8));
+  } else {
+    acc = _mm_or_si128(bad(load16(p)), bad(load16(p + n - 16)));
+    for (std::size_t off = 16; off + 16 < n; off += 16) acc = _mm_or_si128(acc, bad(load16(p + off)));
+  }
   return _mm_movemask_epi8(acc) == 0;
 }
 
@@ -138,9 +132,13 @@ inline bool no_byte(const char* p, std::size_t n, Bad bad) noexcept {
 /// one vector giving 0xff per good byte). Any length, as no_byte().
 template <class Good>
 inline bool all_bytes(const char* p, std::size_t n, Good good) noexcept {
-  if (n < 16) return _mm_movemask_epi8(good(load8x2(p, p + n - 8))) == 0xffff;
-  __m128i acc = _mm_and_si128(good(load16(p)), good(load16(p + n - 16)));
-  for (std::size_t off = 16; off + 16 < n; off += 16) acc = _mm_and_si128(acc, good(load16(p + off)));
+  __m128i acc;  // as no_byte(): one movemask and compare
+  if (n < 16) {
+    acc = good(load8x2(p, p + n - 8));
+  } else {
+    acc = _mm_and_si128(good(load16(p)), good(load16(p + n - 16)));
+    for (std::size_t off = 16; off + 16 < n; off += 16) acc = _mm_and_si128(acc, good(load16(p + off)));
+  }
   return _mm_movemask_epi8(acc) == 0xffff;
 }
 #endif

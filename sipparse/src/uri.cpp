@@ -335,16 +335,10 @@ errc parse_tel_uri(std::string_view hier, uri& u) noexcept {
 
 namespace {
 
-// "sip:" and "sips" as a little-endian load of their four bytes reads them.
-constexpr std::uint32_t k_sip_colon = 0x3a706973U;
-constexpr std::uint32_t k_sips = 0x73706973U;
+using detail::k_sip_colon;
+using detail::k_sips;
 
 #if defined(__SSE2__)
-// Bytes of `v` in a subset of the user class: letters, digits and "+,-./" (the
-// users phones write: numbers, names, E.164, UUIDs). '@', ':' and '%' are not in it.
-inline __m128i user_subset(__m128i v) noexcept {
-  return _mm_or_si128(detail::in_range<'a', 'z'>(_mm_or_si128(v, _mm_set1_epi8(0x20))), detail::in_range<'+', '9'>(v));
-}
 
 // What sip_uri_ipv4() finds: the fields of the uri that are not the defaults of
 // a SIP URI with a user and an IPv4 host, and where its params or headers start.
@@ -378,19 +372,9 @@ enum class ipv4_shape : std::uint8_t { other, whole, tail };
   }
   const char* const b = s.data() + colon + 1;
   const char* const e = s.data() + s.size();
-  // The first byte outside the subset, by 16-byte steps (the last load ends at
-  // `e`): the end of the user run when it is the '@'.
-  const char* at = b;
-  for (;;) {
-    const auto out = ~static_cast<unsigned>(_mm_movemask_epi8(user_subset(detail::load16(at)))) & 0xffffU;
-    if (out != 0) {
-      at += __builtin_ctz(out);
-      break;
-    }
-    if (e - at <= 16) return other;  // no '@'
-    at = e - at >= 32 ? at + 16 : e - 16;
-  }
-  if (*at != '@' || at == b) return other;
+  // The end of the user run when it is the '@'.
+  const char* const at = detail::user_subset_end(b, e);
+  if (at == nullptr || *at != '@' || at == b) return other;
   const char* const host = at + 1;
   const auto rem = static_cast<std::size_t>(e - host);
   if (rem < 7) return other;
@@ -499,6 +483,21 @@ inline uri make_ipv4_uri(std::string_view s, const ipv4_uri_parts& q) noexcept {
 #endif
 
 }  // namespace
+
+bool detail::sip_uri_tail_ok(const char* p, const char* e) noexcept {
+  std::string_view params;
+  std::string_view headers;
+  return sip_uri_tail(p, e, params, headers) == errc::ok;
+}
+
+bool detail::uri_ok_fast_for_tests(std::string_view s) noexcept {
+#if defined(__SSE2__)
+  return uri_ok_fast(s);
+#else
+  static_cast<void>(s);
+  return false;
+#endif
+}
 
 bool detail::parse_uri_fast(std::string_view s, uri& u) noexcept {
 #if defined(__SSE2__)

@@ -41,7 +41,7 @@ inline unsigned port_digits_value(std::uint64_t w, std::size_t n) noexcept {
 /// port = 1*DIGIT, <= 65535 (leading zeros allowed): the digit run at `p`, which
 /// `p` is moved past. Answers as parse_uint(run, 65535) does, without its call for
 /// the usual one to five digits. False when the run is empty or too large.
-inline bool scan_port(const char*& p, const char* e, std::uint16_t& port) noexcept {
+[[gnu::always_inline]] inline bool scan_port(const char*& p, const char* e, std::uint16_t& port) noexcept {
   const char* const s = p;
   std::size_t n = 0;  // digits
   unsigned v = 0;
@@ -177,12 +177,12 @@ consteval ipv4_shapes make_ipv4_shapes() {
 }
 inline constexpr ipv4_shapes k_ipv4_shapes = make_ipv4_shapes();
 
-// ipv4_len16(x) (the same answer: the run's length, -1 or 0) with the shape from
-// k_ipv4_shapes; the octets above 255 are looked for only when a three-digit
-// octet starts with '2' or more (else none can be).
-inline int ipv4_len16_lookup(__m128i x) noexcept {
-  auto mask = [](__m128i m) { return static_cast<unsigned>(_mm_movemask_epi8(m)); };
-  const unsigned digit = digit_mask(x);
+// ipv4_len16_lookup() on the masks of the 16 bytes of `x` shifted down by
+// `shift` (bit i is byte shift + i; the bits past the 16 bytes read as clear, as
+// the end of a view does): the run's length, -1 or 0, as ipv4_len16() answers.
+inline int ipv4_lookup_shifted(__m128i x, unsigned shift) noexcept {
+  auto mask = [shift](__m128i m) { return static_cast<unsigned>(_mm_movemask_epi8(m)) >> shift; };
+  const unsigned digit = digit_mask(x) >> shift;
   const unsigned dot = mask(_mm_cmpeq_epi8(x, _mm_set1_epi8('.')));
   const unsigned run = digit | dot;
   // The dots of the run and the bit after it: u ^ (u + 1) is bits 0..len.
@@ -190,9 +190,16 @@ inline int ipv4_len16_lookup(__m128i x) noexcept {
   const std::uint32_t e = k_ipv4_shapes.slots[ipv4_shapes::slot(key)];
   if ((e & 0xffffU) != key) return 0;  // not a dotted quad within 15 bytes (a 16-byte run has bit 16)
   const unsigned three = e >> 16;
-  if ((three & mask(_mm_cmpgt_epi8(x, _mm_set1_epi8('1')))) != 0 && (three & ipv4_big_mask(x)) != 0) return -1;
+  if ((three & mask(_mm_cmpgt_epi8(x, _mm_set1_epi8('1')))) != 0 && (three & (ipv4_big_mask(x) >> shift)) != 0) {
+    return -1;
+  }
   return __builtin_ctz(~run);
 }
+
+// ipv4_len16(x) (the same answer: the run's length, -1 or 0) with the shape from
+// k_ipv4_shapes; the octets above 255 are looked for only when a three-digit
+// octet starts with '2' or more (else none can be).
+inline int ipv4_len16_lookup(__m128i x) noexcept { return ipv4_lookup_shifted(x, 0); }
 
 // ipv4_len16() on the 16 bytes at `p` (16 readable there): the run's end, `p`
 // itself when not decided, or nullptr when an octet is above 255.
@@ -200,6 +207,80 @@ inline const char* scan_ipv4_16(const char* p) noexcept {
   unsigned digit = 0;
   const int len = ipv4_len16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)), digit);  // NOLINT
   return len < 0 ? nullptr : p + len;
+}
+#endif
+
+/// Whether sip_uri_tail() accepts [p, e): `p` at the ';' or '?' after a SIP
+/// URI's hostport, `e` the URI's end (params and headers, their values dropped).
+bool sip_uri_tail_ok(const char* p, const char* e) noexcept;
+
+// "sip:" and "sips" as a little-endian load of their four bytes reads them.
+inline constexpr std::uint32_t k_sip_colon = 0x3a706973U;
+inline constexpr std::uint32_t k_sips = 0x73706973U;
+
+#if defined(__SSE2__)
+// Bytes of `v` in a subset of the user class: letters, digits and "+,-./" (the
+// users phones write: numbers, names, E.164, UUIDs). '@', ':' and '%' are not in it.
+inline __m128i user_subset(__m128i v) noexcept {
+  return _mm_or_si128(in_range<'a', 'z'>(_mm_or_si128(v, _mm_set1_epi8(0x20))), in_range<'+', '9'>(v));
+}
+
+// The first byte of [b, e) outside user_subset(), by 16-byte steps (16 bytes or
+// more readable from `b`; the last load ends at `e`), or nullptr when there is none.
+inline const char* user_subset_end(const char* b, const char* const e) noexcept {
+  const char* at = b;
+  for (;;) {
+    const auto out = ~static_cast<unsigned>(_mm_movemask_epi8(user_subset(load16(at)))) & 0xffffU;
+    if (out != 0) return at + __builtin_ctz(out);
+    if (e - at <= 16) return nullptr;
+    at = e - at >= 32 ? at + 16 : e - 16;
+  }
+}
+
+// Whether parse_uri(s) succeeds, answered without building the uri for the
+// Contact of a phone: "sip:" or "sips:", user "@" IPv4address [":" port], then
+// the end, or params or headers that sip_uri_tail_ok() accepts, with 16 bytes or
+// more after the scheme (the shape sip_uri_ipv4() in uri.cpp reads, the same
+// steps). True: parse_uri(s) succeeds; false: not decided here (any other
+// shape, and every error), for parse_uri() to answer.
+inline bool uri_ok_fast(std::string_view s) noexcept {
+  if (s.size() < 5 + 16) return false;
+  const char* b = s.data() + 4;
+  if (const std::uint32_t w = load_le32(s.data()); w != k_sip_colon) {
+    if (w != k_sips || s[4] != ':') return false;
+    ++b;
+  }
+  const char* const e = s.data() + s.size();
+  const char* const at = user_subset_end(b, e);
+  if (at == nullptr || *at != '@' || at == b) return false;
+  const char* const host = at + 1;
+  const auto rem = static_cast<std::size_t>(e - host);
+  if (rem < 7) return false;
+  // 16 bytes at the host, or the last 16 of the view with the masks shifted down
+  // to the host (s has 21 bytes or more: in bounds).
+  const std::size_t shift = rem >= 16 ? 0 : 16 - rem;
+  const int len = ipv4_lookup_shifted(load16(host - shift), static_cast<unsigned>(shift));
+  if (len <= 0) return false;
+  const char* p = host + len;
+  if (p == e) return true;
+  if (*p == ':') {
+    // port = 1..5 digits <= 65535 (more are left to scan_port()): eight bytes at
+    // them, or the last eight of the view shifted down to them (zeros past `e`).
+    const char* const d = p + 1;
+    const auto r = static_cast<std::size_t>(e - d);
+    if (r == 0) return false;
+    std::uint64_t w = r >= 8 ? load_le64(d) : load_le64(e - 8) >> (8 * (8 - r));
+    w ^= 0x3030303030303030ULL;  // '0'..'9' -> 0..9
+    const std::uint64_t bad = (((w & 0x7f7f7f7f7f7f7f7fULL) + 0x7676767676767676ULL) | w) & 0x8080808080808080ULL;
+    if (bad == 0) return false;
+    const auto n = static_cast<std::size_t>(__builtin_ctzll(bad)) / 8;
+    // Four digits or fewer are below 65536; only five need the value.
+    if (n == 0 || n > 5 || (n == 5 && port_digits_value(w, n) > 65535)) return false;
+    p = d + n;
+    if (p == e) return true;
+  }
+  // A letter or '-' after the address would make it a hostname: declined.
+  return (*p == ';' || *p == '?') && sip_uri_tail_ok(p, e);
 }
 #endif
 

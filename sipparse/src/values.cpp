@@ -477,12 +477,22 @@ template <bool ListEntry>
   return true;
 }
 
-// The URI check of parse_name_addr() and first_name_addr(): its fast path,
-// else the general parser's answer. Run last, on the URI already in the result,
-// so that nothing the fast path found has to be kept across the call.
-inline bool name_addr_uri_ok(std::string_view u) noexcept {
+// parse_uri(u).ok() for the shapes uri_ok_fast() leaves: parse_uri()'s fast
+// path into a scratch uri, else the general parser. Out of line, so that the
+// scratch uri (zeroed) is not in the frame of every call.
+[[gnu::noinline]] bool uri_ok_rest(std::string_view u) noexcept {
   uri scratch;
   return detail::parse_uri_fast(u, scratch) || detail::parse_uri_general(u).ok();
+}
+
+// The URI check of parse_name_addr() and first_name_addr(): a check that builds
+// no uri, else parse_uri()'s answer. Run last, on the URI already in the result,
+// so that nothing the fast path found has to be kept across the call.
+inline bool name_addr_uri_ok(std::string_view u) noexcept {
+#if defined(__SSE2__)
+  if (detail::uri_ok_fast(u)) return true;
+#endif
+  return uri_ok_rest(u);
 }
 
 // The params from `p` (just after the URI) to the end of `s`: na.params and
@@ -1262,19 +1272,23 @@ namespace {
 
 // The integers headers carry are mostly 1..4 digits (Expires 3600, Content-Length 0,
 // Max-Forwards 70): read them as one word. True, with the value, when `s` is 1..4
-// digits; false for anything else (the general code then decides).
+// digits; false for anything else (the general code then decides). `First` is the
+// length tested first, the one the caller sees most (4 for Expires, 1 for
+// Content-Length).
+template <std::size_t First = 1>
 inline bool small_uint(std::string_view s, std::uint32_t& v) noexcept {
   const char* const p = s.data();
   const std::size_t n = s.size();
-  if (n == 1) {  // Content-Length: 0
-    const unsigned d = static_cast<unsigned char>(p[0]) - unsigned{'0'};
-    v = d;
-    return d <= 9;
-  }
   // The digits right-aligned in four bytes behind '0's ("70" as "0070"), the
   // first digit in the lowest byte.
   std::uint32_t w = 0;
-  if (n == 4) {
+  if (First == 4 && n == 4) {
+    w = detail::load_le32(p);
+  } else if (n == 1) {  // Content-Length: 0
+    const unsigned d = static_cast<unsigned char>(p[0]) - unsigned{'0'};
+    v = d;
+    return d <= 9;
+  } else if (n == 4) {
     w = detail::load_le32(p);
   } else if (n == 2) {
     w = 0x3030U | static_cast<std::uint32_t>(detail::load_le16(p)) << 16;
@@ -1284,13 +1298,25 @@ inline bool small_uint(std::string_view s, std::uint32_t& v) noexcept {
   } else {
     return false;
   }
-  // Every byte 0x30..0x39: high nibble 3, and still 3 after adding 6 (no carries
-  // between bytes once every high nibble is 3).
-  if (((w & 0xf0f0f0f0U) | (((w + 0x06060606U) & 0xf0f0f0f0U) >> 4)) != 0x33333333U) return false;
+  // Every byte a digit: b - '0' sets bit 7 below '0', b + 0x46 sets it above '9'.
+  // A borrow or carry crosses into the next byte only out of a byte that is itself
+  // flagged, so the lowest non-digit is always caught.
   std::uint32_t d = w - 0x30303030U;
+  if (((d | (w + 0x46464646U)) & 0x80808080U) != 0) return false;
   d = d * 10 + (d >> 8);  // bytes 0 and 2: the two-digit pairs
   // (lo + hi << 16) * (1 + 100 << 16): bits 16..31 are lo * 100 + hi (<= 9999).
   v = ((d & 0x00ff00ffU) * 0x00640001U) >> 16;
+  return true;
+}
+
+// CSeq's method: a well-known one (all token bytes) of the n >= 3 bytes at m, up
+// to the value's end.
+inline bool cseq_method(const char* m, std::size_t n, std::uint32_t number, cseq& out) noexcept {
+  method meth = method::extension;
+  if (!detail::find_method_word(m, n, detail::method_word(m, n), meth)) return false;
+  out.number = number;
+  out.method_token = {m, n};
+  out.method = meth;
   return true;
 }
 
@@ -1301,39 +1327,37 @@ inline bool cseq_fast(std::string_view s, cseq& out) noexcept {
   const char* const p = s.data();
   const std::size_t n = s.size();
   if (n < 5) return false;
+  std::uint32_t v = static_cast<unsigned char>(p[0]) - unsigned{'0'};
+  if (v > 9) return false;
+  // "1 REGISTER", the common case: one digit, the method at a fixed place.
+  if (p[1] == ' ') return cseq_method(p + 2, n - 2, v, out);
   // At most 9 digits, and room behind them for SP and a 3-byte method, so p[i]
   // below is inside `s`.
   const std::size_t lim = std::min<std::size_t>(n - 4, 9);
-  std::size_t i = 0;
-  std::uint32_t v = 0;
+  std::size_t i = 1;
   for (unsigned d = 0; i < lim && (d = static_cast<unsigned char>(p[i]) - unsigned{'0'}) <= 9; ++i) v = v * 10 + d;
-  if (i == 0 || p[i] != ' ') return false;
-  const std::string_view m{p + i + 1, n - i - 1};  // 3 bytes or more: method_word() may read it
-  const method meth = detail::lookup_method_word(m.data(), m.size(), detail::method_word(m.data(), m.size()));
-  if (meth == method::extension) return false;
-  out.number = v;
-  out.method_token = m;
-  out.method = meth;
-  return true;
+  if (p[i] != ' ') return false;
+  return cseq_method(p + i + 1, n - i - 1, v, out);
 }
 
 // A Call-ID of 8..64 bytes from the common alphabet, checked 16 bytes at a time:
-// letters, digits, "-./:`" and at most one '@', not at either end. All of these
+// letters, digits, "-./:" and at most one '@', not at either end. All of these
 // are word characters, so such a Call-ID is word ["@" word]; other word
 // characters make it decline.
 inline bool call_id_fast(std::string_view s) noexcept {
 #if defined(__SSE2__)
   const std::size_t n = s.size();
   if (n < 8 || n > 64) return false;
-  const detail::run_class r = detail::classify_run(
-      s.data(), n,
-      [](__m128i v) noexcept {
-        // OR 0x20 folds 0x40..0x5a ('@', A-Z) onto 0x60..0x7a ('`', a-z); 0x2d..0x3a is "-./0-9:".
-        return _mm_or_si128(detail::in_range<0x60, 0x7a>(_mm_or_si128(v, _mm_set1_epi8(0x20))),
-                            detail::in_range<0x2d, 0x3a>(v));
-      },
-      [](__m128i v) noexcept { return _mm_cmpeq_epi8(v, _mm_set1_epi8('@')); });
-  return r.all_in && (r.mark & (r.mark - 1)) == 0 && s.front() != '@' && s.back() != '@';
+  // The bytes outside letters, digits and "-./:": none, or one '@' inside.
+  const std::uint64_t miss = detail::mark_run(s.data(), n, [](__m128i v) noexcept {
+    // OR 0x20 folds A-Z onto a-z (and '@' onto '`', both left out); 0x2d..0x3a is "-./0-9:".
+    const __m128i good = _mm_or_si128(detail::in_range_top<0x61, 0x7a>(_mm_or_si128(v, _mm_set1_epi8(0x20))),
+                                      detail::in_range_top<0x2d, 0x3a>(v));
+    return _mm_xor_si128(good, _mm_set1_epi8(-1));
+  });
+  if (miss == 0) return true;
+  const auto at = static_cast<std::size_t>(std::countr_zero(miss));
+  return (miss & (miss - 1)) == 0 && s[at] == '@' && at - 1 < n - 2;
 #else
   (void)s;
   return false;
@@ -1395,7 +1419,7 @@ result<std::uint8_t> parse_max_forwards(std::string_view s) noexcept {
 }
 
 result<std::uint32_t> parse_delta_seconds(std::string_view s) noexcept {
-  if (std::uint32_t v = 0; small_uint(s, v)) return v;
+  if (std::uint32_t v = 0; small_uint<4>(s, v)) return v;  // Expires: 3600
   const auto n = detail::parse_uint_general(s, 0xffffffffULL);
   if (!n) return n.error();
   return static_cast<std::uint32_t>(*n);

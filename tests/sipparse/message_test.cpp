@@ -236,6 +236,26 @@ TEST_P(parse_isa, index_matches_reference_at_fast_path_edges) {
       "Session-Expires: 1",
       "Session-Expirex: 1",
       "Content-Encoding: x",
+      // The common line's value tests (": " before the value, a byte above ' ' on
+      // either side of it, CR LF after it), just inside and just outside each.
+      "Via: !",
+      "Via: \xff",
+      "Via: \x7f",
+      "Via:  x",
+      "Via:\tx",
+      "Via: x ",
+      "Via: x\t",
+      "Via: x\r",
+      "Via: ",
+      "Via:",
+      "Via: \x20!",
+      // No colon among a line's first 16 bytes (the loop's stand-in colon): a known
+      // name of 16 bytes and more, unknown names, a line with no colon at all.
+      "Proxy-Authenticate: x",
+      "Content-Encodingx: gzip",
+      "ABCDEFGHIJKLMNOPQRSTUVW: x",
+      "NoColonAtAllInThisLongLine x y z",
+      "NoColonInTheFirstSixteen x: y",
       "Via: a\r\nVia: b\r\nvia: c\r\nv: d",
       "Contact: a\r\nm: b",
       // frame_body()'s one-digit case inline, and what it leaves to frame_body().
@@ -268,6 +288,24 @@ TEST_P(parse_isa, index_matches_reference_at_fast_path_edges) {
           if (::testing::Test::HasFailure()) return;
         }
       }
+    }
+  }
+}
+
+// The common line's entry store at the index's capacity: the line after the last
+// entry the index holds is skipped, with too_many_headers, as the reference does.
+TEST_P(parse_isa, index_matches_reference_at_max_headers) {
+  if (!sip::isa_supported(GetParam())) GTEST_SKIP() << "CPU lacks " << sip::to_string(GetParam());
+  for (const char* extra : {"Call-ID: x", "X-Other: x", "Via:x"}) {
+    for (std::size_t k = sip::message::max_headers - 1; k <= sip::message::max_headers + 1; ++k) {
+      std::string d = "OPTIONS sip:a@example.com SIP/2.0\r\n";
+      for (std::size_t i = 0; i < k; ++i) d += "Via: h" + std::to_string(i) + "\r\n";
+      d += std::string(extra) + "\r\n\r\n";
+      sip::message ref;
+      sip::message m;
+      sip::detail::index_reference(ref, d);
+      EXPECT_EQ(m.parse(d, scan()), ref.parse_error());
+      expect_same_index(m, ref, d);
     }
   }
 }

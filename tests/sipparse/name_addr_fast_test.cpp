@@ -477,8 +477,52 @@ TEST(uri_fast, contact_shapes_and_their_prefixes) {
       const std::string_view v(buf.get(), n);
       uri_fast_matches_general(v);
       public_uri_matches_general(v);
+      // The validate-only check: true only where the general parser succeeds.
+      if (sip::detail::uri_ok_fast_for_tests(v)) {
+        EXPECT_TRUE(sip::detail::parse_uri_general(v).ok()) << v;
+      }
     }
     EXPECT_EQ(sip::parse_uri(s).ok(), sip::detail::parse_uri_general(s).ok()) << s;
+  }
+}
+
+// The URI check of parse_name_addr() and first_name_addr(): it proves the shapes
+// just inside (user "@" IPv4 [":" 1..5 digits <= 65535], the end or a valid tail,
+// 16 bytes or more after the scheme) and leaves all others to parse_uri().
+TEST(uri_ok_fast, proves_phone_contacts_and_leaves_the_rest) {
+  // Exactly sized heap copies: an over-read is an ASan report.
+  struct copy {
+    std::unique_ptr<char[]> buf;
+    std::string_view v;
+    explicit copy(std::string_view s) : buf(std::make_unique<char[]>(s.size())) {
+      std::memcpy(buf.get(), s.data(), s.size());
+      v = {buf.get(), s.size()};
+    }
+    [[nodiscard]] std::string_view view() const { return v; }
+  };
+  for (std::string_view s :
+       {"sip:1001@192.168.1.105:5060"sv, "sips:1001@192.168.1.105:5061"sv, "sip:1001@192.168.1.105"sv,
+        "sip:1@255.255.255.255:65535"sv, "sip:1@1.2.3.4:0;transport=udp"sv, "sip:12345@1.2.3.4:5060"sv,
+        "sip:b7c4e1d2-9a3f-4e5b-8c1d-00562b1f7c0a@10.1.2.50:51234;transport=tcp"sv,
+        "sip:alice@192.168.0.23:37421;transport=tls"sv, "sip:1001@192.168.1.105:5060?X-h=1"sv,
+        "sip:1001@192.168.1.105;lr"sv}) {
+    const copy c{s};
+    EXPECT_TRUE(sip::detail::uri_ok_fast_for_tests(c.view())) << s;
+    EXPECT_TRUE(sip::detail::parse_uri_general(c.view()).ok()) << s;
+  }
+  for (std::string_view s :
+       {"sip:1234@1.2.3.4:506"sv,  // 20 bytes: too short for the 16-byte loads
+        "sip:1001@192.168.1.256:5060"sv, "sip:1001@192.168.1.105:65536"sv, "sip:1001@192.168.1.105:123456"sv,
+        "sip:1001@192.168.1.105:"sv, "sip:1001@192.168.1.105:5060;"sv, "sip:1001@192.168.1.105:5060>"sv,
+        "sip:1001@192.168.1.105a"sv, "sip:1001@192.168.1.105.5"sv, "sip:1001@1.2.3.4.example.com"sv,
+        "sip:1001@1.2.3.1234:5060"sv, "sip:@192.168.1.105:5060xx"sv, "sip:10%301@192.168.1.105:5060"sv,
+        "sip:1001:pw@192.168.1.105:5060"sv, "SIP:1001@192.168.1.105:5060"sv, "sip:1001@pbx.example.com:5060"sv,
+        "sip:1001@[2001:db8::17]:5060"sv, "sip:1001@192.168.1.105:5060;a=;b"sv}) {
+    const copy c{s};
+    const bool fast = sip::detail::uri_ok_fast_for_tests(c.view());
+    EXPECT_FALSE(fast && !sip::detail::parse_uri_general(c.view()).ok()) << s;
+    // Just outside the shape: declined, whether or not the URI is valid.
+    EXPECT_FALSE(fast) << s;
   }
 }
 

@@ -57,6 +57,9 @@ namespace detail {
 // it does on any error, leaving `out` partly filled) and the general parser.
 bool parse_uri_fast(std::string_view s, uri& out) noexcept;
 result<uri> parse_uri_general(std::string_view s) noexcept;
+// For tests and the fuzz target: parse_name_addr()'s URI check, true when it
+// proves that parse_uri(s) succeeds, false when it leaves that to parse_uri().
+bool uri_ok_fast_for_tests(std::string_view s) noexcept;
 
 // For tests and the fuzz target, which check the shortcuts under the URI and Via
 // hostport readers against the plain ones. host [":" port] at the start of `s`:
