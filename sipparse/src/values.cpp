@@ -412,7 +412,7 @@ template <bool ListEntry>
   const char* p = s.data();
   const char* const e = p + s.size();
   // "<" URI ">", from the '<' at lt: each display form goes straight here.
-  auto angle = [&h, e](const char* lt) {
+  auto angle = [&h, e ](const char* lt) __attribute__((always_inline)) {
     const char* const us = lt + 1;
     const char* gt = nullptr;
 #if defined(__SSE2__)
@@ -753,7 +753,7 @@ inline bool via_branch(via& v, std::string_view val) noexcept {
   return true;
 }
 
-inline bool via_rport(via& v, std::string_view val, const char* end) noexcept {
+[[gnu::always_inline]] inline bool via_rport(via& v, std::string_view val, const char* end) noexcept {
   v.has_rport = true;
   if (!val.empty()) {
     // parse_uint(val, 65535): all of it a port number.
@@ -945,10 +945,10 @@ namespace {
 // The via-params of a fast_via() entry from `p`, the start of one (`params`
 // the first's), into `v` (params, branch, received, maddr, rport, ttl); the same
 // answers as fast_via() from there: false declines.
-[[gnu::noinline]] bool fast_via_param_list(const char* const params, const char* p, const char* e, const char* lo,
-                                           bool list_entry, via& v) noexcept {
+[[gnu::always_inline]] inline bool fast_via_param_list(const char* const params, const char* p, const char* e,
+                                                       const char* lo, bool list_entry, via& v) noexcept {
   // ["=" value] at `p`: an empty view when there is no '=', false when the value is empty.
-  auto value = [&p, e, lo](std::string_view& val) {
+  auto value = [&p, e, lo ](std::string_view & val) __attribute__((always_inline)) {
     if (p < e && *p == '=') {
       const char* const vs = ++p;
       p = gen_value_run(p, e, lo);
@@ -988,17 +988,20 @@ namespace {
       if (!value(val) || !via_rport(v, val, e)) return false;
     } else {
       const char* const ns = p;
-      p = chars::skip_class4<chars::k_token>(p, e);
+      p = chars::skip_run<chars::k_token>(p, e);  // names are short: stop where it ends
       if (p == ns) return false;
       const std::string_view name{ns, static_cast<std::size_t>(p - ns)};
       if (!value(val) || !via_param(v, name, val, e)) return false;
     }
-    if (p == e || (*p == ',' && list_entry)) break;
-    if (*p != ';') return false;
-    ++p;
+    // A ';' (another param) first: nearly every param but the last has one.
+    if (p != e && *p == ';') {
+      ++p;
+      continue;
+    }
+    if (p != e && (*p != ',' || !list_entry)) return false;
+    v.params = {params, static_cast<std::size_t>(p - params)};
+    return true;
   }
-  v.params = {params, static_cast<std::size_t>(p - params)};
-  return true;
 }
 
 // The rest of a fast_via() entry at `p`, just after its sent-by: nothing, the
@@ -1074,16 +1077,23 @@ namespace {
   return r;
 }
 
+// `r` = via_general(): out of line, so that its copy of the result on the stack
+// costs the fast paths that call it no frame.
+[[gnu::noinline, gnu::cold]] void via_general_into(result<via>& r, std::string_view entry, bool list_entry) noexcept {
+  r = detail::via_general(entry, list_entry);
+}
+
 #if defined(__SSE2__)
 // The params of an entry whose head via_impl() read ("SIP/2.0/" transport SP,
-// an IPv4 sent-by at `b` + 12) when they are not the common ones: the head's
-// fields from `head` (transport, host length << 8, port << 16, has_port << 32,
-// list_entry << 33), the params from `p` (just after the sent-by) as fast_via()
-// reads them, else the general parser. Out of line: its loop and calls would
-// cost every Via saved registers.
-[[gnu::noinline]] result<via> via_head_rest(const char* b, const char* e, const char* p, std::uint64_t head,
-                                            const char* branch_end) noexcept {
-  const bool list_entry = ((head >> 33) & 1) != 0;
+// an IPv4 sent-by at `b` + 12, then ';') when they are not the common ones: the
+// head's fields from `head` (transport, host length << 8, port << 16, has_port
+// << 32), the params from `params` (just after that ';') as
+// fast_via() reads them, else the general parser. via_impl() read the branch
+// when `from` (where the loop starts) is past `params`: "branch=" value ';'.
+// Out of line: its loop and calls would cost every Via saved registers.
+template <bool list_entry>
+[[gnu::noinline]] result<via> via_head_rest(const char* b, const char* e, const char* params, const char* from,
+                                            std::uint64_t head) noexcept {
   result<via> r{std::in_place, [&] {
                   return via{.protocol = {b, 3},
                              .version = {b + 4, 3},
@@ -1103,25 +1113,9 @@ namespace {
                              .ttl = 0,
                              .has_ttl = false};
                 }};
-  // A ";branch=" value that via_impl() read, a ';' after it: on from there. One
-  // copy of the param loop for both starts (the unit's inlining budget).
-  bool ok = true;
-  const char* from = nullptr;
-  if (branch_end != nullptr && branch_end < e && *branch_end == ';' && branch_end != p + 8) {
-    r.value().branch = {p + 8, static_cast<std::size_t>(branch_end - (p + 8))};
-    from = branch_end + 1;
-  } else if (p == e) {
-    ok = true;
-  } else if (*p == ',') {
-    ok = list_entry;
-  } else if (*p == ';') {
-    from = p + 1;
-  } else {
-    ok = false;
-  }
-  if (from != nullptr) ok = fast_via_param_list(p + 1, from, e, b, list_entry, r.value());
-  if (!ok) [[unlikely]] {
-    r = detail::via_general({b, static_cast<std::size_t>(e - b)}, list_entry);
+  if (from != params) r.value().branch = {params + 7, static_cast<std::size_t>(from - 1 - (params + 7))};
+  if (!fast_via_param_list(params, from, e, b, list_entry, r.value())) [[unlikely]] {
+    via_general_into(r, {b, static_cast<std::size_t>(e - b)}, list_entry);
   }
   return r;
 }
@@ -1156,9 +1150,6 @@ constexpr std::uint64_t k_semi_rport = detail::word_of(";rport");
     // As sent_by(): a valid address that no other host byte follows (len < 16).
     if (len > 0 && !chars::is(*p, chars::k_host)) {
       head |= static_cast<std::uint64_t>(len) << 8;
-      const auto t = static_cast<transport>(head & 0xff);
-      std::uint16_t port = 0;
-      bool has_port = false;
       if (*p == ':') {
         // scan_port() for one to five digits, from one eight-byte load; anything
         // else (and a port above 65535) is via_rest()'s.
@@ -1178,30 +1169,26 @@ constexpr std::uint64_t k_semi_rport = detail::word_of(";rport");
           if (v > 65535) return via_rest(entry, list_entry);
         }
         head |= (std::uint64_t{v} << 16) | (1ULL << 32);
-        port = static_cast<std::uint16_t>(v);
-        has_port = true;
         p += 1 + n;
       }
       // ";branch=" value [";rport"], then the entry's end.
-      const char* branch_end = nullptr;
       if (e - p >= 9 && detail::load_le64(p) == k_semi_branch_eq) {
         const char* const vs = p + 8;
         // Where the k_host run stops: the branch's end when ";rport", ',' or the
         // end follows (bytes outside k_gen_value), the only shapes taken here.
         const char* const ve = host_run(vs, e, b);
-        branch_end = ve;
         const char* q = ve;
         if (e - q >= 6 && detail::load_le_bytes<6>(q) == k_semi_rport) q += 6;
         if (ve != vs && (q == e || (*q == ',' && list_entry))) {
-          return {std::in_place, [&] {
+          return {std::in_place, [=] {
                     return via{.protocol = {b, 3},
                                .version = {b + 4, 3},
                                .transport_token = {b + 8, 3},
-                               .transport = t,
-                               .host = {b + 12, static_cast<std::size_t>(len)},
+                               .transport = static_cast<transport>(head & 0xff),
+                               .host = {b + 12, static_cast<std::size_t>((head >> 8) & 0xff)},
                                .host_type = host_kind::ipv4,
-                               .port = port,
-                               .has_port = has_port,
+                               .port = static_cast<std::uint16_t>(head >> 16),
+                               .has_port = ((head >> 32) & 1) != 0,
                                .params = {vs - 7, static_cast<std::size_t>(q - (vs - 7))},
                                .branch = {vs, static_cast<std::size_t>(ve - vs)},
                                .received = {},
@@ -1213,9 +1200,17 @@ constexpr std::uint64_t k_semi_rport = detail::word_of(";rport");
                                .has_ttl = false};
                   }};
         }
+        // The value and a ';' (other params after it): on from there.
+        if (ve != vs && ve != e && *ve == ';') {
+          return list_entry ? via_head_rest<true>(b, e, p + 1, ve + 1, head)
+                            : via_head_rest<false>(b, e, p + 1, ve + 1, head);
+        }
       }
-      head |= std::uint64_t{list_entry} << 33;
-      return via_head_rest(b, e, p, head, branch_end);
+      // Other params first (no params at all, or the list's ',', are via_rest()'s).
+      if (p != e && *p == ';') {
+        return list_entry ? via_head_rest<true>(b, e, p + 1, p + 1, head)
+                          : via_head_rest<false>(b, e, p + 1, p + 1, head);
+      }
     }
   }
 #endif

@@ -454,6 +454,17 @@ TEST(via_fast, one_pass_shortcut_against_the_general_parser) {
       "SIP/2.0/udp 192.168.1.105:5060;branch=z9hG4bK187562849;rport",
       "SIP/2.0/UDP [2001:db8::1]:5060;branch=z9hG4bK187562849;rport",
       "SIP/2.0/UDP 192.168.1.105:5060;branch=z9hG4bK187562849;rport,",
+      // Params before the branch, flags, and the list's ',' after the head.
+      "SIP/2.0/TLS 192.168.0.23:37421;alias;branch=z9hG4bK.Xy8mJ2pQ1;rport,SIP/2.0/UDP 10.0.0.1",
+      "SIP/2.0/UDP 1.2.3.4:5060;lr;alias;branch=z9hG4bK1;rport;x!y~z;ALIAS",
+      "SIP/2.0/UDP 1.2.3.4:5060;a!b;branch=z9hG4bK1",
+      "SIP/2.0/UDP 1.2.3.4:5060;rport;rport;branch=a;branch=b",
+      "SIP/2.0/UDP 1.2.3.4:5060;branch=a;;rport",
+      "SIP/2.0/UDP 1.2.3.4:5060;;branch=a",
+      "SIP/2.0/UDP 1.2.3.4:5060;branch=a;ttl=3;maddr=224.0.0.1",
+      "SIP/2.0/UDP 1.2.3.4:5060;alias,SIP/2.0/UDP 10.0.0.1",
+      "SIP/2.0/UDP 1.2.3.4:5060,SIP/2.0/UDP 10.0.0.1",
+      "SIP/2.0/UDP 1.2.3.4:5060;alias=;branch=a",
   };
   for (const std::string& t : texts) {
     for (std::size_t n = 1; n <= t.size(); ++n) {
