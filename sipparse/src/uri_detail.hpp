@@ -180,7 +180,7 @@ inline constexpr ipv4_shapes k_ipv4_shapes = make_ipv4_shapes();
 // ipv4_len16_lookup() on the masks of the 16 bytes of `x` shifted down by
 // `shift` (bit i is byte shift + i; the bits past the 16 bytes read as clear, as
 // the end of a view does): the run's length, -1 or 0, as ipv4_len16() answers.
-inline int ipv4_lookup_shifted(__m128i x, unsigned shift) noexcept {
+[[gnu::always_inline]] inline int ipv4_lookup_shifted(__m128i x, unsigned shift) noexcept {
   auto mask = [shift](__m128i m) { return static_cast<unsigned>(_mm_movemask_epi8(m)) >> shift; };
   const unsigned digit = digit_mask(x) >> shift;
   const unsigned dot = mask(_mm_cmpeq_epi8(x, _mm_set1_epi8('.')));

@@ -412,7 +412,7 @@ template <bool ListEntry>
   const char* p = s.data();
   const char* const e = p + s.size();
   // "<" URI ">", from the '<' at lt: each display form goes straight here.
-  auto angle = [&h, e](const char* lt) {
+  auto angle = [&h, e ](const char* lt) __attribute__((always_inline)) {
     const char* const us = lt + 1;
     const char* gt = nullptr;
 #if defined(__SSE2__)
@@ -713,6 +713,7 @@ namespace {
 // detail::load_le_bytes<5>() reads it.
 constexpr std::uint64_t k_branch_eq = detail::word_of("branch=");
 constexpr std::uint64_t k_rport = detail::word_of("rport");
+constexpr std::uint64_t k_received = detail::word_of("received");
 
 // `n` spells `name` (lower-case letters only, as long as `n`; at most 8) in any
 // case. OR-ing 0x20 into a byte lowers an ASCII letter and turns no other byte
@@ -752,7 +753,7 @@ inline bool via_branch(via& v, std::string_view val) noexcept {
   return true;
 }
 
-inline bool via_rport(via& v, std::string_view val, const char* end) noexcept {
+[[gnu::always_inline]] inline bool via_rport(via& v, std::string_view val, const char* end) noexcept {
   v.has_rport = true;
   if (!val.empty()) {
     // parse_uint(val, 65535): all of it a port number.
@@ -857,34 +858,55 @@ result<via> detail::via_general(std::string_view entry, bool list_entry) noexcep
   return v;
 }
 
-// The end of the run of k_gen_value bytes at `p` (a param value): branches are
-// long, so with SSE2 16 bytes a step while they are all letters, digits, '-' or
-// '.' (k_host, inside k_gen_value). Where the run stops at a byte outside
-// k_gen_value, or at the view's end (nearly always: a ';' or ',' follows, in a
-// block or just after one), that is the end; otherwise, and for a value shorter
-// than a block, skip_class4() goes on.
-inline const char* gen_value_run(const char* p, const char* e) noexcept {
 #if defined(__SSE2__)
-  if (e - p >= 16) {
-    do {
-      const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));  // NOLINT
-      auto in = [](__m128i off, char span) { return _mm_cmpeq_epi8(_mm_min_epu8(off, _mm_set1_epi8(span)), off); };
-      // OR-ing 0x20 lowers letters and makes no other byte a letter.
-      const __m128i letter = in(_mm_sub_epi8(_mm_or_si128(x, _mm_set1_epi8(0x20)), _mm_set1_epi8('a')), 25);
-      // '-', '.' and the digits are 0x2d..0x39 but '/'.
-      const __m128i digit_dash_dot =
-          _mm_andnot_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('/')), in(_mm_sub_epi8(x, _mm_set1_epi8('-')), '9' - '-'));
-      const auto m = static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(letter, digit_dash_dot)));
-      if (m != 0xffffU) {
-        p += __builtin_ctz(~m);
-        if (!chars::is(*p, chars::k_gen_value)) return p;
-        return chars::skip_class4<chars::k_gen_value>(p, e);
-      }
-      p += 16;
-    } while (e - p >= 16);
-    if (p == e || !chars::is(*p, chars::k_gen_value)) return p;
-  }
+// The k_host bytes (letters, digits, '-', '.') of the 16 at `q`, bit i for byte i.
+[[gnu::always_inline]] inline unsigned host_bytes16(const char* q) noexcept {
+  const __m128i x = detail::load16(q);
+  // OR-ing 0x20 lowers letters and makes no other byte a letter.
+  const __m128i letter = detail::in_range<'a', 'z'>(_mm_or_si128(x, _mm_set1_epi8(0x20)));
+  // '-', '.' and the digits are 0x2d..0x39 but '/'.
+  const __m128i digit_dash_dot = _mm_andnot_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('/')), detail::in_range<'-', '9'>(x));
+  return static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(letter, digit_dash_dot)));
+}
 #endif
+
+// Where the run of k_host bytes (letters, digits, '-', '.') at `p` stops, the
+// view readable from `lo` (<= p) to `e`: with SSE2 16 bytes a step, and the last
+// fewer than 16 from the 16 bytes that end at `e` (when `lo` allows), those
+// before `p` shifted out. Every byte before the answer is in k_gen_value; it
+// ends the run of k_gen_value bytes (a param value) when it is `e` or a byte
+// outside k_gen_value (nearly always: a ';' or ',' follows a branch), else
+// gen_value_run() goes on from it. No calls: the Via shortcut reads its branch
+// with it and keeps no frame.
+[[gnu::always_inline]] inline const char* host_run(const char* p, const char* e, const char* lo) noexcept {
+#if defined(__SSE2__)
+  for (;;) {
+    unsigned m = 0;
+    if (e - p >= 16) {
+      m = host_bytes16(p);
+      if (m == 0xffffU) {
+        p += 16;
+        continue;
+      }
+    } else {
+      if (p == e || e - lo < 16 || !chars::is(*p, chars::k_gen_value)) return p;
+      // Bits 0..(e-p-1) for the bytes from `p`, clear above: the run ends by `e`.
+      m = host_bytes16(e - 16) >> (16 - (e - p));
+    }
+    return p + __builtin_ctz(~m);
+  }
+#else
+  (void)e;
+  (void)lo;
+  return p;
+#endif
+}
+
+// The end of the run of k_gen_value bytes at `p` (a param value), the view
+// readable from `lo` (<= p) to `e`: host_run(), then byte by byte if needed.
+[[gnu::always_inline]] inline const char* gen_value_run(const char* p, const char* e, const char* lo) noexcept {
+  p = host_run(p, e, lo);
+  if (p == e || !chars::is(*p, chars::k_gen_value)) return p;
   return chars::skip_class4<chars::k_gen_value>(p, e);
 }
 
@@ -920,47 +942,16 @@ namespace {
   return true;
 }
 
-// The Via that phones send: "SIP/2.0/" transport SP host [":" port] *(";" name
-// ["=" value]), with no LWS but that one SP, no quoted value, and the entry's ','
-// (in a list) right after its last byte. For such an entry every step of
-// via_general() has one outcome, taken here without its cursor, LWS skips and
-// param_iterator; the field code (scan_hostport, via_param) is the same.
-// Anything else declines (false, `v` partly written), errors included: a
-// malformed Via is reported by via_general() alone. Inline in via_impl() (the
-// call and its stores through `v` cost a tenth of a fast parse); detail::via_fast()
-// is this for the tests.
-[[gnu::always_inline]] inline bool fast_via(std::string_view entry, bool list_entry, via& v) noexcept {
-  const char* p = entry.data();
-  const char* const e = p + entry.size();
-  // "SIP/2.0/" and at least four more bytes (the transport word below reads four).
-  if (entry.size() < 12 || std::memcmp(p, "SIP/2.0/", 8) != 0) return false;
-  v.protocol = {p, 3};
-  v.version = {p + 4, 3};
-  p += 8;
-  // The transport token and its SP; the three that nearly every Via names, as one
-  // word (what transport_from_token() answers for them, without the scan).
-  const char* t = p + 3;
-  switch (detail::load_le32(p)) {
-    case detail::word_of("UDP "): v.transport = transport::udp; break;
-    case detail::word_of("TCP "): v.transport = transport::tcp; break;
-    case detail::word_of("TLS "): v.transport = transport::tls; break;
-    default:
-      t = chars::skip_class(p, e, chars::k_token);
-      if (t == p || t == e || *t != ' ') return false;
-      v.transport = transport_from_token({p, static_cast<std::size_t>(t - p)});
-  }
-  v.transport_token = {p, static_cast<std::size_t>(t - p)};
-  p = t + 1;
-  if (!sent_by(p, e, v)) return false;
-  if (p == e) return true;
-  if (*p == ',') return list_entry;
-  if (*p != ';') return false;
-  const char* const params = ++p;
+// The via-params of a fast_via() entry from `p`, the start of one (`params`
+// the first's), into `v` (params, branch, received, maddr, rport, ttl); the same
+// answers as fast_via() from there: false declines.
+[[gnu::always_inline]] inline bool fast_via_param_list(const char* const params, const char* p, const char* e,
+                                                       const char* lo, bool list_entry, via& v) noexcept {
   // ["=" value] at `p`: an empty view when there is no '=', false when the value is empty.
-  auto value = [&p, e](std::string_view& val) {
+  auto value = [&p, e, lo ](std::string_view & val) __attribute__((always_inline)) {
     if (p < e && *p == '=') {
       const char* const vs = ++p;
-      p = gen_value_run(p, e);
+      p = gen_value_run(p, e, lo);
       if (p == vs) return false;
       val = {vs, static_cast<std::size_t>(p - vs)};
     }
@@ -983,26 +974,78 @@ namespace {
       // non-empty run of k_gen_value passes (its first byte is no '"'). Nearly
       // every Via has it, and a token scan and the name dispatch cost a dozen steps.
       const char* const vs = p + 7;
-      p = gen_value_run(vs, e);
+      p = gen_value_run(vs, e, lo);
       if (p == vs) return false;
       v.branch = {vs, static_cast<std::size_t>(p - vs)};
+    } else if (left >= 9 && w == k_received && p[8] == '=') {
+      // "received=" as a word, as "branch=" above: what via_param() does for it.
+      p += 8;
+      if (!value(val) || (!detail::is_ipv4(val, e) && val.find(':') == std::string_view::npos)) return false;
+      v.received = val;
     } else if ((w & 0xffffffffffULL) == k_rport && (left == 5 || !chars::is_token(static_cast<char>(w >> 40)))) {
       // "rport", the other name nearly every Via has, and the end of its token.
       p += 5;
       if (!value(val) || !via_rport(v, val, e)) return false;
     } else {
       const char* const ns = p;
-      p = chars::skip_class4<chars::k_token>(p, e);
+      p = chars::skip_run<chars::k_token>(p, e);  // names are short: stop where it ends
       if (p == ns) return false;
       const std::string_view name{ns, static_cast<std::size_t>(p - ns)};
       if (!value(val) || !via_param(v, name, val, e)) return false;
     }
-    if (p == e || (*p == ',' && list_entry)) break;
-    if (*p != ';') return false;
-    ++p;
+    // A ';' (another param) first: nearly every param but the last has one.
+    if (p != e && *p == ';') {
+      ++p;
+      continue;
+    }
+    if (p != e && (*p != ',' || !list_entry)) return false;
+    v.params = {params, static_cast<std::size_t>(p - params)};
+    return true;
   }
-  v.params = {params, static_cast<std::size_t>(p - params)};
-  return true;
+}
+
+// The rest of a fast_via() entry at `p`, just after its sent-by: nothing, the
+// list's ',' or ";" via-params.
+[[gnu::always_inline]] inline bool fast_via_params(const char* p, const char* e, const char* lo, bool list_entry,
+                                                   via& v) noexcept {
+  if (p == e) return true;
+  if (*p == ',') return list_entry;
+  if (*p != ';') return false;
+  return fast_via_param_list(p + 1, p + 1, e, lo, list_entry, v);
+}
+
+// The Via that phones send: "SIP/2.0/" transport SP host [":" port] *(";" name
+// ["=" value]), with no LWS but that one SP, no quoted value, and the entry's ','
+// (in a list) right after its last byte. For such an entry every step of
+// via_general() has one outcome, taken here without its cursor, LWS skips and
+// param_iterator; the field code (scan_hostport, via_param) is the same.
+// Anything else declines (false, `v` partly written), errors included: a
+// malformed Via is reported by via_general() alone. One copy, for via_rest() and
+// detail::via_fast() (the tests): via_impl() takes the commonest Via itself.
+[[gnu::noinline]] bool fast_via(std::string_view entry, bool list_entry, via& v) noexcept {
+  const char* p = entry.data();
+  const char* const e = p + entry.size();
+  // "SIP/2.0/" and at least four more bytes (the transport word below reads four).
+  if (entry.size() < 12 || std::memcmp(p, "SIP/2.0/", 8) != 0) return false;
+  v.protocol = {p, 3};
+  v.version = {p + 4, 3};
+  p += 8;
+  // The transport token and its SP; the three that nearly every Via names, as one
+  // word (what transport_from_token() answers for them, without the scan).
+  const char* t = p + 3;
+  switch (detail::load_le32(p)) {
+    case detail::word_of("UDP "): v.transport = transport::udp; break;
+    case detail::word_of("TCP "): v.transport = transport::tcp; break;
+    case detail::word_of("TLS "): v.transport = transport::tls; break;
+    default:
+      t = chars::skip_class(p, e, chars::k_token);
+      if (t == p || t == e || *t != ' ') return false;
+      v.transport = transport_from_token({p, static_cast<std::size_t>(t - p)});
+  }
+  v.transport_token = {p, static_cast<std::size_t>(t - p)};
+  p = t + 1;
+  if (!sent_by(p, e, v)) return false;
+  return fast_via_params(p, e, entry.data(), list_entry, v);
 }
 
 }  // namespace
@@ -1025,18 +1068,162 @@ int detail::ipv4_len16_for_tests(const char* p, bool lookup) noexcept {
 
 namespace {
 
-// The fast path, else the general parser, into one result object (no copy of the
-// via on the fast path).
-result<via> via_impl(std::string_view entry, bool list_entry) noexcept {
+// fast_via(), else the general parser, into one result object (no copy of the
+// via on the fast path). Out of line: what via_impl() does not take itself.
+[[gnu::noinline]] result<via> via_rest(std::string_view entry, bool list_entry) noexcept {
   result<via> r{via{}};
   if (fast_via(entry, list_entry, r.value())) return r;
   r = detail::via_general(entry, list_entry);
   return r;
 }
 
+// `r` = via_general(): out of line, so that its copy of the result on the stack
+// costs the fast paths that call it no frame.
+[[gnu::noinline, gnu::cold]] void via_general_into(result<via>& r, std::string_view entry, bool list_entry) noexcept {
+  r = detail::via_general(entry, list_entry);
+}
+
+#if defined(__SSE2__)
+// The params of an entry whose head via_impl() read ("SIP/2.0/" transport SP,
+// an IPv4 sent-by at `b` + 12, then ';') when they are not the common ones: the
+// head's fields from `head` (transport, host length << 8, port << 16, has_port
+// << 32), the params from `params` (just after that ';') as
+// fast_via() reads them, else the general parser. via_impl() read the branch
+// when `from` (where the loop starts) is past `params`: "branch=" value ';'.
+// Out of line: its loop and calls would cost every Via saved registers.
+template <bool list_entry>
+[[gnu::noinline]] result<via> via_head_rest(const char* b, const char* e, const char* params, const char* from,
+                                            std::uint64_t head) noexcept {
+  result<via> r{std::in_place, [&] {
+                  return via{.protocol = {b, 3},
+                             .version = {b + 4, 3},
+                             .transport_token = {b + 8, 3},
+                             .transport = static_cast<transport>(head & 0xff),
+                             .host = {b + 12, static_cast<std::size_t>((head >> 8) & 0xff)},
+                             .host_type = host_kind::ipv4,
+                             .port = static_cast<std::uint16_t>(head >> 16),
+                             .has_port = ((head >> 32) & 1) != 0,
+                             .params = {},
+                             .branch = {},
+                             .received = {},
+                             .maddr = {},
+                             .has_rport = false,
+                             .rport_has_value = false,
+                             .rport = 0,
+                             .ttl = 0,
+                             .has_ttl = false};
+                }};
+  if (from != params) r.value().branch = {params + 7, static_cast<std::size_t>(from - 1 - (params + 7))};
+  if (!fast_via_param_list(params, from, e, b, list_entry, r.value())) [[unlikely]] {
+    via_general_into(r, {b, static_cast<std::size_t>(e - b)}, list_entry);
+  }
+  return r;
+}
+#endif
+
+// ";branch=" and ";rport" as detail::load_le64() / load_le_bytes<6>() read them.
+constexpr std::uint64_t k_semi_branch_eq = detail::word_of(";branch=");
+constexpr std::uint64_t k_semi_rport = detail::word_of(";rport");
+
+// The Via nearly every phone sends, "SIP/2.0/" UDP|TCP|TLS SP IPv4 [":" port]
+// ";branch=" value [";rport"], read into locals and made in the result in place
+// (no zeroing, no stores through a pointer, no frame): fast_via()'s answer for
+// it, field for field. An entry with that head but other params goes on from
+// the sent-by in via_head_rest(); anything else is via_rest() from the start.
+[[gnu::always_inline]] inline result<via> via_impl(std::string_view entry, bool list_entry) noexcept {
+#if defined(__SSE2__)
+  const char* const b = entry.data();
+  const char* const e = b + entry.size();
+  // The head and 16 bytes from the host on (one load for the address).
+  if (entry.size() >= 28 && detail::load_le64(b) == detail::word_of("SIP/2.0/")) {
+    // The head's fields packed as via_head_rest() takes them: one register for
+    // four, which keeps the shortcut in the caller-saved ones.
+    std::uint64_t head = 0;
+    switch (detail::load_le32(b + 8)) {
+      case detail::word_of("UDP "): head = static_cast<std::uint64_t>(transport::udp); break;
+      case detail::word_of("TCP "): head = static_cast<std::uint64_t>(transport::tcp); break;
+      case detail::word_of("TLS "): head = static_cast<std::uint64_t>(transport::tls); break;
+      default: return via_rest(entry, list_entry);
+    }
+    const int len = detail::ipv4_len16_lookup(detail::load16(b + 12));
+    const char* p = b + 12 + len;
+    // As sent_by(): a valid address that no other host byte follows (len < 16).
+    if (len > 0 && !chars::is(*p, chars::k_host)) {
+      head |= static_cast<std::uint64_t>(len) << 8;
+      if (*p == ':') {
+        // scan_port() for one to five digits, from one eight-byte load; anything
+        // else (and a port above 65535) is via_rest()'s.
+        if (e - p < 9) return via_rest(entry, list_entry);
+        const std::uint64_t w = detail::load_le64(p + 1) ^ 0x3030303030303030ULL;
+        const std::uint64_t bad = (((w & 0x7f7f7f7f7f7f7f7fULL) + 0x7676767676767676ULL) | w) & 0x8080808080808080ULL;
+        const auto n = static_cast<std::size_t>(__builtin_ctzll(bad | (1ULL << 63))) / 8;
+        unsigned v = 0;
+        if (n == 4) {
+          // The usual four digits: the pairs' values in bytes 0 and 2 (no byte
+          // carries into a lower one), then one multiply; never above 65535.
+          const std::uint64_t pairs = (w * 10) + (w >> 8);
+          v = static_cast<unsigned>((pairs & 0xff) * 100 + ((pairs >> 16) & 0xff));
+        } else {
+          if (n - 1 >= 5) return via_rest(entry, list_entry);
+          v = detail::port_digits_value(w, n);
+          if (v > 65535) return via_rest(entry, list_entry);
+        }
+        head |= (std::uint64_t{v} << 16) | (1ULL << 32);
+        p += 1 + n;
+      }
+      // ";branch=" value [";rport"], then the entry's end.
+      if (e - p >= 9 && detail::load_le64(p) == k_semi_branch_eq) {
+        const char* const vs = p + 8;
+        // Where the k_host run stops: the branch's end when ";rport", ',' or the
+        // end follows (bytes outside k_gen_value), the only shapes taken here.
+        const char* const ve = host_run(vs, e, b);
+        const char* q = ve;
+        if (e - q >= 6 && detail::load_le_bytes<6>(q) == k_semi_rport) q += 6;
+        if (ve != vs && (q == e || (*q == ',' && list_entry))) {
+          return {std::in_place, [=] {
+                    return via{.protocol = {b, 3},
+                               .version = {b + 4, 3},
+                               .transport_token = {b + 8, 3},
+                               .transport = static_cast<transport>(head & 0xff),
+                               .host = {b + 12, static_cast<std::size_t>((head >> 8) & 0xff)},
+                               .host_type = host_kind::ipv4,
+                               .port = static_cast<std::uint16_t>(head >> 16),
+                               .has_port = ((head >> 32) & 1) != 0,
+                               .params = {vs - 7, static_cast<std::size_t>(q - (vs - 7))},
+                               .branch = {vs, static_cast<std::size_t>(ve - vs)},
+                               .received = {},
+                               .maddr = {},
+                               .has_rport = q != ve,
+                               .rport_has_value = false,
+                               .rport = 0,
+                               .ttl = 0,
+                               .has_ttl = false};
+                  }};
+        }
+        // The value and a ';' (other params after it): on from there.
+        if (ve != vs && ve != e && *ve == ';') {
+          return list_entry ? via_head_rest<true>(b, e, p + 1, ve + 1, head)
+                            : via_head_rest<false>(b, e, p + 1, ve + 1, head);
+        }
+      }
+      // Other params first (no params at all, or the list's ',', are via_rest()'s).
+      if (p != e && *p == ';') {
+        return list_entry ? via_head_rest<true>(b, e, p + 1, p + 1, head)
+                          : via_head_rest<false>(b, e, p + 1, p + 1, head);
+      }
+    }
+  }
+#endif
+  return via_rest(entry, list_entry);
+}
+
 }  // namespace
 
-result<via> parse_via(std::string_view entry) noexcept { return via_impl(entry, false); }
+result<via> detail::via_one_pass(std::string_view entry, bool list_entry) noexcept {
+  return via_impl(entry, list_entry);
+}
+
+result<via> parse_via(std::string_view entry) noexcept { return detail::via_one_pass(entry, false); }
 
 result<via> top_via(const message& msg) noexcept {
   // The first entry of the first Via line, in one pass (no list split first).

@@ -224,22 +224,30 @@ void check_via(const sip::via& v, std::string_view src) {
 // and as the rest of a Via line: whenever the fast path takes the value, every
 // field must be the one the general parser gives (the same bytes, not only equal
 // text), and the public parsers must answer as the general one does.
+void check_same_via(const sip::via& fast, const sip::via& g) {
+  FUZZ_CHECK(same_view(fast.protocol, g.protocol) && same_view(fast.version, g.version));
+  FUZZ_CHECK(same_view(fast.transport_token, g.transport_token) && fast.transport == g.transport);
+  FUZZ_CHECK(same_view(fast.host, g.host) && fast.host_type == g.host_type);
+  FUZZ_CHECK(fast.port == g.port && fast.has_port == g.has_port);
+  FUZZ_CHECK(same_view(fast.params, g.params) && same_view(fast.branch, g.branch));
+  FUZZ_CHECK(same_view(fast.received, g.received) && same_view(fast.maddr, g.maddr));
+  FUZZ_CHECK(fast.has_rport == g.has_rport && fast.rport_has_value == g.rport_has_value && fast.rport == g.rport);
+  FUZZ_CHECK(fast.ttl == g.ttl && fast.has_ttl == g.has_ttl);
+}
+
 void check_via_paths(std::string_view v) {
   for (const bool list_entry : {false, true}) {
     const auto general = sip::detail::via_general(v, list_entry);
     sip::via fast;
     if (sip::detail::via_fast(v, list_entry, fast)) {
       FUZZ_CHECK(general.ok());
-      const sip::via& g = *general;
-      FUZZ_CHECK(same_view(fast.protocol, g.protocol) && same_view(fast.version, g.version));
-      FUZZ_CHECK(same_view(fast.transport_token, g.transport_token) && fast.transport == g.transport);
-      FUZZ_CHECK(same_view(fast.host, g.host) && fast.host_type == g.host_type);
-      FUZZ_CHECK(fast.port == g.port && fast.has_port == g.has_port);
-      FUZZ_CHECK(same_view(fast.params, g.params) && same_view(fast.branch, g.branch));
-      FUZZ_CHECK(same_view(fast.received, g.received) && same_view(fast.maddr, g.maddr));
-      FUZZ_CHECK(fast.has_rport == g.has_rport && fast.rport_has_value == g.rport_has_value && fast.rport == g.rport);
-      FUZZ_CHECK(fast.ttl == g.ttl && fast.has_ttl == g.has_ttl);
+      check_same_via(fast, *general);
     }
+    // What parse_via() and top_via() run (the in-place shortcut, its params
+    // continuation, via_fast(), via_general()): the general answer, field for field.
+    const auto one = sip::detail::via_one_pass(v, list_entry);
+    FUZZ_CHECK(one.error() == general.error());
+    if (one) check_same_via(*one, *general);
     if (!list_entry) {
       const auto pub = sip::parse_via(v);
       FUZZ_CHECK(pub.error() == general.error());

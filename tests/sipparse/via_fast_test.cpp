@@ -402,3 +402,81 @@ TEST(via_fast, ipv4_shape_table_against_the_bit_steps) {
   }
   EXPECT_GT(decided, 1000U);
 }
+
+// The shortcut that parse_via() and top_via() take first (detail::via_one_pass:
+// the commonest Via made in place, else its params continued after the head,
+// else via_fast(), else via_general()): every answer the general parser's, as an
+// entry alone and in a list, and for each length of the view (exactly sized
+// heap copies, so that a read past the end is caught under ASan).
+TEST(via_fast, one_pass_shortcut_against_the_general_parser) {
+  const std::vector<std::string> texts = {
+      // Just inside the in-place shape.
+      "SIP/2.0/UDP 192.168.1.105:5060;branch=z9hG4bK187562849;rport",
+      "SIP/2.0/UDP 192.168.1.105:5060;branch=z9hG4bK187562849",
+      "SIP/2.0/TCP 10.1.2.50:51234;branch=z9hG4bK3f8a1b2c",
+      "SIP/2.0/TLS 1.2.3.4;branch=z9hG4bK-a.b-c;rport",
+      "SIP/2.0/UDP 1.2.3.4:1;branch=x;rport",
+      "SIP/2.0/UDP 1.2.3.4:65535;branch=z9hG4bKPj0d5c7e2a-8f3b-4c1d-9e6a-2b4f6d8a0c1e;rport",
+      "SIP/2.0/UDP 255.255.255.255:5060;branch=z9hG4bK0123456789abcdef0123456789;rport",
+      "SIP/2.0/UDP 192.168.1.105:5060;branch=z9hG4bK187562849;rport,SIP/2.0/UDP 10.0.0.1",
+      "SIP/2.0/UDP 192.168.1.105:5060;branch=z9hG4bK187562849,SIP/2.0/UDP 10.0.0.1",
+      // Just outside it: on after the head, or from the start.
+      "SIP/2.0/UDP 192.168.1.105:5060;branch=z9hG4bK187562849;rport=5060;received=203.0.113.45",
+      "SIP/2.0/UDP 10.0.0.5:5060;branch=z9hG4bK0c8e.4a2b;received=198.51.100.20;rport=40122",
+      "SIP/2.0/UDP 10.0.0.5:5060;branch=z9hG4bK0c8e;received=198.51.100.256;rport",
+      "SIP/2.0/UDP 10.0.0.5:5060;branch=z9hG4bK0c8e;received=example.com",
+      "SIP/2.0/UDP 10.0.0.5:5060;branch=z9hG4bK0c8e;received=::1",
+      "SIP/2.0/UDP 10.0.0.5:5060;branch=z9hG4bK0c8e;received",
+      "SIP/2.0/UDP 10.0.0.5:5060;branch=z9hG4bK0c8e;receivedx=1.2.3.4",
+      "SIP/2.0/UDP 10.0.0.5:5060;branch=z9hG4bK0c8e;RECEIVED=1.2.3.4",
+      "SIP/2.0/UDP 203.0.113.10:5060;rport;branch=z9hG4bKPj0d5c7e2a-8f3b-4c1d",
+      "SIP/2.0/TLS 192.168.0.23:37421;alias;branch=z9hG4bK.Xy8mJ2pQ1;rport",
+      "SIP/2.0/UDP 192.168.1.105:5060;branch=z9hG4bK1875!62849;rport",
+      "SIP/2.0/UDP 192.168.1.105:5060;branch=z9hG4bK18756284%9;rport",
+      "SIP/2.0/UDP 192.168.1.105:5060;branch=z9hG4bK187562849;rportx",
+      "SIP/2.0/UDP 192.168.1.105:5060;branch=z9hG4bK187562849;rport;",
+      "SIP/2.0/UDP 192.168.1.105:5060;branch=z9hG4bK187562849;",
+      "SIP/2.0/UDP 192.168.1.105:5060;branch=;rport",
+      "SIP/2.0/UDP 192.168.1.105:5060;branch=\"x\";rport",
+      "SIP/2.0/UDP 192.168.1.105:5060;branch= z9hG4bK1;rport",
+      "SIP/2.0/UDP 192.168.1.105:5060;Branch=z9hG4bK187562849;rport",
+      "SIP/2.0/UDP 192.168.1.105:5060 ;branch=z9hG4bK187562849;rport",
+      "SIP/2.0/UDP 192.168.1.105:5060;branch=z9hG4bK187562849;rport ",
+      "SIP/2.0/UDP 192.168.1.105:65536;branch=z9hG4bK187562849;rport",
+      "SIP/2.0/UDP 192.168.1.105:050600;branch=z9hG4bK187562849;rport",
+      "SIP/2.0/UDP 192.168.1.105:;branch=z9hG4bK187562849;rport",
+      "SIP/2.0/UDP 192.168.1.105:5060x;branch=z9hG4bK187562849;rport",
+      "SIP/2.0/UDP 192.168.1.1050:5060;branch=z9hG4bK187562849;rport",
+      "SIP/2.0/UDP 192.168.1.256:5060;branch=z9hG4bK187562849;rport",
+      "SIP/2.0/UDP 192.168.1.10a:5060;branch=z9hG4bK187562849;rport",
+      "SIP/2.0/UDP host.example.com:5060;branch=z9hG4bK187562849;rport",
+      "SIP/2.0/SCTP 192.168.1.105:5060;branch=z9hG4bK187562849;rport",
+      "SIP/2.0/udp 192.168.1.105:5060;branch=z9hG4bK187562849;rport",
+      "SIP/2.0/UDP [2001:db8::1]:5060;branch=z9hG4bK187562849;rport",
+      "SIP/2.0/UDP 192.168.1.105:5060;branch=z9hG4bK187562849;rport,",
+      // Params before the branch, flags, and the list's ',' after the head.
+      "SIP/2.0/TLS 192.168.0.23:37421;alias;branch=z9hG4bK.Xy8mJ2pQ1;rport,SIP/2.0/UDP 10.0.0.1",
+      "SIP/2.0/UDP 1.2.3.4:5060;lr;alias;branch=z9hG4bK1;rport;x!y~z;ALIAS",
+      "SIP/2.0/UDP 1.2.3.4:5060;a!b;branch=z9hG4bK1",
+      "SIP/2.0/UDP 1.2.3.4:5060;rport;rport;branch=a;branch=b",
+      "SIP/2.0/UDP 1.2.3.4:5060;branch=a;;rport",
+      "SIP/2.0/UDP 1.2.3.4:5060;;branch=a",
+      "SIP/2.0/UDP 1.2.3.4:5060;branch=a;ttl=3;maddr=224.0.0.1",
+      "SIP/2.0/UDP 1.2.3.4:5060;alias,SIP/2.0/UDP 10.0.0.1",
+      "SIP/2.0/UDP 1.2.3.4:5060,SIP/2.0/UDP 10.0.0.1",
+      "SIP/2.0/UDP 1.2.3.4:5060;alias=;branch=a",
+  };
+  for (const std::string& t : texts) {
+    for (std::size_t n = 1; n <= t.size(); ++n) {
+      const std::vector<char> copy(t.begin(), t.begin() + static_cast<std::ptrdiff_t>(n));
+      const std::string_view v(copy.data(), copy.size());
+      for (const bool list_entry : {false, true}) {
+        SCOPED_TRACE(std::string(v) + (list_entry ? " (list)" : ""));
+        const auto g = sip::detail::via_general(v, list_entry);
+        const auto one = sip::detail::via_one_pass(v, list_entry);
+        ASSERT_EQ(one.error(), g.error());
+        if (g) expect_same(*one, *g, v);
+      }
+    }
+  }
+}

@@ -89,7 +89,7 @@ constexpr const char* skip_class4(const char* p, const char* end) noexcept {
 /// values are 1 to 12 bytes) stops where it ends, not after a failed four-byte
 /// test and a byte-by-byte retry as in skip_class4().
 template <std::uint32_t Cls>
-constexpr const char* skip_run(const char* p, const char* end) noexcept {
+[[gnu::always_inline]] constexpr const char* skip_run(const char* p, const char* end) noexcept {
   auto in = [](char c) { return (table[static_cast<unsigned char>(c)] & Cls) != 0; };
   for (; end - p >= 4; p += 4) {
     if (!in(p[0])) return p;

@@ -175,6 +175,9 @@ result<via> via_general(std::string_view entry, bool list_entry) noexcept;
 /// The common shape only: true with `out` filled exactly as via_general() would
 /// fill it, or false (declined, `out` unspecified), never an error of its own.
 bool via_fast(std::string_view entry, bool list_entry, via& out) noexcept;
+/// What parse_via() and top_via() run: the one-pass shortcut for the commonest
+/// Via, else via_fast(), else via_general(); the same answer as via_general().
+result<via> via_one_pass(std::string_view entry, bool list_entry) noexcept;
 /// The sent-by IPv4 reader on the 16 bytes at `p`: the dotted quad's length, -1 (an
 /// octet above 255) or 0 (not decided), by bit steps or (`lookup`) the shape table.
 int ipv4_len16_for_tests(const char* p, bool lookup) noexcept;
