@@ -26,7 +26,10 @@ __attribute__((target("avx2"))) inline block_masks classify(const char* p) noexc
 // loaded from memory each block: a 256-bit value in the function's own code makes
 // GCC realign its frame to 32 bytes, which takes rbp as frame pointer even when no
 // 256-bit value is ever spilled, and then the index loop's state spills. The upper
-// halves are cleared before the asm ends (no AVX-SSE transition in SSE callers).
+// halves are not cleared per block: GCC puts a vzeroupper before each call out of
+// index_avx2() (parse_start_line, general_line, frame_body) and every return after
+// a block follows one of those calls (checked in the disassembly), so SSE callers see
+// no AVX-SSE transition.
 alignas(32) constexpr char k_lf32[32] = {'\n', '\n', '\n', '\n', '\n', '\n', '\n', '\n', '\n', '\n', '\n',
                                          '\n', '\n', '\n', '\n', '\n', '\n', '\n', '\n', '\n', '\n', '\n',
                                          '\n', '\n', '\n', '\n', '\n', '\n', '\n', '\n', '\n', '\n'};
